@@ -1,0 +1,488 @@
+//! The configuration: one JSON schema for the browser, the CLI and Rust backends.
+//!
+//! [`Config::from_json`] parses with `serde_json` through `serde_path_to_error`, so a syntax or
+//! shape error names its dotted path (`categories.analytics.servces: unknown field …`), then runs
+//! the semantic rules of [`validate`] and reports **every** problem at once.
+//!
+//! The schema is documented field by field on the types below; `README.md` shows a full example.
+
+pub(crate) mod validate;
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+pub use validate::{Problem, validate};
+
+/// Name of the consent cookie when the config does not set one.
+pub const DEFAULT_COOKIE_NAME: &str = "kd_consent";
+
+/// A whole keksdose configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Short machine name of the site or municipality (`[a-z0-9-]`), used in records and by the
+    /// collector to keep tenants apart.
+    pub tenant: String,
+    /// Language of the banner: `"de"` (default), `"en"`, or `"auto"` (`<html lang>`, then the browser).
+    #[serde(default)]
+    pub language: LanguageSetting,
+    /// Links that must stay reachable while the banner is open.
+    pub policy: Policy,
+    /// How the decision is stored and logged.
+    #[serde(default)]
+    pub consent: ConsentSettings,
+    /// Purposes in display order. A category with `readOnly: true` is technically necessary.
+    pub categories: OrderedMap<Category>,
+    /// Per-language overrides of the shipped default texts (see [`crate::ui::TextKey`]).
+    #[serde(default)]
+    pub texts: TextOverrides,
+    /// Google Consent Mode v2: consent type (`analytics_storage`, …) → categories that grant it.
+    #[serde(default)]
+    pub google_consent_mode: OrderedMap<Vec<String>>,
+    /// Sealed forms: the controller's public keys.
+    #[serde(default)]
+    pub seal: Option<SealSettings>,
+}
+
+/// The configured banner language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageSetting {
+    /// German.
+    #[default]
+    De,
+    /// English.
+    En,
+    /// `<html lang>`, then the browser's preferred languages, then German.
+    Auto,
+}
+
+/// A language keksdose ships texts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// German (default).
+    De,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Every shipped language, German first.
+    pub const ALL: [Lang; 2] = [Lang::De, Lang::En];
+
+    /// The BCP 47 tag (`de`, `en`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language of a BCP 47 tag such as `de-AT` or `en`, if keksdose ships it.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next().unwrap_or("");
+        Lang::ALL
+            .into_iter()
+            .find(|lang| primary.eq_ignore_ascii_case(lang.tag()))
+    }
+}
+
+impl LanguageSetting {
+    /// The language to show: fixed, or for `auto` the document's `lang`, then the first
+    /// supported browser language, then German.
+    pub fn resolve<'a>(
+        self,
+        document_lang: Option<&str>,
+        browser_langs: impl IntoIterator<Item = &'a str>,
+    ) -> Lang {
+        match self {
+            LanguageSetting::De => Lang::De,
+            LanguageSetting::En => Lang::En,
+            LanguageSetting::Auto => document_lang
+                .and_then(Lang::from_tag)
+                .or_else(|| browser_langs.into_iter().find_map(Lang::from_tag))
+                .unwrap_or(Lang::De),
+        }
+    }
+}
+
+/// Privacy policy and imprint, linked from the banner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Policy {
+    /// URL of the privacy policy (Datenschutzerklärung).
+    pub privacy_url: String,
+    /// URL of the imprint (Impressum).
+    pub imprint_url: String,
+}
+
+/// How names that no service declares are treated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownPolicy {
+    /// Undeclared cookie and storage names are refused (default).
+    #[default]
+    Block,
+    /// Undeclared names are let through.
+    Allow,
+}
+
+/// Storage and logging of the decision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+pub struct ConsentSettings {
+    /// Name of the first-party consent cookie (default `kd_consent`).
+    pub cookie_name: String,
+    /// Days until the visitor is asked again (1–395, default 180).
+    pub expires_after_days: u32,
+    /// Cookie `Domain` attribute, to share the decision across subdomains; `null` = this host only.
+    pub domain: Option<String>,
+    /// Treat the browser's Global Privacy Control signal as "reject all" (default true).
+    pub respect_gpc: bool,
+    /// Same-origin path or URL that receives consent records; `null` = records are not sent.
+    pub log_endpoint: Option<String>,
+    /// Cookie and storage names no service declares: `"block"` (default) or `"allow"`.
+    pub unknown_cookies: UnknownPolicy,
+    /// Reload the page after a withdrawal so already running code stops (default false).
+    pub reload_on_withdrawal: bool,
+}
+
+impl Default for ConsentSettings {
+    fn default() -> Self {
+        ConsentSettings {
+            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
+            expires_after_days: 180,
+            domain: None,
+            respect_gpc: true,
+            log_endpoint: None,
+            unknown_cookies: UnknownPolicy::Block,
+            reload_on_withdrawal: false,
+        }
+    }
+}
+
+/// A purpose the visitor can allow or refuse as a whole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Category {
+    /// Technically necessary: always on, no toggle, allowed without consent.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Heading in the preferences; optional for the names keksdose ships texts for
+    /// (`necessary`, `functional`, `analytics`, `marketing`, `media`).
+    #[serde(default)]
+    pub title: Option<Localized>,
+    /// One or two sentences on the purpose; optional like `title`.
+    #[serde(default)]
+    pub description: Option<Localized>,
+    /// The services (processors, tools) that serve this purpose.
+    #[serde(default)]
+    pub services: OrderedMap<Service>,
+}
+
+/// One service (a tool or provider) within a category.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Service {
+    /// Display name; defaults to the service's key.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Who processes the data (name, and where relevant the address).
+    pub provider: String,
+    /// What the service is used for.
+    pub purpose: Localized,
+    /// Cookie names it writes; `*` matches any run of characters.
+    #[serde(default)]
+    pub cookies: Vec<String>,
+    /// localStorage / sessionStorage keys it writes; globs like `cookies`.
+    #[serde(default)]
+    pub storage: Vec<String>,
+    /// Hosts it loads from: `stats.example.org` or `*.example.org` (subdomains).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// How long its cookies and storage are kept; required when it declares any.
+    #[serde(default)]
+    pub retention: Option<Localized>,
+    /// Recipients of the data and any third country (Art. 13 GDPR).
+    #[serde(default)]
+    pub recipients: Option<Localized>,
+    /// The provider's privacy policy.
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+    /// Its content is embedded with `<iframe data-src>` and gets a placeholder until consent.
+    #[serde(default)]
+    pub embed: bool,
+}
+
+impl Service {
+    /// The display name: `name`, else the service's key.
+    pub fn display_name<'a>(&'a self, key: &'a str) -> &'a str {
+        self.name.as_deref().unwrap_or(key)
+    }
+}
+
+/// Per-language overrides of the default texts: `{ "de": { "bannerTitle": "…" }, "en": {…} }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextOverrides {
+    /// German overrides.
+    #[serde(default)]
+    pub de: OrderedMap<String>,
+    /// English overrides.
+    #[serde(default)]
+    pub en: OrderedMap<String>,
+}
+
+impl TextOverrides {
+    /// The overrides for one language.
+    pub fn get(&self, lang: Lang) -> &OrderedMap<String> {
+        match lang {
+            Lang::De => &self.de,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Sealed forms: where submissions are encrypted to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SealSettings {
+    /// The controller's public keys; exactly one is `active`.
+    pub keys: Vec<SealKey>,
+    /// Largest total size of the attachments of one submission, in bytes (default 25 MiB).
+    #[serde(default = "default_max_attachment_bytes")]
+    pub max_attachment_bytes: u64,
+}
+
+fn default_max_attachment_bytes() -> u64 {
+    25 * 1024 * 1024
+}
+
+/// One public key of the controller.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SealKey {
+    /// The key id as printed by `keksdose keygen`.
+    pub kid: String,
+    /// The public key as printed by `keksdose keygen`.
+    pub public_key: String,
+    /// `active` (new submissions) or `retired` (kept so old ones can be matched).
+    pub status: KeyStatus,
+}
+
+/// Whether a key seals new submissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    /// Seals new submissions.
+    Active,
+    /// No longer used for new submissions.
+    Retired,
+}
+
+/// A text given once for every language, or per language: `"…"` or `{ "de": "…", "en": "…" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Localized {
+    /// The same text in every language.
+    Same(String),
+    /// Per language; a missing language falls back to German, then English.
+    PerLanguage {
+        /// German.
+        de: Option<String>,
+        /// English.
+        en: Option<String>,
+    },
+}
+
+impl Localized {
+    /// The text in `lang`, falling back to the other language.
+    pub fn get(&self, lang: Lang) -> &str {
+        match self {
+            Localized::Same(text) => text,
+            Localized::PerLanguage { de, en } => {
+                let (first, second) = match lang {
+                    Lang::De => (de, en),
+                    Lang::En => (en, de),
+                };
+                first.as_deref().or(second.as_deref()).unwrap_or("")
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Localized {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LocalizedVisitor;
+
+        impl<'de> Visitor<'de> for LocalizedVisitor {
+            type Value = Localized;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a string or an object like {"de": "…", "en": "…"}"#)
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Localized, E> {
+                Ok(Localized::Same(text.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Localized, A::Error> {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct PerLanguage {
+                    de: Option<String>,
+                    en: Option<String>,
+                }
+                let PerLanguage { de, en } =
+                    PerLanguage::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                if de.is_none() && en.is_none() {
+                    return Err(de::Error::custom("expected at least one of `de`, `en`"));
+                }
+                Ok(Localized::PerLanguage { de, en })
+            }
+        }
+
+        deserializer.deserialize_any(LocalizedVisitor)
+    }
+}
+
+/// A JSON object whose keys keep their order (display order matters) and may not repeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderedMap<T>(Vec<(String, T)>);
+
+impl<T> Default for OrderedMap<T> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<T> OrderedMap<T> {
+    /// Entries in document order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &T)> {
+        self.0.iter().map(|(key, value)| (key.as_str(), value))
+    }
+
+    /// Keys in document order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.iter().map(|(key, _)| key.as_str())
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<T> FromIterator<(String, T)> for OrderedMap<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(iter: I) -> Self {
+        OrderedMap(iter.into_iter().collect())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OrderedMap<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedMapVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedMapVisitor<T> {
+            type Value = OrderedMap<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedMap<T>, A::Error> {
+                let mut entries: Vec<(String, T)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+                    }
+                    let value = map.next_value()?;
+                    entries.push((key, value));
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+
+        deserializer.deserialize_map(OrderedMapVisitor(PhantomData))
+    }
+}
+
+/// Everything wrong with a config: one syntax error, or all semantic problems.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The problems, each with its dotted path.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Parses and validates a JSON config; every problem is reported with its dotted path.
+    pub fn from_json(json: &str) -> Result<Config, ConfigError> {
+        let syntax_error = |path: String, message: String| ConfigError {
+            problems: vec![Problem::new(path, message)],
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let config: Config =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+                let path = error.path().to_string();
+                let path = if path == "." { String::new() } else { path };
+                syntax_error(path, error.into_inner().to_string())
+            })?;
+        deserializer
+            .end()
+            .map_err(|error| syntax_error(String::new(), error.to_string()))?;
+        let problems = validate(&config);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// The category named `name`.
+    pub fn category(&self, name: &str) -> Option<&Category> {
+        self.categories.get(name)
+    }
+
+    /// Every service with the category it belongs to: `(category, service key, service)`.
+    pub fn services(&self) -> impl Iterator<Item = (&str, &str, &Service)> {
+        self.categories
+            .iter()
+            .flat_map(|(category_name, category)| {
+                category
+                    .services
+                    .iter()
+                    .map(move |(key, service)| (category_name, key, service))
+            })
+    }
+
+    /// Whether any category needs the visitor's decision (else no banner is shown).
+    pub fn needs_decision(&self) -> bool {
+        self.categories.iter().any(|(_, c)| !c.read_only)
+    }
+}

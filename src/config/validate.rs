@@ -1,0 +1,431 @@
+//! Semantic rules a config must meet beyond its JSON shape, each reported with its dotted path.
+
+use std::fmt;
+
+use super::{Category, Config, KeyStatus, Lang, Localized, SealSettings, Service};
+use crate::consent::policy::glob_matches;
+use crate::ui::TextKey;
+
+/// One thing wrong with a config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the offending value, e.g. `categories.analytics.services.matomo.hosts[0]`;
+    /// empty for the document as a whole.
+    pub path: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Categories keksdose ships default titles and descriptions for.
+pub(crate) const KNOWN_CATEGORIES: [&str; 5] =
+    ["necessary", "functional", "analytics", "marketing", "media"];
+
+/// Consent types of Google Consent Mode v2.
+const GOOGLE_CONSENT_TYPES: [&str; 7] = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+];
+
+/// Largest accepted `consent.expiresAfterDays`: 13 months, the upper bound supervisory
+/// authorities accept for a stored consent decision.
+pub const MAX_EXPIRES_AFTER_DAYS: u32 = 395;
+
+/// Largest accepted `seal.maxAttachmentBytes` (256 MiB).
+pub const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Prefix of a public key in text form.
+pub(crate) const PUBLIC_KEY_PREFIX: &str = "kdpk1";
+/// Prefix of a secret key in text form; it must never appear in a config.
+pub(crate) const SECRET_KEY_PREFIX: &str = "kdsk1";
+
+/// Every semantic problem of `config`, in document order; empty when it is valid.
+pub fn validate(config: &Config) -> Vec<Problem> {
+    let mut v = Validator::default();
+    v.tenant(&config.tenant);
+    v.url("policy.privacyUrl", &config.policy.privacy_url);
+    v.url("policy.imprintUrl", &config.policy.imprint_url);
+    v.consent(config);
+    v.categories(config);
+    v.texts(config);
+    v.google_consent_mode(config);
+    if let Some(seal) = &config.seal {
+        v.seal(seal);
+    }
+    v.problems
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem::new(path, message));
+    }
+
+    fn tenant(&mut self, tenant: &str) {
+        let valid = (1..=63).contains(&tenant.len())
+            && tenant
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !tenant.starts_with('-')
+            && !tenant.ends_with('-');
+        if !valid {
+            self.report(
+                "tenant",
+                "expected 1–63 characters a–z, 0–9 and inner hyphens, e.g. `musterstadt`",
+            );
+        }
+    }
+
+    /// A link target: a relative reference or an http(s) URL; never `javascript:` and the like.
+    fn url(&mut self, path: &str, url: &str) {
+        if url.trim().is_empty() {
+            self.report(path, "must not be empty");
+        } else if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            self.report(path, "must not contain spaces or control characters");
+        } else if let Some(scheme) = url_scheme(url) {
+            if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+                self.report(
+                    path,
+                    format!("scheme `{scheme}:` is not allowed; use a path or an https URL"),
+                );
+            }
+        }
+    }
+
+    fn consent(&mut self, config: &Config) {
+        let consent = &config.consent;
+        if !is_cookie_name(&consent.cookie_name) {
+            self.report(
+                "consent.cookieName",
+                "expected a cookie name of letters, digits and `!#$%&'*+-.^_`|~`",
+            );
+        }
+        if !(1..=MAX_EXPIRES_AFTER_DAYS).contains(&consent.expires_after_days) {
+            self.report(
+                "consent.expiresAfterDays",
+                format!("expected 1 to {MAX_EXPIRES_AFTER_DAYS} days (13 months)"),
+            );
+        }
+        if let Some(domain) = &consent.domain {
+            let host = domain.strip_prefix('.').unwrap_or(domain);
+            if !is_host(host) {
+                self.report(
+                    "consent.domain",
+                    "expected a domain like `example.org` (or null for this host only)",
+                );
+            }
+        }
+        if let Some(endpoint) = &consent.log_endpoint {
+            self.url("consent.logEndpoint", endpoint);
+        }
+    }
+
+    fn categories(&mut self, config: &Config) {
+        if config.categories.is_empty() {
+            self.report("categories", "expected at least one category");
+        }
+        let mut seen_services: Vec<(&str, &str)> = Vec::new();
+        for (name, category) in config.categories.iter() {
+            let path = format!("categories.{name}");
+            if !is_identifier(name) {
+                self.report(
+                    &path,
+                    "category names are 1–32 characters a–z, 0–9, `_`, `-`, starting with a letter",
+                );
+            }
+            self.category(&path, name, category);
+            for (key, service) in category.services.iter() {
+                let path = format!("{path}.services.{key}");
+                if let Some((_, other)) = seen_services.iter().find(|(k, _)| *k == key) {
+                    self.report(
+                        &path,
+                        format!(
+                            "service `{key}` is already declared in categories.{other}; \
+                             service names must be unique"
+                        ),
+                    );
+                }
+                seen_services.push((key, name));
+                self.service(&path, key, service, category.read_only, config);
+            }
+        }
+    }
+
+    fn category(&mut self, path: &str, name: &str, category: &Category) {
+        let known = KNOWN_CATEGORIES.contains(&name);
+        for (field, text) in [
+            ("title", &category.title),
+            ("description", &category.description),
+        ] {
+            match text {
+                Some(text) => self.localized(&format!("{path}.{field}"), text),
+                None if !known => self.report(
+                    format!("{path}.{field}"),
+                    format!(
+                        "required: keksdose ships default texts only for {}",
+                        KNOWN_CATEGORIES.join(", ")
+                    ),
+                ),
+                None => {}
+            }
+        }
+    }
+
+    fn service(
+        &mut self,
+        path: &str,
+        key: &str,
+        service: &Service,
+        necessary: bool,
+        config: &Config,
+    ) {
+        if !is_identifier(key) {
+            self.report(
+                path,
+                "service names are 1–32 characters a–z, 0–9, `_`, `-`, starting with a letter",
+            );
+        }
+        if let Some(name) = &service.name {
+            self.non_empty(&format!("{path}.name"), name);
+        }
+        self.non_empty(&format!("{path}.provider"), &service.provider);
+        self.localized(&format!("{path}.purpose"), &service.purpose);
+        for (i, glob) in service.cookies.iter().enumerate() {
+            let path = format!("{path}.cookies[{i}]");
+            if !is_cookie_glob(glob) {
+                self.report(
+                    &path,
+                    "expected a cookie name, `*` matching any run of characters",
+                );
+            } else if !necessary && glob_matches(glob, &config.consent.cookie_name) {
+                self.report(
+                    &path,
+                    format!(
+                        "matches the consent cookie `{}`, which is always necessary",
+                        config.consent.cookie_name
+                    ),
+                );
+            }
+        }
+        for (i, glob) in service.storage.iter().enumerate() {
+            if glob.is_empty() || glob.chars().any(char::is_control) {
+                self.report(
+                    format!("{path}.storage[{i}]"),
+                    "expected a storage key, `*` matching any run of characters",
+                );
+            }
+        }
+        for (i, host) in service.hosts.iter().enumerate() {
+            let path = format!("{path}.hosts[{i}]");
+            if host.contains("://") || host.contains('/') {
+                self.report(
+                    &path,
+                    "expected a host name only, e.g. `stats.example.org`, without scheme or path",
+                );
+            } else if !is_host(host.strip_prefix("*.").unwrap_or(host)) {
+                self.report(
+                    &path,
+                    "expected a lower-case host like `stats.example.org` or `*.example.org`",
+                );
+            }
+        }
+        match &service.retention {
+            Some(retention) => self.localized(&format!("{path}.retention"), retention),
+            None if !service.cookies.is_empty() || !service.storage.is_empty() => self.report(
+                format!("{path}.retention"),
+                "required: say how long the service's cookies and storage are kept",
+            ),
+            None => {}
+        }
+        if let Some(recipients) = &service.recipients {
+            self.localized(&format!("{path}.recipients"), recipients);
+        }
+        if let Some(url) = &service.privacy_url {
+            self.url(&format!("{path}.privacyUrl"), url);
+        }
+        if service.embed {
+            if necessary {
+                self.report(
+                    format!("{path}.embed"),
+                    "an embed in a read-only category would never wait for consent",
+                );
+            }
+            if service.hosts.is_empty() {
+                self.report(
+                    format!("{path}.hosts"),
+                    "required for an embed: the hosts its content loads from",
+                );
+            }
+        }
+    }
+
+    fn texts(&mut self, config: &Config) {
+        for lang in Lang::ALL {
+            for (key, text) in config.texts.get(lang).iter() {
+                let path = format!("texts.{}.{key}", lang.tag());
+                if TextKey::from_name(key).is_none() {
+                    self.report(
+                        &path,
+                        format!("unknown text key; expected one of {}", TextKey::names()),
+                    );
+                } else {
+                    self.non_empty(&path, text);
+                }
+            }
+        }
+    }
+
+    fn google_consent_mode(&mut self, config: &Config) {
+        for (consent_type, categories) in config.google_consent_mode.iter() {
+            let path = format!("googleConsentMode.{consent_type}");
+            if !GOOGLE_CONSENT_TYPES.contains(&consent_type) {
+                self.report(
+                    &path,
+                    format!(
+                        "unknown consent type; expected one of {}",
+                        GOOGLE_CONSENT_TYPES.join(", ")
+                    ),
+                );
+            }
+            if categories.is_empty() {
+                self.report(&path, "expected at least one category");
+            }
+            for (i, category) in categories.iter().enumerate() {
+                if config.category(category).is_none() {
+                    self.report(
+                        format!("{path}[{i}]"),
+                        format!("no category `{category}` in categories"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn seal(&mut self, seal: &SealSettings) {
+        if seal.keys.is_empty() {
+            self.report("seal.keys", "expected at least one key");
+        }
+        let active = seal
+            .keys
+            .iter()
+            .filter(|k| k.status == KeyStatus::Active)
+            .count();
+        if !seal.keys.is_empty() && active != 1 {
+            self.report(
+                "seal.keys",
+                format!("expected exactly one key with status `active`, found {active}"),
+            );
+        }
+        for (i, key) in seal.keys.iter().enumerate() {
+            let path = format!("seal.keys[{i}]");
+            if key.public_key.starts_with(SECRET_KEY_PREFIX) {
+                self.report(
+                    format!("{path}.publicKey"),
+                    "this is a SECRET key: remove it from the config at once and keep it only \
+                     on the controller's machine; put the public key (kdpk1…) here",
+                );
+            } else if !key.public_key.starts_with(PUBLIC_KEY_PREFIX) {
+                self.report(
+                    format!("{path}.publicKey"),
+                    "expected a public key starting with `kdpk1` as printed by `keksdose keygen`",
+                );
+            }
+            self.non_empty(&format!("{path}.kid"), &key.kid);
+        }
+        if seal.max_attachment_bytes > MAX_ATTACHMENT_BYTES {
+            self.report(
+                "seal.maxAttachmentBytes",
+                format!("expected at most {MAX_ATTACHMENT_BYTES} bytes (256 MiB)"),
+            );
+        }
+    }
+
+    fn non_empty(&mut self, path: &str, text: &str) {
+        if text.trim().is_empty() {
+            self.report(path, "must not be empty");
+        }
+    }
+
+    fn localized(&mut self, path: &str, text: &Localized) {
+        match text {
+            Localized::Same(text) => self.non_empty(path, text),
+            Localized::PerLanguage { de, en } => {
+                for (lang, text) in [("de", de), ("en", en)] {
+                    if let Some(text) = text {
+                        self.non_empty(&format!("{path}.{lang}"), text);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The scheme of an absolute URL (`https` of `https://…`), `None` for relative references.
+fn url_scheme(url: &str) -> Option<&str> {
+    let end = url.find([':', '/', '?', '#'])?;
+    (url.as_bytes()[end] == b':').then(|| &url[..end])
+}
+
+/// `[a-z][a-z0-9_-]{0,31}`: names that appear in markup attributes and in the consent cookie.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z'))
+        && name.len() <= 32
+        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
+/// An RFC 6265 cookie name (an RFC 7230 token).
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_token_byte)
+}
+
+fn is_cookie_glob(glob: &str) -> bool {
+    !glob.is_empty() && glob.bytes().all(|b| b == b'*' || is_token_byte(b))
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A lower-case DNS name or IPv4 address, without port.
+fn is_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}

@@ -1,0 +1,227 @@
+//! The consent cookie: a [`Consent`] as one cookie value that PHP, Python or any backend can read.
+//!
+//! Format, version 1 — eight fields separated by `.`:
+//!
+//! ```text
+//! 1.<revision>.<consentId>.<decidedAt>.<expiresAt>.<categories>.<services>.<crc32>
+//! 1.QmV7tTf2jXc0.q3v1b1BzQ2VgYtV5nH0x4w.1764000000.1779552000.analytics:media.matomo:video.5f0c6a1e
+//! ```
+//!
+//! | field | content |
+//! |---|---|
+//! | `1` | format version |
+//! | revision | 12 base64url characters, the config revision the decision was made on |
+//! | consentId | 22 base64url characters, random, stable for this browser until reset |
+//! | decidedAt, expiresAt | Unix seconds (UTC), decimal |
+//! | categories | allowed non-necessary categories, `:`-separated, may be empty |
+//! | services | allowed services, `:`-separated, may be empty |
+//! | crc32 | CRC-32 (IEEE 802.3, as PHP `crc32()` and Python `zlib.crc32`) of everything before the last `.`, 8 lower-case hex digits |
+//!
+//! Everything not listed is refused. Necessary categories are never listed: they are always on.
+//! A value that deviates in any way — wrong field count, version, alphabet, checksum — decodes
+//! to `None`, which means "no decision": garbage is never read as consent.
+
+use super::{Choice, Consent};
+use crate::config::validate::is_identifier;
+
+/// The format version written by [`encode`].
+pub const VERSION: &str = "1";
+
+/// The cookie value for `consent`.
+pub fn encode(consent: &Consent) -> String {
+    let body = format!(
+        "{VERSION}.{}.{}.{}.{}.{}.{}",
+        consent.revision,
+        consent.consent_id,
+        consent.decided_at,
+        consent.expires_at,
+        consent.choice.categories.join(":"),
+        consent.choice.services.join(":"),
+    );
+    let checksum = crc32(body.as_bytes());
+    format!("{body}.{checksum:08x}")
+}
+
+/// The consent stored in a cookie value; `None` for anything that is not a well-formed,
+/// intact version-1 value.
+pub fn decode(value: &str) -> Option<Consent> {
+    let (body, checksum) = value.rsplit_once('.')?;
+    if checksum.len() != 8
+        || !checksum
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        || u32::from_str_radix(checksum, 16).ok()? != crc32(body.as_bytes())
+    {
+        return None;
+    }
+    let fields: Vec<&str> = body.split('.').collect();
+    let [
+        version,
+        revision,
+        consent_id,
+        decided_at,
+        expires_at,
+        categories,
+        services,
+    ] = fields.as_slice()
+    else {
+        return None;
+    };
+    if *version != VERSION || !is_base64url(revision, 12) || !is_base64url(consent_id, 22) {
+        return None;
+    }
+    let decided_at = unix_seconds(decided_at)?;
+    let expires_at = unix_seconds(expires_at)?;
+    if expires_at < decided_at {
+        return None;
+    }
+    Some(Consent {
+        revision: (*revision).to_owned(),
+        consent_id: (*consent_id).to_owned(),
+        decided_at,
+        expires_at,
+        choice: Choice {
+            categories: names(categories)?,
+            services: names(services)?,
+        },
+    })
+}
+
+/// The value of the cookie `name` in a `document.cookie` / `Cookie:` header string.
+pub fn find<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim())
+    })
+}
+
+fn is_base64url(text: &str, len: usize) -> bool {
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Decimal digits without sign or leading zero, as written by [`encode`].
+fn unix_seconds(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
+fn names(field: &str) -> Option<Vec<String>> {
+    if field.is_empty() {
+        return Some(Vec::new());
+    }
+    field
+        .split(':')
+        .map(|name| is_identifier(name).then(|| name.to_owned()))
+        .collect()
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bitwise: the cookie is short, and a
+/// table would cost more wasm than it saves time.
+fn crc32(bytes: &[u8]) -> u32 {
+    !bytes.iter().fold(!0u32, |crc, &byte| {
+        (0..8).fold(crc ^ u32::from(byte), |crc, _| {
+            (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Consent {
+        Consent {
+            revision: "QmV7tTf2jXc0".into(),
+            consent_id: "q3v1b1BzQ2VgYtV5nH0x4w".into(),
+            decided_at: 1_764_000_000,
+            expires_at: 1_779_552_000,
+            choice: Choice {
+                categories: vec!["analytics".into(), "media".into()],
+                services: vec!["matomo".into(), "video".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        // The CRC-32/ISO-HDLC check value: crc32("123456789").
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn encodes_the_documented_format() {
+        let value = encode(&sample());
+        let body = "1.QmV7tTf2jXc0.q3v1b1BzQ2VgYtV5nH0x4w.1764000000.1779552000.analytics:media.matomo:video";
+        assert_eq!(value, format!("{body}.{:08x}", crc32(body.as_bytes())));
+        assert_eq!(decode(&value), Some(sample()));
+    }
+
+    #[test]
+    fn refusal_round_trips_with_empty_lists() {
+        let refused = Consent {
+            choice: Choice::none(),
+            ..sample()
+        };
+        let value = encode(&refused);
+        assert!(value.contains(".1779552000..."), "{value}");
+        assert_eq!(decode(&value), Some(refused));
+    }
+
+    #[test]
+    fn every_single_character_change_is_no_consent() {
+        let value = encode(&sample());
+        for i in 0..value.len() {
+            for replacement in ['0', 'a', 'z', '.', ':', '_'] {
+                let mut tampered = value.clone().into_bytes();
+                if tampered[i] == replacement as u8 {
+                    continue;
+                }
+                tampered[i] = replacement as u8;
+                let tampered = String::from_utf8(tampered).expect("ascii");
+                assert_eq!(decode(&tampered), None, "{tampered}");
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_is_no_consent() {
+        let valid = encode(&sample());
+        let (body, _) = valid.rsplit_once('.').expect("dot");
+        let with_crc = |body: &str| format!("{body}.{:08x}", crc32(body.as_bytes()));
+        for garbage in [
+            String::new(),
+            "1".into(),
+            "yes".into(),
+            "true".into(),
+            "{\"analytics\":true}".into(),
+            body.to_owned(),
+            format!("{valid}.x"),
+            valid.to_uppercase(),
+            // well-formed checksums over malformed bodies
+            with_crc(&body.replacen('1', "2", 1)),
+            with_crc(&body.replace("analytics", "Analytics")),
+            with_crc(&body.replace("1764000000", "01764000000")),
+            with_crc(&body.replace("1764000000", "1789552000")),
+            with_crc(&body.replace("QmV7tTf2jXc0", "QmV7tTf2jXc")),
+            with_crc(&body.replace("matomo:video", "matomo::video")),
+            with_crc(&format!("{body}.extra")),
+            with_crc("1.QmV7tTf2jXc0.q3v1b1BzQ2VgYtV5nH0x4w.1.2.a.b.c"),
+        ] {
+            assert_eq!(decode(&garbage), None, "{garbage}");
+        }
+    }
+
+    #[test]
+    fn finds_a_cookie_among_others() {
+        let header = "a=1; kd_consent=1.x.y; kd_consent_old=2";
+        assert_eq!(find(header, "kd_consent"), Some("1.x.y"));
+        assert_eq!(find(header, "kd"), None);
+        assert_eq!(find("", "kd_consent"), None);
+    }
+}

@@ -1,0 +1,48 @@
+//! keksdose: cookie consent that **enforces** "technically necessary only" until the visitor
+//! opts in, for websites that embed it as WebAssembly.
+//!
+//! This crate is one package with three faces:
+//! - the **web layer** (`wasm32` only), loaded by the `keksdose.js` script tag or the npm
+//!   package: banner, preferences, blocking and activation of marked scripts;
+//! - the **pure core**, which compiles natively and serves backends too: [`config`] parsing and
+//!   validation, the [`consent`] state, its cookie codec and policy decisions, and the [`ui`]
+//!   state machine;
+//! - the **CLI** `keksdose` (feature `cli`): demo server and config check.
+//!
+//! # Reading the consent cookie on a server
+//!
+//! ```
+//! use keksdose::config::Config;
+//! use keksdose::consent::{cookie, policy::Policy, revision};
+//!
+//! let config = Config::from_json(r#"{
+//!     "tenant": "musterstadt",
+//!     "policy": { "privacyUrl": "/datenschutz", "imprintUrl": "/impressum" },
+//!     "categories": {
+//!         "necessary": { "readOnly": true },
+//!         "analytics": { "services": {
+//!             "matomo": { "provider": "Stadt Musterstadt", "purpose": "Besucherstatistik" } } }
+//!     }
+//! }"#)?;
+//!
+//! // The `Cookie:` header of a request; this browser never decided.
+//! let header = "PHPSESSID=abc";
+//! let now = 1_764_000_000;
+//! let consent = cookie::find(header, &config.consent.cookie_name)
+//!     .and_then(cookie::decode)
+//!     .filter(|c| c.is_current(&revision(&config), now));
+//! let policy = Policy::new(&config, consent.as_ref());
+//! assert!(!policy.service_allowed("matomo"));
+//! assert!(policy.category_allowed("necessary"));
+//! # Ok::<(), keksdose::config::ConfigError>(())
+//! ```
+//!
+//! # Security
+//! The guards are against ordinary page code, not against an adversary who can run script on
+//! the page: such code can always reach the browser's original APIs. A decoded consent cookie
+//! is a statement of the visitor's browser, not a signed proof; the consent records are.
+
+mod base64url;
+pub mod config;
+pub mod consent;
+pub mod ui;

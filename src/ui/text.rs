@@ -1,0 +1,250 @@
+//! Default texts in German and English, overridable per key from the config.
+//!
+//! The defaults are written to be plain and neutral (R6, R15): no "best experience" nudges, the
+//! refusal named as prominently as the consent, withdrawal explained on the first layer.
+
+use crate::config::{Config, Lang};
+
+macro_rules! text_keys {
+    ($($key:ident $name:literal { de: $de:literal, en: $en:literal })*) => {
+        /// A text of the banner and the preferences, overridable under `texts.<lang>.<name>`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum TextKey {
+            $(
+                #[doc = concat!("`", $name, "`: „", $de, "“")]
+                $key,
+            )*
+        }
+
+        impl TextKey {
+            /// Every key, in a fixed order.
+            pub const ALL: &'static [TextKey] = &[$(TextKey::$key),*];
+
+            /// The key's name in the config (`texts.de.<name>`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(TextKey::$key => $name,)*
+                }
+            }
+
+            /// The shipped default text.
+            pub fn default_text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $(
+                        (TextKey::$key, Lang::De) => $de,
+                        (TextKey::$key, Lang::En) => $en,
+                    )*
+                }
+            }
+        }
+    };
+}
+
+text_keys! {
+    BannerTitle "bannerTitle" {
+        de: "Datenschutz auf dieser Website",
+        en: "Privacy on this website"
+    }
+    BannerDescription "bannerDescription" {
+        de: "Wir verwenden technisch notwendige Cookies, damit diese Website funktioniert. Nur mit Ihrer Einwilligung setzen wir außerdem die folgenden Dienste ein. Die Einwilligung ist freiwillig. Sie können sie jederzeit über „Einstellungen“ ändern oder für die Zukunft widerrufen.",
+        en: "We use technically necessary cookies so that this website works. Only with your consent do we also use the following services. Consent is voluntary. You can change it or withdraw it for the future at any time under “Settings”."
+    }
+    AcceptAll "acceptAll" { de: "Alle akzeptieren", en: "Accept all" }
+    RejectAll "rejectAll" { de: "Alle ablehnen", en: "Reject all" }
+    Settings "settings" { de: "Einstellungen", en: "Settings" }
+    PreferencesTitle "preferencesTitle" {
+        de: "Datenschutz-Einstellungen",
+        en: "Privacy settings"
+    }
+    PreferencesDescription "preferencesDescription" {
+        de: "Wählen Sie, welchen Zwecken und Diensten Sie zustimmen. Technisch notwendige Cookies sind immer aktiv. Sie können Ihre Auswahl jederzeit ändern.",
+        en: "Choose the purposes and services you agree to. Technically necessary cookies are always active. You can change your choice at any time."
+    }
+    Save "save" { de: "Auswahl speichern", en: "Save selection" }
+    Close "close" { de: "Schließen", en: "Close" }
+    PrivacyLink "privacyLink" { de: "Datenschutzerklärung", en: "Privacy policy" }
+    ImprintLink "imprintLink" { de: "Impressum", en: "Imprint" }
+    AlwaysActive "alwaysActive" { de: "Immer aktiv", en: "Always active" }
+    Provider "provider" { de: "Anbieter", en: "Provider" }
+    Purpose "purpose" { de: "Zweck", en: "Purpose" }
+    Cookies "cookies" { de: "Cookies", en: "Cookies" }
+    Storage "storage" { de: "Lokaler Speicher", en: "Local storage" }
+    Hosts "hosts" { de: "Aufgerufene Server", en: "Servers contacted" }
+    Retention "retention" { de: "Speicherdauer", en: "Retention" }
+    Recipients "recipients" { de: "Empfänger, Drittland", en: "Recipients, third country" }
+    ProviderPrivacy "providerPrivacy" {
+        de: "Datenschutzhinweise des Anbieters",
+        en: "Provider's privacy notice"
+    }
+    ConfigFailed "configFailed" {
+        de: "Die Cookie-Einstellungen dieser Website konnten nicht geladen werden. Es werden nur technisch notwendige Cookies verwendet.",
+        en: "The cookie settings of this website could not be loaded. Only technically necessary cookies are used."
+    }
+}
+
+impl TextKey {
+    /// The key named `name` in the config.
+    pub fn from_name(name: &str) -> Option<TextKey> {
+        TextKey::ALL.iter().copied().find(|key| key.name() == name)
+    }
+
+    /// Every key name, comma-separated (for error messages).
+    pub fn names() -> String {
+        TextKey::ALL
+            .iter()
+            .map(|key| key.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Title and description shipped for the well-known category names.
+fn category_default(name: &str, lang: Lang) -> Option<(&'static str, &'static str)> {
+    let texts = match (name, lang) {
+        ("necessary", Lang::De) => (
+            "Technisch notwendig",
+            "Erforderlich, damit die Website funktioniert, zum Beispiel um diese Auswahl zu speichern. Diese Cookies lassen sich nicht abschalten.",
+        ),
+        ("necessary", Lang::En) => (
+            "Strictly necessary",
+            "Required for the website to work, for example to store this choice. These cannot be switched off.",
+        ),
+        ("functional", Lang::De) => (
+            "Funktional",
+            "Zusätzliche Funktionen, etwa gespeicherte Anzeige-Einstellungen oder ein Chat.",
+        ),
+        ("functional", Lang::En) => (
+            "Functional",
+            "Extra features such as remembered display settings or a chat.",
+        ),
+        ("analytics", Lang::De) => (
+            "Statistik",
+            "Hilft uns zu verstehen, wie die Website genutzt wird, damit wir sie verbessern können.",
+        ),
+        ("analytics", Lang::En) => (
+            "Statistics",
+            "Helps us understand how the website is used so that we can improve it.",
+        ),
+        ("marketing", Lang::De) => (
+            "Marketing",
+            "Zeigt Werbung an und misst ihre Wirkung, auch über mehrere Websites hinweg.",
+        ),
+        ("marketing", Lang::En) => (
+            "Marketing",
+            "Shows advertising and measures its effect, also across websites.",
+        ),
+        ("media", Lang::De) => (
+            "Externe Medien",
+            "Lädt Inhalte anderer Anbieter, etwa Videos oder Karten. Der Anbieter erhält dabei Ihre IP-Adresse.",
+        ),
+        ("media", Lang::En) => (
+            "External media",
+            "Loads content from other providers, such as videos or maps. The provider receives your IP address.",
+        ),
+        _ => return None,
+    };
+    Some(texts)
+}
+
+/// The texts of one language for one config: overrides, else the defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Texts<'a> {
+    config: &'a Config,
+    lang: Lang,
+}
+
+impl<'a> Texts<'a> {
+    /// The texts of `config` in `lang`.
+    pub fn new(config: &'a Config, lang: Lang) -> Texts<'a> {
+        Texts { config, lang }
+    }
+
+    /// The language of these texts.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The text for `key`.
+    pub fn get(&self, key: TextKey) -> &'a str {
+        self.config
+            .texts
+            .get(self.lang)
+            .get(key.name())
+            .map_or_else(|| key.default_text(self.lang), String::as_str)
+    }
+
+    /// The heading of category `name`: configured, else shipped, else the name itself.
+    pub fn category_title(&self, name: &'a str) -> &'a str {
+        let configured = self.config.category(name).and_then(|c| c.title.as_ref());
+        match configured {
+            Some(title) => title.get(self.lang),
+            None => category_default(name, self.lang).map_or(name, |(title, _)| title),
+        }
+    }
+
+    /// The description of category `name`: configured, else shipped, else empty.
+    pub fn category_description(&self, name: &str) -> &'a str {
+        let configured = self
+            .config
+            .category(name)
+            .and_then(|c| c.description.as_ref());
+        match configured {
+            Some(description) => description.get(self.lang),
+            None => category_default(name, self.lang).map_or("", |(_, description)| description),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::validate::KNOWN_CATEGORIES;
+
+    #[test]
+    fn every_known_category_has_texts_in_every_language() {
+        for name in KNOWN_CATEGORIES {
+            for lang in Lang::ALL {
+                let (title, description) = category_default(name, lang).expect(name);
+                assert!(!title.is_empty() && !description.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn key_names_are_unique_and_found_again() {
+        for key in TextKey::ALL {
+            assert_eq!(TextKey::from_name(key.name()), Some(*key));
+        }
+        assert_eq!(TextKey::from_name("bannerTitel"), None);
+    }
+
+    #[test]
+    fn first_layer_buttons_have_the_required_german_labels() {
+        assert_eq!(
+            TextKey::AcceptAll.default_text(Lang::De),
+            "Alle akzeptieren"
+        );
+        assert_eq!(TextKey::RejectAll.default_text(Lang::De), "Alle ablehnen");
+        assert_eq!(TextKey::Settings.default_text(Lang::De), "Einstellungen");
+    }
+
+    #[test]
+    fn default_texts_do_not_nudge() {
+        // R6: no "best experience" wording in any default.
+        let nudges = [
+            "optimal",
+            "beste",
+            "best experience",
+            "better experience",
+            "empfehlen",
+        ];
+        for key in TextKey::ALL {
+            for lang in Lang::ALL {
+                let text = key.default_text(lang).to_lowercase();
+                for nudge in nudges {
+                    assert!(!text.contains(nudge), "{} ({lang:?}): {nudge}", key.name());
+                }
+            }
+        }
+    }
+}

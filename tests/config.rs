@@ -1,0 +1,460 @@
+//! Config parsing and validation: one table row per rule, each naming the dotted path.
+
+use keksdose::config::{Config, ConfigError, Lang, LanguageSetting, Localized};
+use serde_json::{Value, json};
+
+fn base() -> Value {
+    json!({
+        "tenant": "musterstadt",
+        "language": "de",
+        "policy": { "privacyUrl": "/datenschutz", "imprintUrl": "https://musterstadt.de/impressum" },
+        "consent": { "cookieName": "kd_consent", "expiresAfterDays": 180, "domain": null,
+                     "respectGpc": true, "logEndpoint": "/keksdose/receipts" },
+        "categories": {
+            "necessary": { "readOnly": true, "services": {
+                "session": { "provider": "Stadt Musterstadt", "purpose": "Anmeldung",
+                             "cookies": ["PHPSESSID"], "retention": "Sitzung" } } },
+            "analytics": { "services": {
+                "matomo": { "provider": "Stadt Musterstadt (self-hosted)",
+                            "purpose": { "de": "Besucherstatistik", "en": "Visitor statistics" },
+                            "cookies": ["_pk_*"], "storage": ["matomo_*"],
+                            "hosts": ["stats.musterstadt.de"], "retention": "13 Monate" } } },
+            "media": { "services": {
+                "video": { "provider": "Google Ireland Ltd.", "purpose": "Videos",
+                           "embed": true, "hosts": ["*.youtube-nocookie.com"],
+                           "privacyUrl": "https://policies.google.com/privacy" } } },
+            "newsletter": { "title": { "de": "Newsletter" }, "description": "Versand" }
+        },
+        "texts": { "de": { "bannerTitle": "Cookies" }, "en": {} },
+        "googleConsentMode": { "analytics_storage": ["analytics"], "ad_storage": ["media"] },
+        "seal": { "keys": [{ "kid": "k1", "publicKey": "kdpk1abc", "status": "active" }],
+                  "maxAttachmentBytes": 26214400 }
+    })
+}
+
+fn parse(value: &Value) -> Result<Config, ConfigError> {
+    Config::from_json(&value.to_string())
+}
+
+/// Sets the value at a `/`-separated JSON pointer, creating nothing: the parent must exist.
+fn with(pointer: &str, new: Value) -> Value {
+    let mut value = base();
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
+    let parent = value.pointer_mut(parent).expect("parent exists");
+    match parent {
+        Value::Object(map) => {
+            map.insert(key.to_owned(), new);
+        }
+        Value::Array(items) => items[key.parse::<usize>().expect("index")] = new,
+        _ => panic!("not a container: {pointer}"),
+    }
+    value
+}
+
+fn without(pointer: &str) -> Value {
+    let mut value = base();
+    let (parent, key) = pointer.rsplit_once('/').expect("pointer");
+    value
+        .pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .expect("parent object")
+        .remove(key)
+        .expect("present");
+    value
+}
+
+fn problems(value: &Value) -> Vec<String> {
+    match parse(value) {
+        Ok(_) => Vec::new(),
+        Err(error) => error.problems.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_design_example_is_valid() {
+    let config = parse(&base()).expect("valid");
+    assert_eq!(config.tenant, "musterstadt");
+    assert_eq!(
+        config.categories.keys().collect::<Vec<_>>(),
+        ["necessary", "analytics", "media", "newsletter"],
+        "document order is kept"
+    );
+    assert!(config.needs_decision());
+}
+
+#[test]
+fn defaults_fill_optional_sections() {
+    let config = Config::from_json(
+        r#"{ "tenant": "t", "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
+             "categories": { "necessary": { "readOnly": true } } }"#,
+    )
+    .expect("valid");
+    assert_eq!(config.language, LanguageSetting::De);
+    assert_eq!(config.consent.cookie_name, "kd_consent");
+    assert_eq!(config.consent.expires_after_days, 180);
+    assert!(config.consent.respect_gpc);
+    assert!(!config.needs_decision(), "only necessary: no banner");
+}
+
+/// (what is changed, the new value or None to remove, expected problem lines)
+#[test]
+fn semantic_rules() {
+    let table: Vec<(&str, Option<Value>, &[&str])> = vec![
+        (
+            "/tenant",
+            Some(json!("Muster Stadt")),
+            &["tenant: expected 1–63 characters"],
+        ),
+        ("/tenant", Some(json!("")), &["tenant: expected"]),
+        ("/tenant", Some(json!("-x")), &["tenant: expected"]),
+        (
+            "/policy/privacyUrl",
+            Some(json!("")),
+            &["policy.privacyUrl: must not be empty"],
+        ),
+        (
+            "/policy/privacyUrl",
+            Some(json!("javascript:alert(1)")),
+            &["policy.privacyUrl: scheme `javascript:` is not allowed"],
+        ),
+        (
+            "/policy/imprintUrl",
+            Some(json!("/a b")),
+            &["policy.imprintUrl: must not contain spaces"],
+        ),
+        (
+            "/consent/cookieName",
+            Some(json!("kd consent")),
+            &["consent.cookieName: expected a cookie name"],
+        ),
+        (
+            "/consent/cookieName",
+            Some(json!("kd;x")),
+            &["consent.cookieName: expected a cookie name"],
+        ),
+        (
+            "/consent/expiresAfterDays",
+            Some(json!(0)),
+            &["consent.expiresAfterDays: expected 1 to 395 days"],
+        ),
+        (
+            "/consent/expiresAfterDays",
+            Some(json!(396)),
+            &["consent.expiresAfterDays: expected 1 to 395 days"],
+        ),
+        (
+            "/consent/domain",
+            Some(json!("https://x.de")),
+            &["consent.domain: expected a domain"],
+        ),
+        (
+            "/consent/logEndpoint",
+            Some(json!("data:x")),
+            &["consent.logEndpoint: scheme `data:` is not allowed"],
+        ),
+        (
+            "/categories",
+            Some(json!({})),
+            &[
+                "categories: expected at least one category",
+                "googleConsentMode.analytics_storage[0]: no category `analytics` in categories",
+                "googleConsentMode.ad_storage[0]: no category `media` in categories",
+            ],
+        ),
+        (
+            "/categories/Analytics",
+            Some(json!({})),
+            &[
+                "categories.Analytics: category names are 1–32 characters",
+                "categories.Analytics.title: required",
+                "categories.Analytics.description: required",
+            ],
+        ),
+        (
+            "/categories/newsletter/title",
+            None,
+            &[
+                "categories.newsletter.title: required: keksdose ships default texts only for necessary, functional, analytics, marketing, media",
+            ],
+        ),
+        (
+            "/categories/newsletter/description",
+            Some(json!({ "de": " " })),
+            &["categories.newsletter.description.de: must not be empty"],
+        ),
+        (
+            "/categories/media/services/matomo",
+            Some(json!({ "provider": "x", "purpose": "y" })),
+            &[
+                "categories.media.services.matomo: service `matomo` is already declared in categories.analytics",
+            ],
+        ),
+        (
+            "/categories/analytics/services/matomo/provider",
+            Some(json!("")),
+            &["categories.analytics.services.matomo.provider: must not be empty"],
+        ),
+        (
+            "/categories/analytics/services/matomo/name",
+            Some(json!(" ")),
+            &["categories.analytics.services.matomo.name: must not be empty"],
+        ),
+        (
+            "/categories/analytics/services/matomo/purpose",
+            Some(json!({ "en": "" })),
+            &["categories.analytics.services.matomo.purpose.en: must not be empty"],
+        ),
+        (
+            "/categories/analytics/services/matomo/cookies",
+            Some(json!(["_pk_*", "bad name"])),
+            &["categories.analytics.services.matomo.cookies[1]: expected a cookie name"],
+        ),
+        (
+            "/categories/analytics/services/matomo/cookies",
+            Some(json!(["kd_*"])),
+            &[
+                "categories.analytics.services.matomo.cookies[0]: matches the consent cookie `kd_consent`, which is always necessary",
+            ],
+        ),
+        (
+            "/categories/analytics/services/matomo/storage",
+            Some(json!([""])),
+            &["categories.analytics.services.matomo.storage[0]: expected a storage key"],
+        ),
+        (
+            "/categories/analytics/services/matomo/hosts",
+            Some(json!(["https://stats.x.de/"])),
+            &["categories.analytics.services.matomo.hosts[0]: expected a host name only"],
+        ),
+        (
+            "/categories/analytics/services/matomo/hosts",
+            Some(json!(["Stats.X.de"])),
+            &["categories.analytics.services.matomo.hosts[0]: expected a lower-case host"],
+        ),
+        (
+            "/categories/analytics/services/matomo/hosts",
+            Some(json!(["stats.x.de:8080"])),
+            &["categories.analytics.services.matomo.hosts[0]: expected a lower-case host"],
+        ),
+        (
+            "/categories/analytics/services/matomo/retention",
+            None,
+            &["categories.analytics.services.matomo.retention: required"],
+        ),
+        (
+            "/categories/media/services/video/privacyUrl",
+            Some(json!("vbscript:x")),
+            &["categories.media.services.video.privacyUrl: scheme `vbscript:` is not allowed"],
+        ),
+        (
+            "/categories/media/services/video/hosts",
+            Some(json!([])),
+            &["categories.media.services.video.hosts: required for an embed"],
+        ),
+        (
+            "/categories/necessary/services/session/embed",
+            Some(json!(true)),
+            &[
+                "categories.necessary.services.session.embed: an embed in a read-only category",
+                "categories.necessary.services.session.hosts: required for an embed",
+            ],
+        ),
+        (
+            "/texts/de/bannerTitel",
+            Some(json!("x")),
+            &["texts.de.bannerTitel: unknown text key; expected one of bannerTitle, "],
+        ),
+        (
+            "/texts/en/acceptAll",
+            Some(json!("")),
+            &["texts.en.acceptAll: must not be empty"],
+        ),
+        (
+            "/googleConsentMode/ad_storrage",
+            Some(json!(["media"])),
+            &["googleConsentMode.ad_storrage: unknown consent type"],
+        ),
+        (
+            "/googleConsentMode/ad_storage",
+            Some(json!([])),
+            &["googleConsentMode.ad_storage: expected at least one category"],
+        ),
+        (
+            "/googleConsentMode/ad_storage",
+            Some(json!(["media", "ads"])),
+            &["googleConsentMode.ad_storage[1]: no category `ads` in categories"],
+        ),
+        (
+            "/seal/keys",
+            Some(json!([])),
+            &["seal.keys: expected at least one key"],
+        ),
+        (
+            "/seal/keys/0/status",
+            Some(json!("retired")),
+            &["seal.keys: expected exactly one key with status `active`, found 0"],
+        ),
+        (
+            "/seal/keys/0/publicKey",
+            Some(json!("kdsk1secret")),
+            &["seal.keys[0].publicKey: this is a SECRET key"],
+        ),
+        (
+            "/seal/keys/0/publicKey",
+            Some(json!("age1xyz")),
+            &["seal.keys[0].publicKey: expected a public key starting with `kdpk1`"],
+        ),
+        (
+            "/seal/keys/0/kid",
+            Some(json!("")),
+            &["seal.keys[0].kid: must not be empty"],
+        ),
+        (
+            "/seal/maxAttachmentBytes",
+            Some(json!(268435457u64)),
+            &["seal.maxAttachmentBytes: expected at most"],
+        ),
+    ];
+    for (pointer, value, expected) in table {
+        let config = match value {
+            Some(value) => with(pointer, value),
+            None => without(pointer),
+        };
+        let got = problems(&config);
+        assert_eq!(got.len(), expected.len(), "{pointer}: {got:#?}");
+        for (line, want) in got.iter().zip(expected) {
+            assert!(
+                line.starts_with(want),
+                "{pointer}:\n  got  {line}\n  want {want}…"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut config = with("/tenant", json!("BAD"));
+    config["consent"]["expiresAfterDays"] = json!(1000);
+    config["categories"]["analytics"]["services"]["matomo"]["hosts"] =
+        json!(["a b", "ok.de", "/x"]);
+    config["texts"]["en"]["nope"] = json!("x");
+    let got = problems(&config);
+    let paths: Vec<&str> = got
+        .iter()
+        .map(|l| l.split(':').next().expect("path"))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "tenant",
+            "consent.expiresAfterDays",
+            "categories.analytics.services.matomo.hosts[0]",
+            "categories.analytics.services.matomo.hosts[2]",
+            "texts.en.nope",
+        ]
+    );
+    let error = parse(&config).expect_err("invalid");
+    assert_eq!(error.to_string().lines().count(), 5);
+}
+
+#[test]
+fn shape_errors_name_the_dotted_path() {
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            with("/categories/analytics/servces", json!({})),
+            "categories.analytics.servces: unknown field `servces`, expected one of",
+        ),
+        (
+            with("/consent/cookeName", json!("x")),
+            "consent.cookeName: unknown field `cookeName`",
+        ),
+        (with("/extra", json!(1)), "extra: unknown field `extra`"),
+        (
+            with("/language", json!("fr")),
+            "language: unknown variant `fr`",
+        ),
+        (
+            with("/consent/expiresAfterDays", json!("180")),
+            "consent.expiresAfterDays: invalid type: string \"180\", expected u32",
+        ),
+        (
+            with(
+                "/categories/analytics/services/matomo/cookies",
+                json!("_pk_*"),
+            ),
+            "categories.analytics.services.matomo.cookies: invalid type: string",
+        ),
+        (
+            with(
+                "/categories/analytics/services/matomo/purpose",
+                json!({ "fr": "x" }),
+            ),
+            "categories.analytics.services.matomo.purpose.fr: unknown field `fr`",
+        ),
+        (
+            with("/categories/analytics/services/matomo/purpose", json!({})),
+            "categories.analytics.services.matomo.purpose: expected at least one of `de`, `en`",
+        ),
+        (
+            with("/seal/keys/0/status", json!("on")),
+            "seal.keys[0].status: unknown variant `on`",
+        ),
+        (without("/policy"), "missing field `policy`"),
+    ];
+    for (config, want) in cases {
+        let got = problems(&config);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with(want),
+            "\n  got  {}\n  want {want}…",
+            got[0]
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_and_duplicates_are_reported() {
+    let got = |json: &str| {
+        Config::from_json(json)
+            .expect_err("invalid")
+            .problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(got("{")[0].contains("EOF while parsing"), "{:?}", got("{"));
+    let valid = base().to_string();
+    assert!(got(&format!("{valid} x"))[0].contains("trailing characters"));
+    let duplicate = r#"{ "tenant": "t", "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
+        "categories": { "analytics": {}, "analytics": {} } }"#;
+    assert!(
+        got(duplicate)[0].starts_with("categories: duplicate key `analytics`"),
+        "{:?}",
+        got(duplicate)
+    );
+}
+
+#[test]
+fn localized_texts_fall_back_across_languages() {
+    let de_only = Localized::PerLanguage {
+        de: Some("Hallo".into()),
+        en: None,
+    };
+    assert_eq!(de_only.get(Lang::En), "Hallo");
+    let both = Localized::PerLanguage {
+        de: Some("Hallo".into()),
+        en: Some("Hello".into()),
+    };
+    assert_eq!(both.get(Lang::En), "Hello");
+    assert_eq!(Localized::Same("x".into()).get(Lang::De), "x");
+}
+
+#[test]
+fn language_auto_prefers_the_document_then_the_browser() {
+    let auto = LanguageSetting::Auto;
+    assert_eq!(auto.resolve(Some("en-GB"), ["de"]), Lang::En);
+    assert_eq!(auto.resolve(Some("fr"), ["fr-FR", "en-US", "de"]), Lang::En);
+    assert_eq!(auto.resolve(None, ["de-AT"]), Lang::De);
+    assert_eq!(auto.resolve(None, ["fr"]), Lang::De);
+    assert_eq!(LanguageSetting::En.resolve(Some("de"), ["de"]), Lang::En);
+}
