@@ -46,3 +46,5 @@ mod base64url;
 pub mod config;
 pub mod consent;
 pub mod ui;
+#[cfg(all(target_arch = "wasm32", feature = "consent"))]
+pub mod web;

@@ -71,11 +71,7 @@ impl<'a> Policy<'a> {
     /// Whether a marked element may run now. `!category` runs only after a decision that
     /// refuses it; unknown names never run either way.
     pub fn gate_open(&self, gate: &Gate<'_>) -> bool {
-        let known = match gate.service {
-            Some(service) => self.config.services().any(|(_, k, _)| k == service),
-            None => self.config.category(gate.category).is_some(),
-        };
-        if !known {
+        if !self.names_known(gate) {
             return false;
         }
         let allowed = match gate.service {
@@ -87,6 +83,14 @@ impl<'a> Policy<'a> {
         } else {
             allowed
         }
+    }
+
+    /// Whether the category and service a gate names exist in the config.
+    pub fn names_known(&self, gate: &Gate<'_>) -> bool {
+        self.config.category(gate.category).is_some()
+            && gate
+                .service
+                .is_none_or(|service| self.config.services().any(|(_, k, _)| k == service))
     }
 
     fn category_is_necessary(&self, name: &str) -> bool {
