@@ -1,0 +1,45 @@
+// Assembles the npm package directory from wasm-bindgen's output and pkg-config/:
+//   node .ci/package.mjs <bindgen-dir> <pkg-dir>
+// keksdose.js  = pkg-config/keksdose.js with the no-modules glue and the wasm inlined, minified
+// index.js     = the ESM entry, over keksdose_web.js + keksdose_web_bg.wasm
+// package.json = pkg-config/package.json with Cargo.toml's version
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [bindgen, pkg] = process.argv.slice(2);
+if (!bindgen || !pkg) {
+  console.error("usage: node .ci/package.mjs <bindgen-dir> <pkg-dir>");
+  process.exit(2);
+}
+const esbuild = join("tests", "e2e", "node_modules", ".bin", "esbuild");
+const minify = (source) =>
+  execFileSync(esbuild, ["--minify", "--log-level=warning"], { input: source, encoding: "utf8" });
+
+const version = readFileSync("Cargo.toml", "utf8").match(/^version = "([^"]+)"/m)[1];
+
+rmSync(pkg, { recursive: true, force: true });
+mkdirSync(pkg, { recursive: true });
+
+// The script-tag bundle.
+const entry = readFileSync("pkg-config/keksdose.js", "utf8");
+const glue = readFileSync(join(bindgen, "script", "keksdose.js"), "utf8");
+const wasm = readFileSync(join(bindgen, "script", "keksdose_bg.wasm")).toString("hex");
+for (const marker of ["/* @glue */", '"@wasm"']) {
+  if (entry.split(marker).length !== 2) throw new Error(`pkg-config/keksdose.js: expected one ${marker}`);
+}
+const bundle = entry.replace("/* @glue */", () => glue).replace('"@wasm"', () => JSON.stringify(wasm));
+writeFileSync(join(pkg, "keksdose.js"), minify(bundle));
+
+// The ES module entry.
+writeFileSync(join(pkg, "keksdose_web.js"), minify(readFileSync(join(bindgen, "esm", "keksdose_web.js"), "utf8")));
+for (const file of ["keksdose_web_bg.wasm", "keksdose_web.d.ts"]) {
+  copyFileSync(join(bindgen, "esm", file), join(pkg, file));
+}
+for (const file of ["index.js", "index.d.ts", "keksdose.css"]) {
+  copyFileSync(join("pkg-config", file), join(pkg, file));
+}
+copyFileSync("README.md", join(pkg, "README.md"));
+
+const manifest = JSON.parse(readFileSync("pkg-config/package.json", "utf8"));
+writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: manifest.name, version, ...manifest }, null, 2) + "\n");

@@ -1,0 +1,15 @@
+// The npm entry: `import { init } from "keksdose"; const kd = await init(config);`
+import load, { start } from "./keksdose_web.js";
+
+let loaded;
+
+/**
+ * Loads the wasm module (once) and starts keksdose with `config` (an object or JSON text).
+ * Resolves to the running instance; rejects with a `ConfigError` that names every problem
+ * with its dotted path.
+ */
+export async function init(config) {
+  loaded ??= load({ module_or_path: new URL("./keksdose_web_bg.wasm", import.meta.url) });
+  await loaded;
+  return start(typeof config === "string" ? config : JSON.stringify(config));
+}

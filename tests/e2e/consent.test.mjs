@@ -1,0 +1,258 @@
+// The consent engine end to end: demo pages served by `keksdose serve` under the strict CSP, in
+// real Chromium, checked through the browser's cookie jar.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const demo = (page, path = "/") => page.goto(`${server.url}${path}`);
+const demoState = (page) => page.evaluate(() => ({ ...window.kdDemo, events: undefined }));
+const eventTypes = (page) => page.evaluate(() => window.kdDemo.events.map((e) => e.type));
+
+test("(a) before any choice: banner shown, no analytics cookie, analytics script has not run", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  assert.ok(await page.isVisible(".kd-banner"), "banner visible");
+  // Settle: give any wrongly unblocked script time to run.
+  await page.waitForTimeout(300);
+  const state = await demoState(page);
+  assert.equal(state.analyticsRuns, undefined);
+  assert.equal(state.optOutRuns, undefined, "!analytics waits for a decision");
+  assert.deepEqual(await jar(context), {}, "no cookie at all before a choice");
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("the API answers synchronously to the next script in the document", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  for (const path of ["/", "/inline-config.html"]) {
+    await demo(page, path);
+    const probe = await page.evaluate(() => window.kdDemo.probe);
+    assert.deepEqual(probe, { apiPresent: true, validConsent: false, analytics: false, necessary: true }, path);
+  }
+  // After a decision, the probe (which runs before the document is parsed) already sees it.
+  await page.click('[data-keksdose-action="accept-all"]');
+  await demo(page, "/inline-config.html");
+  const probe = await page.evaluate(() => window.kdDemo.probe);
+  assert.equal(probe.validConsent, true);
+  assert.equal(probe.analytics, true);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("(b) reject all: no analytics cookie, consent cookie set; after reload no banner and still none", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  await page.click('[data-keksdose-action="reject-all"]');
+  assert.ok(await page.isHidden(".kd-banner"), "banner gone");
+  let cookies = await jar(context);
+  assert.deepEqual(Object.keys(cookies), ["kd_consent"]);
+  assert.match(cookies.kd_consent, /^1\.[\w-]{12}\.[\w-]{22}\.\d+\.\d+\.\.\.[0-9a-f]{8}$/, "refusal: empty lists");
+  await page.waitForFunction(() => window.kdDemo.optOutRuns === 1);
+  assert.equal((await demoState(page)).analyticsRuns, undefined);
+
+  await page.reload();
+  await ready(page);
+  await page.waitForTimeout(300);
+  assert.ok(await page.isHidden(".kd-banner"), "the refusal is remembered");
+  assert.equal(await page.locator(".kd-banner").count(), 0, "not even rendered");
+  const state = await demoState(page);
+  assert.equal(state.analyticsRuns, undefined);
+  assert.equal(state.optOutRuns, 1, "!analytics ran once on this page load");
+  cookies = await jar(context);
+  assert.deepEqual(Object.keys(cookies), ["kd_consent"]);
+  assert.deepEqual(await eventTypes(page), ["keksdose:consent"], "a stored decision is announced once");
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("(c) accept all: the analytics script runs exactly once and its cookie exists", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  await page.click('[data-keksdose-action="accept-all"]');
+  await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
+  // A second decision must not run it again.
+  await page.evaluate(() => window.keksdose.acceptCategory("all"));
+  await page.waitForTimeout(300);
+  const state = await demoState(page);
+  assert.equal(state.analyticsRuns, 1);
+  assert.equal(state.optOutRuns, undefined);
+  const cookies = await jar(context);
+  assert.ok(Object.keys(cookies).some((name) => name.startsWith("_pk_id")), JSON.stringify(cookies));
+  assert.match(cookies.kd_consent, /\.analytics:media\.matomo:video\.[0-9a-f]{8}$/);
+  assert.deepEqual(await eventTypes(page), ["keksdose:show", "keksdose:hide", "keksdose:consent", "keksdose:change"]);
+
+  await page.reload();
+  await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
+  assert.equal(await page.locator(".kd-banner").count(), 0);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("(d) re-open preferences and withdraw analytics: state, cookie and event follow", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  await page.click('[data-keksdose-action="accept-all"]');
+  await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
+  const before = (await jar(context)).kd_consent;
+
+  await page.click('footer [data-keksdose="preferences"]');
+  assert.ok(await page.isVisible(".kd-dialog"));
+  assert.ok(await page.isChecked("#kd-c-analytics"), "switches show the current decision");
+  await page.uncheck("#kd-c-analytics");
+  assert.equal(await page.isChecked("#kd-s-matomo"), false, "the category switch takes its services along");
+  await page.click('.kd-dialog [data-keksdose-action="save"]');
+  assert.ok(await page.isHidden(".kd-dialog"));
+
+  assert.equal(await page.evaluate(() => window.keksdose.acceptedCategory("analytics")), false);
+  assert.equal(await page.evaluate(() => window.keksdose.acceptedCategory("media")), true);
+  const after = (await jar(context)).kd_consent;
+  assert.notEqual(after, before);
+  assert.match(after, /\.media\.video\.[0-9a-f]{8}$/);
+  assert.equal(after.split(".")[2], before.split(".")[2], "the consent id stays");
+
+  const change = await page.evaluate(() => window.kdDemo.events.find((e) => e.type === "keksdose:change"));
+  assert.ok(change, "keksdose:change fired");
+  assert.equal(change.detail.method, "custom");
+  assert.equal(change.detail.withdrawal, true);
+  assert.deepEqual(change.detail.changedCategories, ["analytics"]);
+  assert.deepEqual(change.detail.changedServices, ["matomo"]);
+  assert.deepEqual(change.detail.categories, ["media"]);
+  await page.waitForFunction(() => window.kdDemo.optOutRuns === 1);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("closing the preferences is not consent; Escape closes and focus returns", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  assert.equal(await page.evaluate(() => document.activeElement.className), "kd-banner", "focus moved in");
+  await page.click('.kd-banner [data-keksdose-action="settings"]');
+  assert.equal(await page.evaluate(() => document.activeElement.className), "kd-dialog");
+  await page.check("#kd-c-analytics");
+  await page.keyboard.press("Escape");
+  assert.ok(await page.isHidden(".kd-dialog"));
+  assert.ok(await page.isVisible(".kd-banner"), "back to the first layer");
+  assert.equal(
+    await page.evaluate(() => document.activeElement.dataset.keksdoseAction),
+    "settings",
+    "focus back on the settings button",
+  );
+  assert.deepEqual(await jar(context), {}, "nothing stored");
+  assert.equal(await page.evaluate(() => window.keksdose.validConsent()), false);
+  // Re-opened, the abandoned draft is gone: nothing pre-selected.
+  await page.click('.kd-banner [data-keksdose-action="settings"]');
+  assert.equal(await page.isChecked("#kd-c-analytics"), false);
+  await page.click('.kd-dialog [data-keksdose-action="close"]');
+  assert.ok(await page.isVisible(".kd-banner"));
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("the preferences trap Tab and restore focus to the link that opened them", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  await page.click('[data-keksdose-action="reject-all"]');
+  await page.focus('main [data-keksdose="preferences"]');
+  await page.keyboard.press("Enter");
+  assert.ok(await page.isVisible(".kd-dialog"));
+  const inDialog = () => page.evaluate(() => document.querySelector(".kd-dialog").contains(document.activeElement));
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press("Tab");
+    assert.ok(await inDialog(), `Tab ${i + 1} stays inside`);
+  }
+  for (let i = 0; i < 5; i++) {
+    await page.keyboard.press("Shift+Tab");
+    assert.ok(await inDialog(), `Shift+Tab ${i + 1} stays inside`);
+  }
+  await page.keyboard.press("Escape");
+  assert.ok(await page.isHidden(".kd-dialog"), "a decision exists: Escape hides");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Cookie-Einstellungen");
+  await context.close();
+});
+
+test("privacy policy and imprint links work while the banner is open", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  await page.click('.kd-banner a:has-text("Impressum")');
+  await page.waitForURL(/impressum\.html$/);
+  await ready(page);
+  assert.ok(await page.isVisible(".kd-banner"), "still undecided: banner again");
+  await page.click('.kd-banner a:has-text("Datenschutzerklärung")');
+  await page.waitForURL(/datenschutz\.html$/);
+  assert.deepEqual(await jar(context), {});
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("English page: the same config speaks English", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await demo(page, "/en/");
+  await ready(page);
+  const labels = await page.$$eval(".kd-banner button", (buttons) => buttons.map((b) => b.textContent));
+  assert.deepEqual(labels, ["Accept all", "Reject all", "Settings"]);
+  assert.equal(await page.getAttribute(".kd-root", "lang"), "en");
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("(e) zero console errors on every demo page under the strict CSP", async () => {
+  const context = await browser.newContext();
+  for (const path of ["/", "/en/", "/datenschutz.html", "/impressum.html", "/inline-config.html"]) {
+    const page = await newPage(context);
+    const response = await demo(page, path);
+    assert.match(response.headers()["content-security-policy"], /script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
+    await ready(page);
+    await page.click('.kd-banner [data-keksdose-action="settings"]');
+    await page.click('.kd-dialog [data-keksdose-action="close"]');
+    await page.waitForTimeout(200);
+    assert.deepEqual(errors(page), [], path);
+    await page.close();
+  }
+  await context.close();
+});
+
+test("Global Privacy Control is honoured as 'reject all' without a banner", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
+  const page = await newPage(context);
+  await demo(page);
+  await ready(page);
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator(".kd-banner").count(), 0, "no banner");
+  assert.match((await jar(context)).kd_consent, /\.\.\.[0-9a-f]{8}$/, "refusal stored");
+  assert.equal((await demoState(page)).analyticsRuns, undefined);
+  // The visitor can still opt in from the preferences.
+  await page.click('footer [data-keksdose="preferences"]');
+  await page.click('.kd-dialog [data-keksdose-action="accept-all"]');
+  await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
+  await context.close();
+});

@@ -1,0 +1,78 @@
+// Shared by the end-to-end tests: start `keksdose serve` on a free port, drive Debian's Chromium
+// with playwright-core, and record every console message and page error.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CLI = join(ROOT, "target", "debug", "keksdose");
+
+/** Starts `keksdose serve` on a free port; resolves to `{ url, port, stop }`. */
+export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "pkg"), args = [] } = {}) {
+  const child = spawn(CLI, ["serve", "--port", "0", "--root", root, "--pkg", pkg, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  const url = await new Promise((resolve, reject) => {
+    child.on("exit", (code) => reject(new Error(`keksdose serve exited with ${code}: ${output}`)));
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      const match = output.match(/serving (http:\/\/[^/\s]+)\//);
+      if (match) resolve(match[1]);
+    });
+  });
+  child.removeAllListeners("exit");
+  return {
+    url,
+    port: Number(new URL(url).port),
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill();
+        await once(child, "exit");
+      }
+    },
+  };
+}
+
+/** Launches headless Chromium as this machine allows (root, no network). */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** A new page whose console messages and errors are collected in `page.log`. */
+export async function newPage(context) {
+  const page = await context.newPage();
+  page.log = [];
+  page.on("console", (message) => page.log.push({ type: message.type(), text: message.text() }));
+  page.on("pageerror", (error) => page.log.push({ type: "pageerror", text: String(error) }));
+  return page;
+}
+
+/** Console errors and uncaught exceptions recorded on `page`. */
+export function errors(page) {
+  return page.log.filter((entry) => entry.type === "error" || entry.type === "pageerror");
+}
+
+/** The browser's cookie jar as `{ name: value }` (not `document.cookie`). */
+export async function jar(context) {
+  return Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, cookie.value]));
+}
+
+/** Waits until keksdose has started on `page` (the API exists and the document is parsed). */
+export async function ready(page) {
+  await page.waitForFunction(() => document.readyState !== "loading" && "keksdose" in window);
+}
