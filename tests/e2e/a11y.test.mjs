@@ -1,0 +1,109 @@
+// Accessibility (BITV 2.0 / WCAG 2.1 AA) and equal prominence of the first-layer choices.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import AxeBuilder from "@axe-core/playwright";
+import { launch, newPage, ready, startServer } from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+async function violations(page) {
+  const result = await new AxeBuilder({ page }).include(".kd-root").withTags(WCAG).analyze();
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+for (const colorScheme of ["light", "dark"]) {
+  for (const path of ["/", "/en/"]) {
+    test(`axe: zero violations on ${path} (${colorScheme}), banner and preferences`, async () => {
+      const context = await browser.newContext({ colorScheme });
+      const page = await newPage(context);
+      await page.goto(`${server.url}${path}`);
+      await ready(page);
+      await page.waitForSelector(".kd-banner");
+      // Let the entry animation finish so contrast is measured on final colours.
+      await page.waitForTimeout(400);
+      assert.deepEqual(await violations(page), [], "banner");
+      await page.click('.kd-banner [data-keksdose-action="settings"]');
+      await page.waitForTimeout(400);
+      assert.deepEqual(await violations(page), [], "preferences");
+      await context.close();
+    });
+  }
+}
+
+test("R5/R6: Accept all, Reject all and Settings are equal buttons", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${server.url}/`);
+  await ready(page);
+  const styles = await page.$$eval(".kd-banner .kd-actions > *", (buttons) =>
+    buttons.map((b) => {
+      const s = getComputedStyle(b);
+      const r = b.getBoundingClientRect();
+      return {
+        tag: b.tagName,
+        action: b.dataset.keksdoseAction,
+        look: [s.fontSize, s.fontWeight, s.fontFamily, s.color, s.backgroundColor, s.borderColor, s.padding].join("|"),
+        width: Math.round(r.width),
+        height: Math.round(r.height),
+      };
+    }),
+  );
+  assert.deepEqual(styles.map((s) => s.action), ["accept-all", "reject-all", "settings"]);
+  assert.ok(styles.every((s) => s.tag === "BUTTON"));
+  for (const s of styles.slice(1)) {
+    assert.equal(s.look, styles[0].look, `${s.action} looks like accept-all`);
+    assert.equal(s.width, styles[0].width, `${s.action} is as wide`);
+    assert.equal(s.height, styles[0].height, `${s.action} is as high`);
+  }
+  await context.close();
+});
+
+for (const [width, height] of [
+  [320, 640],
+  [640, 360],
+]) {
+  test(`reflow at ${width}x${height} CSS px: no horizontal scrolling, every control reachable`, async () => {
+    const context = await browser.newContext({ viewport: { width, height } });
+    const page = await newPage(context);
+    await page.goto(`${server.url}/`);
+    await ready(page);
+    const fits = () =>
+      page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(await fits(), "banner");
+    for (const action of ["accept-all", "reject-all", "settings"]) {
+      const button = page.locator(`.kd-banner [data-keksdose-action="${action}"]`);
+      await button.scrollIntoViewIfNeeded();
+      assert.ok(await button.isVisible(), action);
+    }
+    await page.click('.kd-banner [data-keksdose-action="settings"]');
+    assert.ok(await fits(), "preferences");
+    const save = page.locator('.kd-dialog [data-keksdose-action="save"]');
+    await save.scrollIntoViewIfNeeded();
+    await save.click();
+    assert.equal(await page.evaluate(() => window.keksdose.validConsent()), true);
+    await context.close();
+  });
+}
+
+test("reduced motion: no animation", async () => {
+  const context = await browser.newContext({ reducedMotion: "reduce" });
+  const page = await newPage(context);
+  await page.goto(`${server.url}/`);
+  await ready(page);
+  const animation = await page.$eval(".kd-banner", (b) => getComputedStyle(b).animationName);
+  assert.equal(animation, "none");
+  await context.close();
+});

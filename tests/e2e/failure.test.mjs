@@ -1,0 +1,91 @@
+// Fail closed: a broken config or a module that does not load leaves the page "necessary only"
+// and says why.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("(f) a broken config: a console error naming the dotted path, nothing non-necessary runs", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${server.url}/broken.html`);
+  await ready(page);
+  await page.waitForTimeout(300);
+  const logged = errors(page).map((e) => e.text).join("\n");
+  assert.match(logged, /keksdose: invalid config:\ncategories\.analytics\.servces: unknown field `servces`/);
+  assert.match(logged, /Only technically necessary cookies and scripts run/);
+  assert.equal(errors(page).length, 1, "one message, not a cascade");
+  assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
+  assert.deepEqual(await jar(context), {});
+  // The visitor sees why; the API exists and refuses everything.
+  assert.ok(await page.isVisible(".kd-notice"));
+  assert.match(await page.textContent(".kd-notice"), /nur technisch notwendige Cookies/);
+  assert.deepEqual(
+    await page.evaluate(() => [
+      window.keksdose.acceptedCategory("analytics"),
+      window.keksdose.acceptedCategory("necessary"),
+      window.keksdose.validConsent(),
+    ]),
+    [false, false, false],
+  );
+  const thrown = await page.evaluate(() => {
+    try {
+      window.keksdose.acceptCategory("all");
+      return null;
+    } catch (error) {
+      return error.name;
+    }
+  });
+  assert.equal(thrown, "ConsentError", "nothing can be unblocked through a failed instance");
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
+  await page.click('.kd-notice [data-keksdose-action="close"]');
+  assert.equal(await page.locator(".kd-notice").count(), 0);
+  await context.close();
+});
+
+test("a config file that cannot be loaded fails closed too", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.route("**/keksdose.json", (route) => route.fulfill({ status: 404, body: "not found" }));
+  await page.goto(`${server.url}/`);
+  await ready(page);
+  await page.waitForTimeout(300);
+  const logged = errors(page).map((e) => e.text).join("\n");
+  assert.match(logged, /could not load the config from \/keksdose\.json: HTTP status 404/);
+  assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
+  assert.deepEqual(await jar(context), {});
+  await context.close();
+});
+
+test("a wasm module that does not load: console error, nothing runs", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.route("**/keksdose/keksdose.js", async (route) => {
+    const response = await route.fetch();
+    // Corrupt the inlined module the way a truncated or mangled download would.
+    const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
+    await route.fulfill({ response, body });
+  });
+  await page.goto(`${server.url}/`);
+  await page.waitForLoadState("load");
+  await page.waitForTimeout(300);
+  const logged = errors(page).map((e) => e.text).join("\n");
+  assert.match(logged, /keksdose: could not start; only technically necessary cookies and scripts run/);
+  assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
+  assert.equal(await page.evaluate(() => "keksdose" in window), false);
+  assert.deepEqual(await jar(context), {});
+  await context.close();
+});

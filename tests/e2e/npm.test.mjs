@@ -1,0 +1,60 @@
+// (g) The npm package as published: `npm pack` of pkg/, installed into a plain ES-module page.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ROOT, errors, jar, launch, newPage, startServer } from "./harness.mjs";
+
+let site;
+let server;
+let browser;
+
+before(async () => {
+  site = mkdtempSync(join(tmpdir(), "keksdose-npm-"));
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", site], {
+    cwd: join(ROOT, "pkg"),
+    encoding: "utf8",
+  }).trim().split("\n").pop();
+  const installed = join(site, "node_modules", "keksdose");
+  mkdirSync(installed, { recursive: true });
+  execFileSync("tar", ["-xzf", join(site, tarball), "-C", installed, "--strip-components=1"]);
+  cpSync(join(ROOT, "tests", "e2e", "fixtures", "npm"), site, { recursive: true });
+  cpSync(join(ROOT, "www", "keksdose.json"), join(site, "keksdose.json"));
+  cpSync(join(ROOT, "www", "favicon.svg"), join(site, "favicon.svg"));
+  server = await startServer({ root: site });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (site) rmSync(site, { recursive: true, force: true });
+});
+
+test("the package's version is Cargo.toml's and it lists what it ships", () => {
+  const cargo = readFileSync(join(ROOT, "Cargo.toml"), "utf8").match(/^version = "([^"]+)"/m)[1];
+  const manifest = JSON.parse(readFileSync(join(site, "node_modules", "keksdose", "package.json"), "utf8"));
+  assert.equal(manifest.version, cargo);
+  assert.equal(manifest.name, "keksdose");
+  for (const file of manifest.files) {
+    readFileSync(join(site, "node_modules", "keksdose", file));
+  }
+});
+
+test("(g) the packed package imported by a plain ESM page shows the banner and works", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => window.started === true);
+  assert.ok(await page.isVisible(".kd-banner"));
+  const initError = await page.evaluate(() => window.initError);
+  assert.equal(initError.name, "ConfigError");
+  assert.match(initError.message, /missing field `policy`/);
+  await page.click('[data-keksdose-action="accept-all"]');
+  assert.equal(await page.evaluate(() => window.kd.acceptedService("matomo")), true);
+  assert.match((await jar(context)).kd_consent, /^1\./);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
