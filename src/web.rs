@@ -1,8 +1,8 @@
 //! The browser side (`wasm32` only): the one place that names `web_sys` and `js_sys`.
 //!
-//! [`api`] holds every `#[wasm_bindgen]` export. [`page`] owns the running instance: config,
-//! consent and banner state; [`banner`] renders the two layers, [`blocker`] activates marked
-//! scripts, [`events`] tells the page what happened.
+//! [`api`] holds every `#[wasm_bindgen]` export. Behind it, `page` owns the running instance
+//! (config, consent and banner state), `banner` renders the two layers, `blocker` activates
+//! marked scripts, and `events` tells the page what happened.
 
 pub mod api;
 mod banner;

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! 1.<revision>.<consentId>.<decidedAt>.<expiresAt>.<categories>.<services>.<crc32>
-//! 1.QmV7tTf2jXc0.q3v1b1BzQ2VgYtV5nH0x4w.1764000000.1779552000.analytics:media.matomo:video.5f0c6a1e
+//! 1.QmV7tTf2jXc0.q3v1b1BzQ2VgYtV5nH0x4w.1764000000.1779552000.analytics:media.matomo:video.5658ba3c
 //! ```
 //!
 //! | field | content |
