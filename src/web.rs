@@ -1,13 +1,16 @@
 //! The browser side (`wasm32` only): the one place that names `web_sys` and `js_sys`.
 //!
 //! [`api`] holds every `#[wasm_bindgen]` export. Behind it, `page` owns the running instance
-//! (config, consent and banner state), `banner` renders the two layers, `blocker` activates
-//! marked scripts, and `events` tells the page what happened.
+//! (config, consent and banner state), `banner` renders the two layers, `guard` stops writes
+//! and loads nobody consented to, `blocker` activates marked elements (also those added later),
+//! `embed` shows placeholders for embedded content, and `events` tells the page what happened.
 
 pub mod api;
 mod banner;
 mod blocker;
+mod embed;
 mod events;
+mod guard;
 mod page;
 
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,7 +1,7 @@
 //! Pure decisions: may this category, service or marked element run under the current consent?
 
 use super::Consent;
-use crate::config::Config;
+use crate::config::{Config, Service, UnknownPolicy};
 
 /// What a marked element's `data-category` / `data-service` attributes ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,9 +93,166 @@ impl<'a> Policy<'a> {
                 .is_none_or(|service| self.config.services().any(|(_, k, _)| k == service))
     }
 
+    /// Whether a script may write the cookie `name`: the consent cookie always; a declared name
+    /// when every service declaring it may run (most restrictive); an undeclared one per
+    /// `consent.unknownCookies`.
+    pub fn cookie_write_allowed(&self, name: &str) -> bool {
+        name == self.config.consent.cookie_name
+            || self.declared_allowed(|service| &service.cookies, name)
+    }
+
+    /// Whether a script may write the localStorage / sessionStorage key `key`; the same rules
+    /// as for cookies, with the services' `storage` globs.
+    pub fn storage_write_allowed(&self, key: &str) -> bool {
+        self.declared_allowed(|service| &service.storage, key)
+    }
+
+    /// Whether a resource from `host` (lower-case, without port) may load: hosts no service
+    /// lists load freely; a listed host when every service listing it may run.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        self.config
+            .services()
+            .filter(|(_, _, service)| service.hosts.iter().any(|p| host_matches(p, host)))
+            .all(|(_, key, _)| self.service_allowed(key))
+    }
+
+    /// The first refused service that lists `host`: where a blocked element is attributed, so
+    /// that it is activated once that service is allowed. `(category, service)`.
+    pub fn refused_service_for_host(&self, host: &str) -> Option<(&'a str, &'a str)> {
+        self.config
+            .services()
+            .filter(|(_, _, service)| service.hosts.iter().any(|p| host_matches(p, host)))
+            .find(|(_, key, _)| !self.service_allowed(key))
+            .map(|(category, key, _)| (category, key))
+    }
+
+    /// The services that may not run now, `(key, service)`: their cookies and storage are
+    /// cleared.
+    pub fn refused_services(&self) -> impl Iterator<Item = (&'a str, &'a Service)> + '_ {
+        self.config
+            .services()
+            .filter(|(_, key, _)| !self.service_allowed(key))
+            .map(|(_, key, service)| (key, service))
+    }
+
+    /// The first service that declares the cookie `name` (for messages).
+    pub fn cookie_declared_by(&self, name: &str) -> Option<&'a str> {
+        self.declared_by(|service| &service.cookies, name)
+    }
+
+    /// The first service that declares the storage key `key` (for messages).
+    pub fn storage_declared_by(&self, key: &str) -> Option<&'a str> {
+        self.declared_by(|service| &service.storage, key)
+    }
+
+    fn declared_by(&self, globs: impl Fn(&Service) -> &Vec<String>, name: &str) -> Option<&'a str> {
+        self.config
+            .services()
+            .find(|(_, _, service)| globs(service).iter().any(|g| glob_matches(g, name)))
+            .map(|(_, key, _)| key)
+    }
+
+    fn declared_allowed(&self, globs: impl Fn(&Service) -> &Vec<String>, name: &str) -> bool {
+        let mut declaring = self
+            .config
+            .services()
+            .filter(|(_, _, service)| globs(service).iter().any(|g| glob_matches(g, name)))
+            .peekable();
+        if declaring.peek().is_none() {
+            return self.config.consent.unknown_cookies == UnknownPolicy::Allow;
+        }
+        declaring.all(|(_, key, _)| self.service_allowed(key))
+    }
+
     fn category_is_necessary(&self, name: &str) -> bool {
         self.config.category(name).is_some_and(|c| c.read_only)
     }
+}
+
+/// Whether `host` matches a `hosts` entry: `example.org` exactly, `*.example.org` any subdomain.
+pub fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(domain) => host
+            .strip_suffix(domain)
+            .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+        None => pattern == host,
+    }
+}
+
+/// The name a `document.cookie = "…"` assignment writes, and whether it deletes the cookie
+/// (`Max-Age` ≤ 0; an `Expires` date is returned for the caller to compare with now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieAssignment<'a> {
+    /// The cookie name as the browser parses it: trimmed text before the first `=` (empty when
+    /// there is none).
+    pub name: &'a str,
+    /// `Max-Age`, when given and numeric.
+    pub max_age: Option<i64>,
+    /// `Expires`, when given.
+    pub expires: Option<&'a str>,
+}
+
+impl<'a> CookieAssignment<'a> {
+    /// Parses the string assigned to `document.cookie`.
+    pub fn parse(text: &'a str) -> CookieAssignment<'a> {
+        let mut parts = text.split(';');
+        let pair = parts.next().unwrap_or("");
+        let name = pair.split_once('=').map_or("", |(name, _)| name.trim());
+        let mut assignment = CookieAssignment {
+            name,
+            max_age: None,
+            expires: None,
+        };
+        for attribute in parts {
+            let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
+            let (key, value) = (key.trim(), value.trim());
+            if key.eq_ignore_ascii_case("max-age") {
+                assignment.max_age = value.parse().ok();
+            } else if key.eq_ignore_ascii_case("expires") {
+                assignment.expires = Some(value);
+            }
+        }
+        assignment
+    }
+}
+
+/// Every `document.cookie` assignment that deletes cookie `name` wherever a page at
+/// `host` + `path` can reach it: each path prefix (with and without trailing slash), host-only
+/// and with a `Domain` of the host, each parent domain, and the configured consent domain.
+pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>) -> Vec<String> {
+    let mut paths = vec!["/".to_owned()];
+    let mut prefix = String::new();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        prefix.push('/');
+        prefix.push_str(segment);
+        paths.push(prefix.clone());
+        paths.push(format!("{prefix}/"));
+    }
+    let mut domains: Vec<Option<String>> = vec![None];
+    let labels: Vec<&str> = host.split('.').collect();
+    if host.parse::<std::net::Ipv4Addr>().is_err() {
+        for i in 0..labels.len() {
+            domains.push(Some(labels[i..].join(".")));
+        }
+    }
+    if let Some(domain) = domain {
+        let domain = domain.trim_start_matches('.').to_owned();
+        if !domains.contains(&Some(domain.clone())) {
+            domains.push(Some(domain));
+        }
+    }
+    let mut out = Vec::with_capacity(paths.len() * domains.len());
+    for domain in &domains {
+        for path in &paths {
+            let mut header = format!("{name}=; Max-Age=0; Path={path}");
+            if let Some(domain) = domain {
+                header.push_str("; Domain=");
+                header.push_str(domain);
+            }
+            out.push(header);
+        }
+    }
+    out
 }
 
 /// Whether `name` matches `glob`, where `*` matches any run of characters (also none).
@@ -182,6 +339,138 @@ mod tests {
             ];
             assert_eq!(&got, expected, "{category:?} {service:?}");
         }
+    }
+
+    fn guarded() -> Config {
+        Config::from_json(
+            r#"{
+            "tenant": "t",
+            "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
+            "categories": {
+                "necessary": { "readOnly": true, "services": {
+                    "session": { "provider": "us", "purpose": "login", "cookies": ["PHPSESSID"],
+                                 "storage": ["cart"], "retention": "session" } } },
+                "analytics": { "services": {
+                    "matomo": { "provider": "P", "purpose": "stats", "cookies": ["_pk_*", "shared"],
+                                "storage": ["matomo_*"], "hosts": ["stats.example"], "retention": "1y" },
+                    "ga": { "provider": "G", "purpose": "stats", "cookies": ["_ga*", "shared"],
+                            "hosts": ["*.google-analytics.example", "cdn.example"], "retention": "2y" } } },
+                "media": { "services": {
+                    "video": { "provider": "V", "purpose": "videos", "hosts": ["cdn.example"] } } }
+            }}"#,
+        )
+        .expect("valid config")
+    }
+
+    #[test]
+    fn cookie_storage_and_host_table() {
+        let config = guarded();
+        let matomo = decided(&config, &[], &["matomo"]);
+        let all = decided(&config, &["analytics", "media"], &[]);
+        let mut allow_unknown = config.clone();
+        allow_unknown.consent.unknown_cookies = UnknownPolicy::Allow;
+        // (what, name, [no decision, matomo only, everything, unknown=allow + no decision])
+        type Check = fn(&Policy<'_>, &str) -> bool;
+        let cookie: Check = |p, n| p.cookie_write_allowed(n);
+        let storage: Check = |p, n| p.storage_write_allowed(n);
+        let host: Check = |p, n| p.host_allowed(n);
+        let table: &[(Check, &str, [bool; 4])] = &[
+            (cookie, "kd_consent", [true, true, true, true]),
+            (cookie, "PHPSESSID", [true, true, true, true]),
+            (cookie, "_pk_id.1", [false, true, true, false]),
+            (cookie, "_ga", [false, false, true, false]),
+            (cookie, "_ga_XYZ", [false, false, true, false]),
+            (cookie, "shared", [false, false, true, false]),
+            (cookie, "mystery", [false, false, false, true]),
+            (cookie, "", [false, false, false, true]),
+            (storage, "cart", [true, true, true, true]),
+            (storage, "matomo_visitor", [false, true, true, false]),
+            (storage, "mystery", [false, false, false, true]),
+            (host, "stats.example", [false, true, true, false]),
+            (
+                host,
+                "www.google-analytics.example",
+                [false, false, true, false],
+            ),
+            (host, "google-analytics.example", [true, true, true, true]),
+            (host, "cdn.example", [false, false, true, false]),
+            (host, "elsewhere.example", [true, true, true, true]),
+        ];
+        for (check, name, expected) in table {
+            let got = [
+                check(&Policy::new(&config, None), name),
+                check(&Policy::new(&config, Some(&matomo)), name),
+                check(&Policy::new(&config, Some(&all)), name),
+                check(&Policy::new(&allow_unknown, None), name),
+            ];
+            assert_eq!(&got, expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn blocked_hosts_are_attributed_to_a_refused_service() {
+        let config = guarded();
+        let ga_only = decided(&config, &[], &["ga"]);
+        let policy = Policy::new(&config, Some(&ga_only));
+        assert_eq!(
+            policy.refused_service_for_host("cdn.example"),
+            Some(("media", "video"))
+        );
+        assert_eq!(
+            policy.refused_service_for_host("stats.example"),
+            Some(("analytics", "matomo"))
+        );
+        assert_eq!(policy.refused_service_for_host("elsewhere.example"), None);
+        let refused: Vec<&str> = policy.refused_services().map(|(key, _)| key).collect();
+        assert_eq!(refused, ["matomo", "video"]);
+    }
+
+    #[test]
+    fn host_patterns() {
+        assert!(host_matches("stats.example", "stats.example"));
+        assert!(!host_matches("stats.example", "x.stats.example"));
+        assert!(host_matches("*.example", "a.example"));
+        assert!(host_matches("*.example", "a.b.example"));
+        assert!(!host_matches("*.example", "example"));
+        assert!(!host_matches("*.example", "badexample"));
+        assert!(!host_matches("*.example", "a.example.evil"));
+    }
+
+    #[test]
+    fn cookie_assignments_parse_like_the_browser() {
+        let parse = CookieAssignment::parse;
+        assert_eq!(parse("_ga=GA1.2; path=/; max-age=63072000").name, "_ga");
+        assert_eq!(parse(" _ga =x").name, "_ga");
+        assert_eq!(parse("novalue").name, "");
+        assert_eq!(parse("a=b=c").name, "a");
+        assert_eq!(parse("a=; Max-Age=0").max_age, Some(0));
+        assert_eq!(parse("a=; max-age=-1").max_age, Some(-1));
+        assert_eq!(parse("a=1; max-age=soon").max_age, None);
+        assert_eq!(
+            parse("a=; expires=Thu, 01 Jan 1970 00:00:00 GMT").expires,
+            Some("Thu, 01 Jan 1970 00:00:00 GMT")
+        );
+    }
+
+    #[test]
+    fn deletions_reach_every_path_prefix_and_parent_domain() {
+        let all = cookie_deletions(
+            "_ga",
+            "www.musterstadt.de",
+            "/a/b.html",
+            Some(".musterstadt.de"),
+        );
+        let expect = |s: &str| assert!(all.contains(&s.to_owned()), "{s} in {all:#?}");
+        expect("_ga=; Max-Age=0; Path=/");
+        expect("_ga=; Max-Age=0; Path=/a");
+        expect("_ga=; Max-Age=0; Path=/a/");
+        expect("_ga=; Max-Age=0; Path=/a/b.html");
+        expect("_ga=; Max-Age=0; Path=/; Domain=www.musterstadt.de");
+        expect("_ga=; Max-Age=0; Path=/a; Domain=musterstadt.de");
+        expect("_ga=; Max-Age=0; Path=/; Domain=de");
+        assert_eq!(all.len(), 5 * 4, "5 paths x (host-only + 3 domains)");
+        let ip = cookie_deletions("x", "127.0.0.1", "/", None);
+        assert_eq!(ip, ["x=; Max-Age=0; Path=/"]);
     }
 
     #[test]

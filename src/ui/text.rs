@@ -76,6 +76,12 @@ text_keys! {
         de: "Datenschutzhinweise des Anbieters",
         en: "Provider's privacy notice"
     }
+    EmbedNotice "embedNotice" {
+        de: "Hier wird ein Inhalt von {provider} angezeigt. Wenn Sie ihn laden, erhält der Anbieter Ihre IP-Adresse und kann Cookies setzen.",
+        en: "Content from {provider} is shown here. If you load it, the provider receives your IP address and may set cookies."
+    }
+    LoadOnce "loadOnce" { de: "Einmal laden", en: "Load once" }
+    LoadAlways "loadAlways" { de: "Immer erlauben", en: "Always allow" }
     ConfigFailed "configFailed" {
         de: "Die Cookie-Einstellungen dieser Website konnten nicht geladen werden. Es werden nur technisch notwendige Cookies verwendet.",
         en: "The cookie settings of this website could not be loaded. Only technically necessary cookies are used."

@@ -14,6 +14,7 @@ use super::page::Page;
 use super::{
     append, console_error, document, element, events, js_error, text_element, when_parsed, window,
 };
+use super::{blocker, guard};
 use crate::config::{Config, Lang};
 use crate::consent::Choice;
 use crate::ui::{Action, Decision, TextKey};
@@ -164,6 +165,8 @@ impl Keksdose {
 #[wasm_bindgen]
 pub fn start(config: &str) -> Result<Keksdose, JsValue> {
     install_panic_hook();
+    guard::install()?;
+    blocker::observe()?;
     let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.to_string()))?;
     Ok(Keksdose {
         page: Some(Page::start(config)?),
@@ -184,6 +187,10 @@ pub fn start(config: &str) -> Result<Keksdose, JsValue> {
 #[wasm_bindgen(js_name = startFromScriptTag)]
 pub fn start_from_script_tag() -> Result<(), JsValue> {
     install_panic_hook();
+    // Blocking from here on, before anything else can run; without a valid config it blocks
+    // every non-necessary write and every load from another host.
+    guard::install()?;
+    blocker::observe()?;
     let script: Option<HtmlScriptElement> =
         document().current_script().and_then(|s| s.dyn_into().ok());
     if let Some(script) = &script {
@@ -323,6 +330,7 @@ fn consent_error(message: &str) -> JsValue {
 /// Reports a panic on the console before the module aborts; the page stays "necessary only".
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        guard::poison();
         console_error(&format!(
             "internal error, stopped; only technically necessary cookies and scripts run: {info}"
         ));

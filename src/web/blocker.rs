@@ -1,74 +1,149 @@
-//! Activation of marked scripts: `<script type="text/plain" data-category="…">`.
+//! Activation of marked elements, from the start of the page and for elements added later.
 //!
-//! The browser never runs a script of type `text/plain`, so marked scripts stay inert until
-//! keksdose replaces each with an executable copy. Copies run in document order, each exactly
-//! once: an external one is awaited (load or error) before the next is inserted, because an
-//! inline script would otherwise overtake it.
+//! Marked elements are inert until their category or service is allowed:
+//! `<script type="text/plain" data-category>` (never run by the browser),
+//! `<img data-src|data-srcset data-category>`, `<link data-href data-category>` and
+//! `<iframe data-src data-category>` (no URL, so no request). Elements the [guard](super::guard)
+//! blocked look the same. A `MutationObserver` hands every element added after start to
+//! [`Page::on_added`], so tag managers and single-page apps are covered.
+//!
+//! Scripts run in document order, each exactly once, through one queue for the whole page: an
+//! external one is awaited (load or error) before the next is inserted, because an inline
+//! script would otherwise overtake it.
 
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
-use web_sys::{Element, HtmlElement, HtmlScriptElement};
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, HtmlElement, HtmlScriptElement, MutationObserver, MutationRecord, Node};
 
-use super::{console_warn, document, nodes};
+use super::page::Page;
+use super::{console_warn, document, embed, guard, nodes};
 use crate::consent::policy::{Gate, Policy};
 
-/// Marked scripts keksdose has not touched yet.
-const MARKED: &str = r#"script[type="text/plain"][data-category]:not([data-keksdose-state])"#;
+/// Marked elements keksdose has not settled yet (iframes are re-checked on every decision).
+const MARKED: &str = concat!(
+    r#"script[type="text/plain"][data-category]:not([data-keksdose-state]),"#,
+    "img[data-category]:not([data-keksdose-state]),",
+    "link[data-category]:not([data-keksdose-state]),",
+    "iframe[data-category]"
+);
 
 /// Attributes that only instruct keksdose and are not copied to the executable script.
-const MARKUP_ATTRIBUTES: [&str; 6] = [
+const MARKUP_ATTRIBUTES: [&str; 7] = [
     "type",
     "data-type",
     "data-src",
     "data-category",
     "data-service",
     "data-keksdose-state",
+    "data-keksdose-blocked",
 ];
 
-/// The marked scripts `policy` lets run, in document order, claimed so that no later pass
-/// picks them up again. Scripts naming unknown categories or services are reported once.
-pub fn allowed_scripts(policy: Policy<'_>) -> VecDeque<Element> {
-    let Ok(list) = document().query_selector_all(MARKED) else {
-        return VecDeque::new();
-    };
-    let mut ready = VecDeque::new();
-    for script in nodes::<Element>(list) {
-        let category = script.get_attribute("data-category").unwrap_or_default();
-        let service = script.get_attribute("data-service");
-        let gate = Gate::parse(&category, service.as_deref());
-        if !policy.names_known(&gate) {
-            console_warn(&format!(
-                "a script marked data-category=\"{category}\"{} names nothing in the config; it \
-                 will never run",
-                service.map_or(String::new(), |s| format!(" data-service=\"{s}\"")),
-            ));
-            let _ = script.set_attribute("data-keksdose-state", "unknown");
-        } else if policy.gate_open(&gate) {
-            let _ = script.set_attribute("data-keksdose-state", "queued");
-            ready.push_back(script);
-        }
-    }
-    ready
+thread_local! {
+    static QUEUE: RefCell<VecDeque<Element>> = const { RefCell::new(VecDeque::new()) };
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+    static OBSERVING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Replaces each marked script with an executable copy, one after the other.
-pub fn run_in_order(mut queue: VecDeque<Element>) {
-    while let Some(marked) = queue.pop_front() {
+/// What to do with one marked element under the current decision.
+pub enum Step {
+    /// Run this script (queued, in document order).
+    Run(Element),
+    /// Set the URL held in `data-src` / `data-srcset` / `data-href`.
+    Load(Element),
+    /// Settle this iframe: load it, show its placeholder, or unload it.
+    Embed(Element, bool),
+}
+
+/// The steps for the marked elements at and below `root`, in document order. Scripts are
+/// claimed so that no later pass picks them up again; names the config does not know are
+/// reported once and never run.
+pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for element in within(root, MARKED) {
+        let category = element.get_attribute("data-category").unwrap_or_default();
+        let service = element.get_attribute("data-service");
+        let gate = Gate::parse(&category, service.as_deref());
+        let tag = element.tag_name();
+        if !policy.names_known(&gate) {
+            console_warn(&format!(
+                "a <{}> marked data-category=\"{category}\"{} names nothing in the config; it \
+                 will never load",
+                tag.to_ascii_lowercase(),
+                service.map_or(String::new(), |s| format!(" data-service=\"{s}\"")),
+            ));
+            let _ = guard::set_attribute(&element, "data-keksdose-state", "unknown");
+            continue;
+        }
+        let open = policy.gate_open(&gate);
+        match tag.as_str() {
+            "IFRAME" => steps.push(Step::Embed(element, open)),
+            _ if !open => {}
+            "SCRIPT" => {
+                let _ = guard::set_attribute(&element, "data-keksdose-state", "queued");
+                steps.push(Step::Run(element));
+            }
+            _ => steps.push(Step::Load(element)),
+        }
+    }
+    steps
+}
+
+/// Carries out `steps` (outside any borrow of the page state: scripts may call back).
+pub fn apply(page: &Page, steps: Vec<Step>) {
+    let mut scripts = Vec::new();
+    for step in steps {
+        match step {
+            Step::Run(script) => scripts.push(script),
+            Step::Load(element) => load(&element),
+            Step::Embed(iframe, open) => embed::settle(page, &iframe, open),
+        }
+    }
+    if !scripts.is_empty() {
+        QUEUE.with(|queue| queue.borrow_mut().extend(scripts));
+        run_queue();
+    }
+}
+
+/// Sets the held URL of an image or stylesheet link.
+fn load(element: &Element) {
+    for (data, attribute) in [
+        ("data-srcset", "srcset"),
+        ("data-src", "src"),
+        ("data-href", "href"),
+    ] {
+        if let Some(url) = element.get_attribute(data) {
+            let _ = guard::set_attribute(element, attribute, &url);
+        }
+    }
+    let _ = guard::set_attribute(element, "data-keksdose-state", "loaded");
+}
+
+/// Runs queued scripts until the queue is empty or an external script is loading.
+fn run_queue() {
+    if RUNNING.with(|r| r.replace(true)) {
+        return;
+    }
+    while let Some(marked) = QUEUE.with(|queue| queue.borrow_mut().pop_front()) {
         let Some(script) = executable_copy(&marked) else {
             continue;
         };
         if script.has_attribute("src") {
             // Continue with the rest once this one has loaded or failed.
-            let rest = Closure::once_into_js(move || run_in_order(queue));
-            let _ = script.add_event_listener_with_callback("load", rest.unchecked_ref());
-            let _ = script.add_event_listener_with_callback("error", rest.unchecked_ref());
+            let next = Closure::once_into_js(|| {
+                RUNNING.with(|r| r.set(false));
+                run_queue();
+            });
+            let _ = script.add_event_listener_with_callback("load", next.unchecked_ref());
+            let _ = script.add_event_listener_with_callback("error", next.unchecked_ref());
             replace(&marked, &script);
             return;
         }
         replace(&marked, &script);
     }
+    RUNNING.with(|r| r.set(false));
 }
 
 fn replace(marked: &Element, script: &HtmlScriptElement) {
@@ -86,16 +161,14 @@ fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
         .filter_map(|n| n.as_string())
     {
         if !MARKUP_ATTRIBUTES.contains(&name.as_str()) {
-            script
-                .set_attribute(&name, &marked.get_attribute(&name)?)
-                .ok()?;
+            guard::set_attribute(&script, &name, &marked.get_attribute(&name)?).ok()?;
         }
     }
     if let Some(kind) = marked.get_attribute("data-type") {
-        script.set_type(&kind);
+        guard::set_attribute(&script, "type", &kind).ok()?;
     }
     if let Some(src) = marked.get_attribute("data-src") {
-        script.set_src(&src);
+        guard::set_attribute(&script, "src", &src).ok()?;
     }
     if script.has_attribute("src") {
         // Dynamically inserted scripts are async by default; keep the document order.
@@ -108,4 +181,71 @@ fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
     // The nonce is hidden from getAttribute once parsed; carry it over for strict CSPs.
     script.set_nonce(&marked.unchecked_ref::<HtmlElement>().nonce());
     Some(script)
+}
+
+/// Elements matching `selector` at and below `root`, in document order.
+fn within(root: &Node, selector: &str) -> Vec<Element> {
+    let mut found = Vec::new();
+    if let Some(element) = root.dyn_ref::<Element>() {
+        if element.matches(selector).unwrap_or(false) {
+            found.push(element.clone());
+        }
+        if let Ok(list) = element.query_selector_all(selector) {
+            found.extend(nodes::<Element>(list));
+        }
+    } else if let Some(document) = root.dyn_ref::<web_sys::Document>() {
+        if let Ok(list) = document.query_selector_all(selector) {
+            found.extend(nodes::<Element>(list));
+        }
+    }
+    found
+}
+
+/// Unmarked images and frames that arrived with a URL of a refused service (for example
+/// through `innerHTML`, which the guard cannot see): their URL is taken away and kept for
+/// activation. The request may already have started; scripts arriving this way never run.
+pub fn screen_unmarked(root: &Node) {
+    let unmarked = "img[src]:not([data-category]), iframe[src]:not([data-category])";
+    for element in within(root, unmarked) {
+        let src = element.get_attribute("src").unwrap_or_default();
+        if guard::screen(&element, "src", &src) {
+            continue;
+        }
+        // A copy without the URL replaces it, which also stops a load still under way.
+        let fresh = element
+            .clone_node()
+            .ok()
+            .and_then(|node| node.dyn_into::<Element>().ok());
+        if let Some(fresh) = fresh {
+            let _ = fresh.remove_attribute("src");
+            let _ = fresh.remove_attribute("srcset");
+            let _ = element.replace_with_with_node_1(&fresh);
+        }
+    }
+}
+
+/// Hands every element added to the document from now on to [`Page::on_added`] (once per
+/// page, whatever instance runs).
+pub fn observe() -> Result<(), JsValue> {
+    if OBSERVING.with(|o| o.replace(true)) {
+        return Ok(());
+    }
+    let callback = Closure::<dyn Fn(js_sys::Array)>::new(|records: js_sys::Array| {
+        let Some(page) = Page::current() else { return };
+        for record in records.iter() {
+            let record: MutationRecord = record.unchecked_into();
+            let added = record.added_nodes();
+            for node in (0..added.length()).filter_map(|i| added.item(i)) {
+                if node.node_type() == Node::ELEMENT_NODE && node.is_connected() {
+                    page.on_added(&node);
+                }
+            }
+        }
+    });
+    let observer = MutationObserver::new(callback.as_ref().unchecked_ref())?;
+    callback.forget();
+    let options = web_sys::MutationObserverInit::new();
+    options.set_child_list(true);
+    options.set_subtree(true);
+    observer.observe_with_options(&document(), &options)
 }

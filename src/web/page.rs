@@ -13,7 +13,7 @@ use web_sys::{Element, Event};
 
 use super::banner::Banner;
 use super::{
-    Listener, blocker, document, events, html_document, now, random_bytes, when_parsed, window,
+    Listener, blocker, document, embed, events, guard, now, random_bytes, when_parsed, window,
 };
 use crate::config::{Config, Lang};
 use crate::consent::policy::Policy;
@@ -32,8 +32,8 @@ pub struct Page {
     revision: String,
     state: RefCell<State>,
     banner: RefCell<Option<Banner>>,
-    /// The document-level listener for `[data-keksdose="preferences"]` links.
-    preferences_links: RefCell<Option<Listener>>,
+    /// The document-level listener for preference links and embed placeholders.
+    page_controls: RefCell<Option<Listener>>,
 }
 
 struct State {
@@ -53,7 +53,7 @@ impl Page {
         }
         let lang = resolve_language(&config);
         let revision = revision(&config);
-        let stored = cookie::find(&html_document().cookie()?, &config.consent.cookie_name)
+        let stored = cookie::find(&guard::read_cookies(), &config.consent.cookie_name)
             .and_then(cookie::decode);
         let consent_id = stored.as_ref().map(|c| c.consent_id.clone());
         let consent = stored.filter(|c| c.is_current(&revision, now()));
@@ -67,10 +67,10 @@ impl Page {
                 consent_id,
             }),
             banner: RefCell::new(None),
-            preferences_links: RefCell::new(None),
+            page_controls: RefCell::new(None),
         });
         CURRENT.with(|current| *current.borrow_mut() = Some(page.clone()));
-        page.listen_for_preferences_links()?;
+        page.listen_for_page_controls()?;
 
         if page.consent().is_none() && page.config.needs_decision() {
             if page.config.consent.respect_gpc && global_privacy_control() {
@@ -80,10 +80,12 @@ impl Page {
             }
         }
 
+        // Whatever the stored decision no longer covers goes, also from earlier visits.
+        page.clear_refused();
         let weak = Rc::downgrade(&page);
         when_parsed(move || {
             let Some(page) = weak.upgrade() else { return };
-            page.activate_scripts();
+            page.activate(&document());
             if let Err(error) = page.sync_view() {
                 super::console_error(&format!("could not show the banner: {error:?}"));
             }
@@ -95,12 +97,23 @@ impl Page {
         Ok(page)
     }
 
+    /// The running instance, if one started.
+    pub fn current() -> Option<Rc<Page>> {
+        CURRENT.with(|current| current.borrow().clone())
+    }
+
+    /// Handles an element added to the document after start.
+    pub fn on_added(&self, node: &web_sys::Node) {
+        blocker::screen_unmarked(node);
+        self.activate(node);
+    }
+
     /// Removes the banner and the listeners of this instance.
     fn stop(&self) {
         if let Some(banner) = self.banner.borrow_mut().take() {
             banner.remove();
         }
-        if let Some(listener) = self.preferences_links.borrow_mut().take() {
+        if let Some(listener) = self.page_controls.borrow_mut().take() {
             let _ = document()
                 .remove_event_listener_with_callback("click", listener.as_ref().unchecked_ref());
         }
@@ -152,29 +165,35 @@ impl Page {
         self.sync_view()
     }
 
-    /// Stores a decision and applies it: cookie, events, scripts.
+    /// Stores a decision and applies it: cookie, clean-up, events, scripts, embeds.
     pub fn decide(self: &Rc<Self>, decision: Decision) -> Result<(), JsValue> {
         let (consent, previous) = self.store(decision.choice)?;
-        match previous {
+        self.clear_refused();
+        let withdrawal = previous
+            .as_ref()
+            .is_some_and(|previous| consent.choice.withdraws_from(&previous.choice));
+        match &previous {
             None => events::fire(events::CONSENT, &events::consent_snapshot(&consent)),
             Some(previous) => {
                 let (old, new) = (&previous.choice, &consent.choice);
-                let changed_categories = changed(old.categories(), new.categories());
-                let changed_services = changed(old.services(), new.services());
                 let detail = events::change_detail(
                     &consent,
                     decision.method,
-                    &changed_categories,
-                    &changed_services,
-                    new.withdraws_from(old),
+                    &changed(old.categories(), new.categories()),
+                    &changed(old.services(), new.services()),
+                    withdrawal,
                 );
                 events::fire(events::CHANGE, &detail);
             }
         }
+        if withdrawal && self.config.consent.reload_on_withdrawal {
+            // Code that already runs can only be stopped by leaving the page.
+            return window().location().reload();
+        }
         let weak = Rc::downgrade(self);
         when_parsed(move || {
             if let Some(page) = weak.upgrade() {
-                page.activate_scripts();
+                page.activate(&document());
             }
         })
     }
@@ -196,7 +215,7 @@ impl Page {
 
     /// Erases the stored decision and the consent id, and shows the banner again.
     pub fn reset(self: &Rc<Self>) -> Result<(), JsValue> {
-        html_document().set_cookie(&self.cookie_header("", 0))?;
+        guard::write_cookie(&self.cookie_header("", 0))?;
         {
             let mut state = self.state.borrow_mut();
             state.consent = None;
@@ -208,10 +227,31 @@ impl Page {
         Ok(())
     }
 
-    /// Runs the marked scripts the current decision allows.
-    fn activate_scripts(&self) {
-        let ready = self.with_policy(blocker::allowed_scripts);
-        blocker::run_in_order(ready);
+    /// Activates, loads or parks the marked elements at and below `root` as the current
+    /// decision says.
+    fn activate(&self, root: &web_sys::Node) {
+        let steps = self.with_policy(|policy| blocker::plan(root, policy));
+        blocker::apply(self, steps);
+    }
+
+    /// Deletes cookies and storage of the services the current decision refuses.
+    fn clear_refused(&self) {
+        let domain = self.config.consent.domain.as_deref();
+        self.with_policy(|policy| guard::clear_refused(policy, domain));
+    }
+
+    /// Allows one more service (or a whole category) on top of the current decision: the
+    /// embed placeholder's "Immer erlauben".
+    fn allow_embed(self: &Rc<Self>, category: &str, service: Option<&str>) -> Result<(), JsValue> {
+        let current = self.consent().map(|c| c.choice).unwrap_or_default();
+        let choice = match service {
+            Some(service) => current.with_service(&self.config, service, true),
+            None => current.with_category(&self.config, category, true),
+        };
+        self.decide(Decision {
+            choice,
+            method: crate::consent::Method::Custom,
+        })
     }
 
     /// Makes the DOM match the banner state (builds the banner on first need).
@@ -238,29 +278,53 @@ impl Page {
         Ok(())
     }
 
-    fn listen_for_preferences_links(self: &Rc<Self>) -> Result<(), JsValue> {
+    /// One document-level listener for the controls keksdose puts into the page itself:
+    /// `[data-keksdose="preferences"]` links and the embed placeholders' buttons.
+    fn listen_for_page_controls(self: &Rc<Self>) -> Result<(), JsValue> {
         let weak = Rc::downgrade(self);
         let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
             let Some(page) = weak.upgrade() else { return };
-            let link = event
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest(r#"[data-keksdose="preferences"]"#).ok().flatten());
-            if link.is_some() {
-                event.prevent_default();
-                if let Err(error) = page.act(Action::OpenPreferences) {
-                    super::console_error(&format!("could not open the preferences: {error:?}"));
-                }
+            let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+                return;
+            };
+            if let Err(error) = page.on_page_control(&event, &target) {
+                super::console_error(&format!("action failed: {error:?}"));
             }
         });
         document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref())?;
-        *self.preferences_links.borrow_mut() = Some(listener);
+        *self.page_controls.borrow_mut() = Some(listener);
         Ok(())
+    }
+
+    fn on_page_control(self: &Rc<Self>, event: &Event, target: &Element) -> Result<(), JsValue> {
+        if target
+            .closest(r#"[data-keksdose="preferences"]"#)?
+            .is_some()
+        {
+            event.prevent_default();
+            return self.act(Action::OpenPreferences);
+        }
+        let Some(button) = target.closest(".kd-embed [data-keksdose-action]")? else {
+            return Ok(());
+        };
+        let placeholder = button.closest(".kd-embed")?;
+        let Some(iframe) = placeholder.as_ref().and_then(embed::frame_of) else {
+            return Ok(());
+        };
+        match button.get_attribute("data-keksdose-action").as_deref() {
+            Some("load-once") => embed::load(&iframe, "once"),
+            Some("load-always") => {
+                let category = iframe.get_attribute("data-category").unwrap_or_default();
+                let service = iframe.get_attribute("data-service");
+                self.allow_embed(category.trim_start_matches('!'), service.as_deref())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn write_cookie(&self, consent: &Consent) -> Result<(), JsValue> {
         let header = self.cookie_header(&cookie::encode(consent), consent.max_age(now()));
-        html_document().set_cookie(&header)
+        guard::write_cookie(&header)
     }
 
     /// A `document.cookie` assignment for the consent cookie.

@@ -1,0 +1,526 @@
+//! Guards: writes and loads by code keksdose was not told about, decided by the current policy.
+//!
+//! Installed once per page, synchronously, before the next script in the document runs:
+//! - `document.cookie` and `cookieStore.set`: cookies that are neither necessary nor consented
+//!   are dropped (deletions always pass; reads are untouched); one console warning per name;
+//! - `localStorage` / `sessionStorage`: `setItem` and property assignment, likewise;
+//! - `src` / `srcset` / `href` of `script`, `img`, `iframe` and `link` elements, as properties
+//!   and through `setAttribute`: a URL whose host belongs to a service without consent is not
+//!   set; the element is marked like hand-written markup (`type="text/plain"`, `data-src`,
+//!   `data-category`, `data-service`) so that it is activated once the service is allowed.
+//!
+//! The browser's functions are wrapped in `Proxy` objects whose `apply` trap sees `this`, so no
+//! JavaScript needs to be generated. keksdose's own writes use the kept originals.
+//!
+//! Fail closed: without a running instance (broken config) or after an internal error, every
+//! cookie and storage write is dropped and every load from another host is blocked.
+
+use std::cell::{Cell, RefCell};
+
+use js_sys::{Array, Function, Object, Promise, Proxy, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Storage};
+
+use super::page::Page;
+use super::{console_warn, document, window};
+use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions, glob_matches};
+
+thread_local! {
+    static NATIVE: RefCell<Option<Native>> = const { RefCell::new(None) };
+    static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static POISONED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The browser's own functions, kept before they were wrapped.
+struct Native {
+    cookie_get: Function,
+    cookie_set: Function,
+    set_attribute: Function,
+}
+
+/// Elements whose resource URLs are guarded, and the attribute that holds the URL.
+const GUARDED: [(&str, &str, &str); 5] = [
+    ("HTMLScriptElement", "src", "data-src"),
+    ("HTMLImageElement", "src", "data-src"),
+    ("HTMLImageElement", "srcset", "data-srcset"),
+    ("HTMLIFrameElement", "src", "data-src"),
+    ("HTMLLinkElement", "href", "data-href"),
+];
+
+/// After an internal error nothing is decided any more: everything is blocked.
+pub fn poison() {
+    POISONED.with(|p| p.set(true));
+}
+
+/// Installs every guard (once per page).
+pub fn install() -> Result<(), JsValue> {
+    if NATIVE.with(|n| n.borrow().is_some()) {
+        return Ok(());
+    }
+    let window = window();
+    let document = document();
+    let cookie = descriptor(&global("Document")?, "cookie")?;
+    let cookie_get: Function = Reflect::get(&cookie, &"get".into())?.unchecked_into();
+    let cookie_set: Function = Reflect::get(&cookie, &"set".into())?.unchecked_into();
+    let element = global("Element")?;
+    let set_attribute: Function = Reflect::get(&element, &"setAttribute".into())?.unchecked_into();
+    NATIVE.with(|n| {
+        *n.borrow_mut() = Some(Native {
+            cookie_get: cookie_get.clone(),
+            cookie_set: cookie_set.clone(),
+            set_attribute: set_attribute.clone(),
+        })
+    });
+
+    // document.cookie, as an own property of `document` that page code cannot redefine.
+    let own = Object::new();
+    Reflect::set(&own, &"get".into(), &cookie_get)?;
+    Reflect::set(&own, &"set".into(), &trap(&cookie_set, cookie_write))?;
+    Reflect::set(&own, &"enumerable".into(), &JsValue::TRUE)?;
+    Object::define_property(&document, &"cookie".into(), &own.unchecked_into());
+
+    // cookieStore.set (Chromium; absent elsewhere).
+    if let Ok(store) = global("CookieStore") {
+        wrap_method(&store, "set", cookie_store_set)?;
+    }
+
+    // Storage.prototype.setItem, and property assignment through the storage objects.
+    wrap_method(&global("Storage")?, "setItem", storage_set_item)?;
+    for name in ["localStorage", "sessionStorage"] {
+        // Storage can be disabled (then reading it throws); there is nothing to guard then.
+        if let Ok(storage) = Reflect::get(&window, &name.into()) {
+            if storage.is_object() {
+                guard_storage_object(&window, name, &storage)?;
+            }
+        }
+    }
+
+    // Resource URLs of elements.
+    for (class, attribute, _) in GUARDED {
+        wrap_setter(&global(class)?, attribute, move |original, this, args| {
+            element_url_property(original, this, args, attribute)
+        })?;
+    }
+    wrap_setter(&global("HTMLScriptElement")?, "type", script_type_property)?;
+    wrap_method(&element, "setAttribute", element_set_attribute)?;
+    Ok(())
+}
+
+/// Writes a cookie with the browser's own setter (keksdose's consent cookie and deletions).
+pub fn write_cookie(text: &str) -> Result<(), JsValue> {
+    match native(|n| n.cookie_set.clone()) {
+        Some(set) => set.call1(&document(), &text.into()).map(drop),
+        None => super::html_document().set_cookie(text),
+    }
+}
+
+/// `document.cookie` as the browser has it.
+pub fn read_cookies() -> String {
+    native(|n| n.cookie_get.clone())
+        .and_then(|get| get.call0(&document()).ok()?.as_string())
+        .or_else(|| super::html_document().cookie().ok())
+        .unwrap_or_default()
+}
+
+/// Sets an attribute with the browser's own `setAttribute`: for keksdose's activation, whose
+/// decision is already made (markup attribution wins over host attribution).
+pub fn set_attribute(element: &Element, name: &str, value: &str) -> Result<(), JsValue> {
+    match native(|n| n.set_attribute.clone()) {
+        Some(set) => set.call2(element, &name.into(), &value.into()).map(drop),
+        None => element.set_attribute(name, value),
+    }
+}
+
+/// Deletes the cookies and storage keys of every service `policy` refuses.
+pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
+    let refused: Vec<_> = policy.refused_services().collect();
+    if refused.is_empty() {
+        return;
+    }
+    let location = window().location();
+    let host = location.hostname().unwrap_or_default();
+    let path = location.pathname().unwrap_or_default();
+    let cookies = read_cookies();
+    let names = cookies
+        .split(';')
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()));
+    for name in names {
+        if refused
+            .iter()
+            .any(|(_, service)| service.cookies.iter().any(|g| glob_matches(g, name)))
+        {
+            for deletion in cookie_deletions(name, &host, &path, cookie_domain) {
+                // The browser ignores deletions for domains it does not let the page reach.
+                let _ = write_cookie(&deletion);
+            }
+        }
+    }
+    for storage in [window().local_storage(), window().session_storage()] {
+        let Ok(Some(storage)) = storage else { continue };
+        for key in storage_keys(&storage) {
+            if refused
+                .iter()
+                .any(|(_, service)| service.storage.iter().any(|g| glob_matches(g, &key)))
+            {
+                let _ = storage.remove_item(&key);
+            }
+        }
+    }
+}
+
+/// Whether a URL may load now: `Ok(())`, or the `(category, service)` it is attributed to
+/// (`None` when it is blocked without attribution: no running instance).
+pub fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
+    let Some(host) = remote_host(url) else {
+        return Ok(());
+    };
+    decide(
+        |policy| {
+            if policy.host_allowed(&host) {
+                Ok(())
+            } else {
+                Err(policy
+                    .refused_service_for_host(&host)
+                    .map(|(c, s)| (c.to_owned(), s.to_owned())))
+            }
+        },
+        || {
+            let own = window().location().hostname().unwrap_or_default();
+            if host == own { Ok(()) } else { Err(None) }
+        },
+    )
+}
+
+/// The lower-case host of an http(s) URL (resolved against the document); `None` for other
+/// schemes, which do not reach the network (`data:`, `blob:`) or do not parse.
+fn remote_host(url: &str) -> Option<String> {
+    let parsed = web_sys::Url::new_with_base(url, &document().base_uri().ok()??).ok()?;
+    matches!(parsed.protocol().as_str(), "http:" | "https:").then(|| parsed.hostname())
+}
+
+/// Runs `decide` with the current policy, or `fallback` when there is none (broken config) or
+/// after an internal error.
+fn decide<T>(decide: impl FnOnce(Policy<'_>) -> T, fallback: impl FnOnce() -> T) -> T {
+    if POISONED.with(Cell::get) {
+        return fallback();
+    }
+    match Page::current() {
+        Some(page) => page.with_policy(decide),
+        None => fallback(),
+    }
+}
+
+fn warn_once(key: String, message: impl FnOnce() -> String) {
+    let first = WARNED.with(|w| {
+        let mut warned = w.borrow_mut();
+        let first = !warned.contains(&key);
+        if first {
+            warned.push(key);
+        }
+        first
+    });
+    if first {
+        console_warn(&message());
+    }
+}
+
+// --- traps: (original function, this, arguments) -> result ---
+
+fn cookie_write(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    let text = js_string(&args.get(0));
+    let assignment = CookieAssignment::parse(&text);
+    let deletes = assignment.max_age.is_some_and(|age| age <= 0)
+        || assignment
+            .expires
+            .is_some_and(|date| js_sys::Date::parse(date) <= js_sys::Date::now());
+    let name = assignment.name;
+    if deletes || decide(|p| p.cookie_write_allowed(name), || false) {
+        return Reflect::apply(original, this, args);
+    }
+    warn_once(format!("cookie {name}"), || {
+        format!(
+            "blocked the cookie `{name}`: {}",
+            reason(|p| p.cookie_declared_by(name))
+        )
+    });
+    Ok(JsValue::UNDEFINED)
+}
+
+fn cookie_store_set(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    let first = args.get(0);
+    let name = if first.is_object() {
+        js_string(&Reflect::get(&first, &"name".into()).unwrap_or_default())
+    } else {
+        js_string(&first)
+    };
+    if decide(|p| p.cookie_write_allowed(&name), || false) {
+        return Reflect::apply(original, this, args);
+    }
+    warn_once(format!("cookie {name}"), || {
+        format!(
+            "blocked the cookie `{name}` (cookieStore.set): {}",
+            reason(|p| p.cookie_declared_by(&name))
+        )
+    });
+    Ok(Promise::resolve(&JsValue::UNDEFINED).into())
+}
+
+fn storage_set_item(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    let key = js_string(&args.get(0));
+    if storage_write_allowed(&key) {
+        Reflect::apply(original, this, args)
+    } else {
+        Ok(JsValue::UNDEFINED)
+    }
+}
+
+fn storage_write_allowed(key: &str) -> bool {
+    let allowed = decide(|p| p.storage_write_allowed(key), || false);
+    if !allowed {
+        warn_once(format!("storage {key}"), || {
+            format!(
+                "blocked the storage key `{key}`: {}",
+                reason(|p| p.storage_declared_by(key))
+            )
+        });
+    }
+    allowed
+}
+
+/// Why a name is blocked, for the console.
+fn reason(declared_by: impl for<'p> FnOnce(Policy<'p>) -> Option<&'p str>) -> String {
+    decide(
+        |policy| match declared_by(policy) {
+            Some(service) => format!("the service `{service}` has no consent"),
+            None => "no service in the config declares it (consent.unknownCookies is \"block\")"
+                .to_owned(),
+        },
+        || "keksdose has no valid config, so only necessary writes would be allowed".to_owned(),
+    )
+}
+
+fn element_url_property(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    attribute: &str,
+) -> Result<JsValue, JsValue> {
+    let allowed = match this.dyn_ref::<Element>() {
+        Some(element) => screen(element, attribute, &js_string(&args.get(0))),
+        None => true,
+    };
+    if allowed {
+        Reflect::apply(original, this, args)
+    } else {
+        Ok(JsValue::UNDEFINED)
+    }
+}
+
+fn element_set_attribute(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+) -> Result<JsValue, JsValue> {
+    if let Some(element) = this.dyn_ref::<Element>() {
+        let name = js_string(&args.get(0)).to_ascii_lowercase();
+        if let Some(attribute) = guarded_attribute(element, &name) {
+            if !screen(element, attribute, &js_string(&args.get(1))) {
+                return Ok(JsValue::UNDEFINED);
+            }
+        } else if name == "type" && element.has_attribute("data-keksdose-blocked") {
+            // A blocked script keeps type="text/plain"; the wanted type is kept for activation.
+            set_attribute(element, "data-type", &js_string(&args.get(1)))?;
+            return Ok(JsValue::UNDEFINED);
+        }
+    }
+    Reflect::apply(original, this, args)
+}
+
+fn script_type_property(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+) -> Result<JsValue, JsValue> {
+    match this.dyn_ref::<Element>() {
+        Some(script) if script.has_attribute("data-keksdose-blocked") => {
+            set_attribute(script, "data-type", &js_string(&args.get(0)))?;
+            Ok(JsValue::UNDEFINED)
+        }
+        _ => Reflect::apply(original, this, args),
+    }
+}
+
+/// The URL attribute `name` of `element` if it is one keksdose guards.
+fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
+    let tag = element.tag_name();
+    GUARDED.iter().find_map(|(class, attribute, _)| {
+        (*attribute == name && tag_of(class) == tag).then_some(*attribute)
+    })
+}
+
+fn tag_of(class: &str) -> &'static str {
+    match class {
+        "HTMLScriptElement" => "SCRIPT",
+        "HTMLImageElement" => "IMG",
+        "HTMLIFrameElement" => "IFRAME",
+        _ => "LINK",
+    }
+}
+
+/// Lets `url` through for `element`'s `attribute`, or marks the element so that keksdose
+/// activates it once its service is allowed; returns whether the URL may be set.
+pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
+    let urls: Vec<&str> = if attribute == "srcset" {
+        url.split(',')
+            .filter_map(|candidate| candidate.split_whitespace().next())
+            .collect()
+    } else {
+        vec![url]
+    };
+    let verdict = urls.iter().try_for_each(|url| url_verdict(url));
+    let Err(attribution) = verdict else {
+        return true;
+    };
+    let data = GUARDED
+        .iter()
+        .find(|(_, a, _)| *a == attribute)
+        .map_or("data-src", |(_, _, data)| *data);
+    let _ = set_attribute(element, data, url);
+    if let Some((category, service)) = &attribution {
+        let _ = set_attribute(element, "data-category", category);
+        let _ = set_attribute(element, "data-service", service);
+    }
+    if element.tag_name() == "SCRIPT" {
+        if let Some(kind) = element.get_attribute("type").filter(|t| t != "text/plain") {
+            let _ = set_attribute(element, "data-type", &kind);
+        }
+        let _ = set_attribute(element, "data-keksdose-blocked", "");
+        let _ = set_attribute(element, "type", "text/plain");
+    }
+    let host = remote_host(url).unwrap_or_default();
+    warn_once(format!("host {host}"), || match &attribution {
+        Some((_, service)) => {
+            format!("blocked loading from {host}: the service `{service}` has no consent")
+        }
+        None => format!("blocked loading from {host}: keksdose has no valid config"),
+    });
+    false
+}
+
+// --- installation helpers ---
+
+/// `window[name].prototype` (or `window[name]` for non-constructors).
+fn global(name: &str) -> Result<Object, JsValue> {
+    let constructor = Reflect::get(&window(), &name.into())?;
+    if constructor.is_undefined() {
+        return Err(JsValue::from_str(&format!("{name} is not available")));
+    }
+    Ok(Reflect::get(&constructor, &"prototype".into())?.unchecked_into())
+}
+
+fn descriptor(object: &Object, property: &str) -> Result<Object, JsValue> {
+    let descriptor = Object::get_own_property_descriptor(object, &property.into());
+    if descriptor.is_undefined() {
+        return Err(JsValue::from_str(&format!("no property {property}")));
+    }
+    Ok(descriptor.unchecked_into())
+}
+
+/// `new Proxy(original, { apply })`: `apply(original, this, arguments)` decides; it lives as
+/// long as the page.
+fn trap(
+    original: &Function,
+    apply: impl Fn(&Function, &JsValue, &Array) -> Result<JsValue, JsValue> + 'static,
+) -> JsValue {
+    let apply = Closure::<dyn Fn(Function, JsValue, Array) -> Result<JsValue, JsValue>>::new(
+        move |original: Function, this: JsValue, args: Array| apply(&original, &this, &args),
+    );
+    let handler = Object::new();
+    let _ = Reflect::set(&handler, &"apply".into(), &apply.into_js_value());
+    Proxy::new(original, &handler).into()
+}
+
+fn wrap_method(
+    prototype: &Object,
+    name: &str,
+    apply: impl Fn(&Function, &JsValue, &Array) -> Result<JsValue, JsValue> + 'static,
+) -> Result<(), JsValue> {
+    let original: Function = Reflect::get(prototype, &name.into())?.unchecked_into();
+    Reflect::set(prototype, &name.into(), &trap(&original, apply)).map(drop)
+}
+
+fn wrap_setter(
+    prototype: &Object,
+    property: &str,
+    apply: impl Fn(&Function, &JsValue, &Array) -> Result<JsValue, JsValue> + 'static,
+) -> Result<(), JsValue> {
+    let accessor = descriptor(prototype, property)?;
+    let setter: Function = Reflect::get(&accessor, &"set".into())?.unchecked_into();
+    Reflect::set(&accessor, &"set".into(), &trap(&setter, apply))?;
+    Object::define_property(prototype, &property.into(), &accessor.unchecked_into());
+    Ok(())
+}
+
+/// Replaces `window[name]` by a proxy of the storage object whose property writes are guarded.
+fn guard_storage_object(
+    window: &web_sys::Window,
+    name: &str,
+    storage: &JsValue,
+) -> Result<(), JsValue> {
+    let handler = Object::new();
+    let get = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
+        |target: JsValue, key: JsValue| {
+            let value = Reflect::get(&target, &key)?;
+            Ok(match value.dyn_ref::<Function>() {
+                Some(method) => method.bind0(&target).into(),
+                None => value,
+            })
+        },
+    );
+    let set = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<bool, JsValue>>::new(
+        |target: JsValue, key: JsValue, value: JsValue| {
+            if key.is_string() && !storage_write_allowed(&js_string(&key)) {
+                return Ok(true);
+            }
+            Reflect::set(&target.unchecked_into(), &key, &value)
+        },
+    );
+    Reflect::set(&handler, &"get".into(), &get.into_js_value())?;
+    Reflect::set(&handler, &"set".into(), &set.into_js_value())?;
+    let proxy: JsValue = Proxy::new(storage, &handler).into();
+    let getter = Closure::<dyn Fn() -> JsValue>::new(move || proxy.clone());
+    let own = Object::new();
+    Reflect::set(&own, &"get".into(), &getter.into_js_value())?;
+    Reflect::set(&own, &"enumerable".into(), &JsValue::TRUE)?;
+    Object::define_property(window, &name.into(), &own.unchecked_into());
+    Ok(())
+}
+
+fn native<T>(f: impl FnOnce(&Native) -> T) -> Option<T> {
+    NATIVE.with(|n| n.borrow().as_ref().map(f))
+}
+
+fn storage_keys(storage: &Storage) -> Vec<String> {
+    let length = storage.length().unwrap_or(0);
+    (0..length)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .collect()
+}
+
+/// `String(value)`, as the browser converts what is assigned.
+fn js_string(value: &JsValue) -> String {
+    if let Some(text) = value.as_string() {
+        return text;
+    }
+    Reflect::get(&js_sys::global(), &"String".into())
+        .ok()
+        .and_then(|string| {
+            string
+                .unchecked_into::<Function>()
+                .call1(&JsValue::NULL, value)
+                .ok()
+        })
+        .and_then(|text| text.as_string())
+        .unwrap_or_default()
+}
