@@ -9,7 +9,7 @@ pub mod policy;
 
 use sha2::{Digest, Sha256};
 
-use crate::base64url;
+use crate::base64;
 use crate::config::{Config, Lang};
 use crate::ui::{TextKey, Texts};
 
@@ -235,7 +235,7 @@ impl Consent {
 
 /// A new consent id from 16 random bytes.
 pub fn consent_id(random: [u8; 16]) -> String {
-    base64url::encode(&random)
+    base64::url(&random)
 }
 
 /// The revision of `config`: 12 base64url characters of SHA-256 over the canonical form of
@@ -273,7 +273,7 @@ pub fn revision(config: &Config) -> String {
         }
     }
     let digest = canon.0.finalize();
-    base64url::encode(&digest[..9])
+    base64::url(&digest[..9])
 }
 
 /// Length-prefixed fields, so that no two different configs hash the same byte stream.

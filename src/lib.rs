@@ -42,7 +42,7 @@
 //! the page: such code can always reach the browser's original APIs. A decoded consent cookie
 //! is a statement of the visitor's browser, not a signed proof; the consent records are.
 
-mod base64url;
+pub mod base64;
 pub mod config;
 pub mod consent;
 pub mod ui;

@@ -19,8 +19,8 @@ after(async () => {
 
 const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
-async function violations(page) {
-  const result = await new AxeBuilder({ page }).include(".kd-root").withTags(WCAG).analyze();
+async function violations(page, selector = ".kd-root") {
+  const result = await new AxeBuilder({ page }).include(selector).withTags(WCAG).analyze();
   return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
@@ -42,6 +42,17 @@ for (const colorScheme of ["light", "dark"]) {
     });
   }
 }
+
+test("axe: zero violations on the embed placeholder", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${server.url}/blocking.html`);
+  await page.waitForSelector(".kd-embed");
+  await page.click('.kd-banner [data-keksdose-action="reject-all"]');
+  assert.deepEqual(await violations(page, ".kd-embed"), []);
+  assert.equal(await page.getAttribute(".kd-embed", "aria-label"), "Stadtfilm Musterstadt");
+  await context.close();
+});
 
 test("R5/R6: Accept all, Reject all and Settings are equal buttons", async () => {
   const context = await browser.newContext();

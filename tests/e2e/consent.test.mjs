@@ -98,7 +98,7 @@ test("(c) accept all: the analytics script runs exactly once and its cookie exis
   assert.equal(state.optOutRuns, undefined);
   const cookies = await jar(context);
   assert.ok(Object.keys(cookies).some((name) => name.startsWith("_pk_id")), JSON.stringify(cookies));
-  assert.match(cookies.kd_consent, /\.analytics:media\.matomo:video\.[0-9a-f]{8}$/);
+  assert.match(cookies.kd_consent, /\.analytics:marketing:media\.matomo:tracker:video\.[0-9a-f]{8}$/);
   assert.deepEqual(await eventTypes(page), ["keksdose:show", "keksdose:hide", "keksdose:consent", "keksdose:change"]);
 
   await page.reload();
@@ -129,7 +129,7 @@ test("(d) re-open preferences and withdraw analytics: state, cookie and event fo
   assert.equal(await page.evaluate(() => window.keksdose.acceptedCategory("media")), true);
   const after = (await jar(context)).kd_consent;
   assert.notEqual(after, before);
-  assert.match(after, /\.media\.video\.[0-9a-f]{8}$/);
+  assert.match(after, /\.marketing:media\.tracker:video\.[0-9a-f]{8}$/);
   assert.equal(after.split(".")[2], before.split(".")[2], "the consent id stays");
 
   const change = await page.evaluate(() => window.kdDemo.events.find((e) => e.type === "keksdose:change"));
@@ -138,7 +138,7 @@ test("(d) re-open preferences and withdraw analytics: state, cookie and event fo
   assert.equal(change.detail.withdrawal, true);
   assert.deepEqual(change.detail.changedCategories, ["analytics"]);
   assert.deepEqual(change.detail.changedServices, ["matomo"]);
-  assert.deepEqual(change.detail.categories, ["media"]);
+  assert.deepEqual(change.detail.categories, ["marketing", "media"]);
   await page.waitForFunction(() => window.kdDemo.optOutRuns === 1);
   assert.deepEqual(errors(page), []);
   await context.close();
@@ -226,10 +226,12 @@ test("English page: the same config speaks English", async () => {
 
 test("(e) zero console errors on every demo page under the strict CSP", async () => {
   const context = await browser.newContext();
-  for (const path of ["/", "/en/", "/datenschutz.html", "/impressum.html", "/inline-config.html"]) {
+  for (const path of ["/", "/en/", "/datenschutz.html", "/impressum.html", "/inline-config.html", "/blocking.html"]) {
     const page = await newPage(context);
     const response = await demo(page, path);
-    assert.match(response.headers()["content-security-policy"], /script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
+    const csp = response.headers()["content-security-policy"];
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'[^;]*; style-src 'self'$/);
+    assert.doesNotMatch(csp, /unsafe-inline|'unsafe-eval'/);
     await ready(page);
     await page.click('.kd-banner [data-keksdose-action="settings"]');
     await page.click('.kd-dialog [data-keksdose-action="close"]');

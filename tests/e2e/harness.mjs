@@ -9,8 +9,16 @@ import { chromium } from "playwright-core";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = join(ROOT, "target", "debug", "keksdose");
 
+/** What `.ci/demo` adds: js-cookie from npm, and the demo's "third parties" on *.localhost. */
+export const DEMO_ARGS = [
+  "--mount",
+  `/vendor/js-cookie/=${join(ROOT, "tests", "e2e", "node_modules", "js-cookie", "dist")}`,
+  "--allow-origin",
+  "http://*.localhost:*",
+];
+
 /** Starts `keksdose serve` on a free port; resolves to `{ url, port, stop }`. */
-export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "pkg"), args = [] } = {}) {
+export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "pkg"), args = DEMO_ARGS } = {}) {
   const child = spawn(CLI, ["serve", "--port", "0", "--root", root, "--pkg", pkg, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -70,6 +78,23 @@ export function errors(page) {
 /** The browser's cookie jar as `{ name: value }` (not `document.cookie`). */
 export async function jar(context) {
   return Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, cookie.value]));
+}
+
+/** Records the hosts of every request `page` makes in `page.requests` (URLs). */
+export function recordRequests(page) {
+  page.requests = [];
+  page.on("request", (request) => page.requests.push(request.url()));
+  return page;
+}
+
+/** Requests of `page` that went to `host`. */
+export function requestsTo(page, host) {
+  return page.requests.filter((url) => new URL(url).hostname === host);
+}
+
+/** Console warnings recorded on `page`. */
+export function warnings(page) {
+  return page.log.filter((entry) => entry.type === "warning").map((entry) => entry.text);
 }
 
 /** Waits until keksdose has started on `page` (the API exists and the document is parsed). */

@@ -7,6 +7,7 @@
 
 mod check_config;
 mod error;
+mod http;
 mod serve;
 
 use std::process::ExitCode;

@@ -1,14 +1,21 @@
 //! `keksdose serve`: the demo site and the built package over HTTP, under the strict CSP.
+//!
+//! Every response carries [`CONTENT_SECURITY_POLICY`]. HTML pages additionally allow their own
+//! inline scripts by SHA-256 hash (so hand-written inline scripts and inline marked scripts
+//! run, injected ones do not), and `--allow-origin` adds origins for resources from elsewhere.
 
 use std::fs::File;
+use std::net::TcpListener;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use keksdose::base64;
 use lexopt::ValueExt;
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
+use sha2::{Digest, Sha256};
 
 use crate::error::CliError;
+use crate::http::{self, Body, Handler, Request, Response};
 
 /// The policy every response carries: no inline script or style, no eval; wasm compilation
 /// is the one exception scripts need.
@@ -18,16 +25,15 @@ pub const CONTENT_SECURITY_POLICY: &str =
 /// Where the built package is served.
 const PKG_PREFIX: &str = "/keksdose/";
 
-/// Requests handled in parallel.
-const WORKERS: usize = 4;
-
 /// `serve`'s options.
 #[derive(Debug)]
 pub struct Options {
     host: String,
     port: u16,
-    root: PathBuf,
-    pkg: PathBuf,
+    /// URL prefix → directory, longest prefix first; `/` is the site root.
+    mounts: Vec<(String, PathBuf)>,
+    /// Extra CSP sources for resources from elsewhere (`http://*.localhost:*`).
+    origins: Vec<String>,
 }
 
 impl Options {
@@ -36,110 +42,198 @@ impl Options {
         let mut options = Options {
             host: "127.0.0.1".into(),
             port: 8080,
-            root: "www".into(),
-            pkg: "pkg".into(),
+            mounts: Vec::new(),
+            origins: Vec::new(),
         };
+        let (mut root, mut pkg) = (PathBuf::from("www"), PathBuf::from("pkg"));
         while let Some(arg) = parser.next()? {
             match arg {
                 lexopt::Arg::Long("host") => options.host = parser.value()?.string()?,
                 lexopt::Arg::Long("port") => options.port = parser.value()?.parse()?,
-                lexopt::Arg::Long("root") => options.root = parser.value()?.into(),
-                lexopt::Arg::Long("pkg") => options.pkg = parser.value()?.into(),
+                lexopt::Arg::Long("root") => root = parser.value()?.into(),
+                lexopt::Arg::Long("pkg") => pkg = parser.value()?.into(),
+                lexopt::Arg::Long("mount") => {
+                    let value = parser.value()?.string()?;
+                    let Some((prefix, dir)) = value.split_once('=') else {
+                        return Err(CliError::Usage(format!(
+                            "--mount {value}: expected PREFIX=DIR, e.g. /vendor/=node_modules"
+                        )));
+                    };
+                    let prefix = format!("/{}/", prefix.trim_matches('/'));
+                    options.mounts.push((prefix.replace("//", "/"), dir.into()));
+                }
+                lexopt::Arg::Long("allow-origin") => {
+                    let origin = parser.value()?.string()?;
+                    if origin.contains([';', ',', '\'', ' ']) {
+                        return Err(CliError::Usage(format!(
+                            "--allow-origin {origin}: expected one CSP source like http://*.localhost:*"
+                        )));
+                    }
+                    options.origins.push(origin);
+                }
                 other => return Err(other.unexpected().into()),
             }
         }
+        options.mounts.push((PKG_PREFIX.into(), pkg));
+        options.mounts.push(("/".into(), root));
+        options
+            .mounts
+            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Ok(options)
+    }
+
+    /// The CSP for a response; `inline_scripts` are the hashes of an HTML page's own scripts.
+    /// Without either it is exactly [`CONTENT_SECURITY_POLICY`].
+    fn content_security_policy(&self, inline_scripts: &[String]) -> String {
+        let hashes = inline_scripts.iter().map(|h| format!("'sha256-{h}'"));
+        let default: Vec<String> = std::iter::once("'self'".to_owned())
+            .chain(self.origins.iter().cloned())
+            .collect();
+        let script: Vec<String> = ["'self'", "'wasm-unsafe-eval'"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(self.origins.iter().cloned())
+            .chain(hashes)
+            .collect();
+        format!(
+            "default-src {}; script-src {}; style-src 'self'",
+            default.join(" "),
+            script.join(" ")
+        )
     }
 }
 
 /// Serves until killed.
 pub fn run(options: Options) -> Result<ExitCode, CliError> {
-    for (dir, what) in [(&options.root, "--root"), (&options.pkg, "--pkg")] {
+    for (prefix, dir) in &options.mounts {
         if !dir.is_dir() {
             return Err(CliError::Usage(format!(
-                "{what} {}: not a directory (build first: see README)",
+                "{} (served at {prefix}): not a directory (build first: see README)",
                 dir.display()
             )));
         }
     }
     let address = format!("{}:{}", options.host, options.port);
-    let server = Server::http(&address).map_err(|e| CliError::Listen {
+    let listener = TcpListener::bind(&address).map_err(|e| CliError::Listen {
         address: address.clone(),
         reason: e.to_string(),
     })?;
-    let bound = server
-        .server_addr()
-        .to_ip()
+    let bound = listener
+        .local_addr()
         .map_or(address.clone(), |a| a.to_string());
     // Tests and scripts read this line to learn the port.
     println!("keksdose: serving http://{bound}/");
-    println!(
-        "keksdose: site {} — package {} at {PKG_PREFIX}",
-        options.root.display(),
-        options.pkg.display()
-    );
-    let server = Arc::new(server);
-    let options = Arc::new(options);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let server = Arc::clone(&server);
-            let options = Arc::clone(&options);
-            std::thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    handle(&options, request);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        let _ = worker.join();
+    for (prefix, dir) in options.mounts.iter().rev() {
+        println!("keksdose: {prefix} → {}", dir.display());
     }
+    http::serve(listener, Arc::new(Site { options }));
     Ok(ExitCode::SUCCESS)
 }
 
-fn handle(options: &Options, request: Request) {
-    let response = match request.method() {
-        Method::Get | Method::Head => static_file(options, request.url()),
-        _ => text(405, "method not allowed\n"),
-    };
-    // A client that went away is not the server's problem.
-    let _ = request.respond(response);
+/// The demo site: static files under the strict CSP.
+struct Site {
+    options: Options,
 }
 
-type Reply = Response<Box<dyn std::io::Read + Send>>;
+impl Handler for Site {
+    fn max_body(&self, _method: &str, _target: &str) -> usize {
+        0
+    }
 
-fn static_file(options: &Options, url: &str) -> Reply {
-    let path = url.split(['?', '#']).next().unwrap_or("/");
-    let (dir, rest) = match path.strip_prefix(PKG_PREFIX) {
-        Some(rest) => (&options.pkg, rest),
-        None => (&options.root, path.trim_start_matches('/')),
-    };
-    let Some(relative) = safe_relative_path(rest) else {
-        return text(400, "bad path\n");
-    };
-    let mut file_path = dir.join(relative);
-    if file_path.is_dir() {
-        if !path.ends_with('/') {
-            return redirect(&format!("{path}/"));
-        }
-        file_path.push("index.html");
-    }
-    match File::open(&file_path) {
-        Ok(file) if file_path.is_file() => {
-            let length = file.metadata().ok().map(|m| m.len() as usize);
-            with_headers(
-                Response::new(
-                    StatusCode(200),
-                    Vec::new(),
-                    Box::new(file) as Box<dyn std::io::Read + Send>,
-                    length,
-                    None,
-                ),
-                content_type(&file_path),
+    fn handle(&self, request: &Request) -> Response {
+        match request.method.as_str() {
+            "GET" | "HEAD" => self.static_file(request.path()),
+            _ => with_policy(
+                Response::text(405, "method not allowed\n"),
+                CONTENT_SECURITY_POLICY,
             )
+            .with("Allow", "GET, HEAD"),
         }
-        _ => text(404, "not found\n"),
     }
+}
+
+impl Site {
+    fn static_file(&self, path: &str) -> Response {
+        let options = &self.options;
+        let not_found = || with_policy(Response::text(404, "not found\n"), CONTENT_SECURITY_POLICY);
+        let Some((dir, rest)) = options
+            .mounts
+            .iter()
+            .find_map(|(prefix, dir)| Some((dir, path.strip_prefix(prefix.as_str())?)))
+        else {
+            return not_found();
+        };
+        let Some(relative) = safe_relative_path(rest) else {
+            return with_policy(Response::text(400, "bad path\n"), CONTENT_SECURITY_POLICY);
+        };
+        let mut file_path = dir.join(relative);
+        if file_path.is_dir() {
+            if !path.ends_with('/') {
+                return with_policy(Response::text(301, "moved\n"), CONTENT_SECURITY_POLICY)
+                    .with("Location", format!("{path}/"));
+            }
+            file_path.push("index.html");
+        }
+        if !file_path.is_file() {
+            return not_found();
+        }
+        let content_type = content_type(&file_path);
+        if content_type.starts_with("text/html") {
+            let Ok(html) = std::fs::read_to_string(&file_path) else {
+                return not_found();
+            };
+            let csp = options.content_security_policy(&inline_script_hashes(&html));
+            return with_policy(Response::bytes(200, content_type, html.into_bytes()), &csp);
+        }
+        match File::open(&file_path).and_then(|f| Ok((f.metadata()?.len(), f))) {
+            Ok((length, file)) => with_policy(
+                Response {
+                    status: 200,
+                    headers: vec![("Content-Type", content_type.to_owned())],
+                    body: Body::File(file, length),
+                },
+                &options.content_security_policy(&[]),
+            ),
+            Err(_) => not_found(),
+        }
+    }
+}
+
+/// The headers every response of the site carries.
+fn with_policy(response: Response, csp: &str) -> Response {
+    response
+        .with("Content-Security-Policy", csp)
+        .with("X-Content-Type-Options", "nosniff")
+        .with("Referrer-Policy", "same-origin")
+        .with("Cache-Control", "no-cache")
+}
+
+/// SHA-256 (base64) of the text of every `<script>` without `src` in `html`: the hashes under
+/// which the CSP lets exactly these inline scripts run.
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut hashes = Vec::new();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<script").map(|i| at + i) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| start + i) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</script").map(|i| tag_end + i) else {
+            break;
+        };
+        let tag = &lower[start + "<script".len()..tag_end];
+        let has_src = tag
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .any(|attribute| attribute == "src" || attribute.starts_with("src="));
+        if !has_src {
+            let hash = base64::standard(&Sha256::digest(html[tag_end + 1..close].as_bytes()));
+            if !hashes.contains(&hash) {
+                hashes.push(hash);
+            }
+        }
+        at = close;
+    }
+    hashes
 }
 
 /// The percent-decoded path below a served directory; `None` for `..`, hidden names,
@@ -195,39 +289,6 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn text(status: u16, body: &str) -> Reply {
-    let body = body.as_bytes().to_vec();
-    let length = body.len();
-    with_headers(
-        Response::new(
-            StatusCode(status),
-            Vec::new(),
-            Box::new(std::io::Cursor::new(body)) as Box<dyn std::io::Read + Send>,
-            Some(length),
-            None,
-        ),
-        "text/plain; charset=utf-8",
-    )
-}
-
-fn redirect(location: &str) -> Reply {
-    text(301, "moved\n").with_header(header("Location", location))
-}
-
-fn with_headers(response: Reply, content_type: &str) -> Reply {
-    response
-        .with_header(header("Content-Type", content_type))
-        .with_header(header("Content-Security-Policy", CONTENT_SECURITY_POLICY))
-        .with_header(header("X-Content-Type-Options", "nosniff"))
-        .with_header(header("Referrer-Policy", "same-origin"))
-        .with_header(header("Cache-Control", "no-cache"))
-}
-
-fn header(name: &str, value: &str) -> Header {
-    // Names and values here are ASCII constants or validated paths.
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +316,39 @@ mod tests {
         ] {
             assert_eq!(safe_relative_path(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn inline_scripts_are_hashed_and_external_ones_not() {
+        let html = r#"<script src="/a.js"></script><SCRIPT>x()</SCRIPT>
+            <script type="text/plain" data-category="analytics">y()</script>
+            <script data-src="/b.js" type="text/plain"></script><script async src=/c.js></script>
+            <script data-src="/d.js" type="text/plain"></script>"#;
+        let expected: Vec<String> = ["x()", "y()", ""]
+            .iter()
+            .map(|body| base64::standard(&Sha256::digest(body.as_bytes())))
+            .collect();
+        assert_eq!(inline_script_hashes(html), expected);
+    }
+
+    #[test]
+    fn csp_stays_strict_and_only_widens_for_hashes_and_named_origins() {
+        let mut options = Options {
+            host: String::new(),
+            port: 0,
+            mounts: Vec::new(),
+            origins: Vec::new(),
+        };
+        assert_eq!(
+            options.content_security_policy(&[]),
+            CONTENT_SECURITY_POLICY
+        );
+        options.origins.push("http://*.localhost:*".into());
+        assert_eq!(
+            options.content_security_policy(&["AAA=".into()]),
+            "default-src 'self' http://*.localhost:*; script-src 'self' 'wasm-unsafe-eval' \
+             http://*.localhost:* 'sha256-AAA='; style-src 'self'"
+        );
     }
 
     #[test]
