@@ -241,3 +241,25 @@ test("fail closed: a wasm module that does not load blocks the same", async () =
   assert.equal(await page.getAttribute("iframe[data-service=video]", "src"), null);
   await context.close();
 });
+
+test("reloadOnWithdrawal: a withdrawal reloads the page, a first decision does not", async () => {
+  const context = await browser.newContext();
+  const config = JSON.parse(readFileSync(join(ROOT, "www", "keksdose.json"), "utf8"));
+  config.consent.reloadOnWithdrawal = true;
+  const page = await open(context, {
+    route: (page) => page.route("**/keksdose.json", (route) => route.fulfill({ json: config })),
+  });
+  let loads = 0;
+  page.on("load", () => loads++);
+  await page.evaluate(() => (window.marker = "before"));
+  await page.click('[data-keksdose-action="accept-all"]');
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.marker), "before", "consent does not reload");
+  page.requests.length = 0;
+  await page.click('[data-keksdose="preferences"]');
+  await page.click('.kd-dialog [data-keksdose-action="reject-all"]');
+  await page.waitForFunction(() => window.marker === undefined && document.readyState === "complete");
+  assert.equal(loads, 1, "reloaded once");
+  await assertNothingNonNecessary(page, context, "after the reload");
+  await context.close();
+});

@@ -15,28 +15,16 @@ const MAX_CONNECTIONS: usize = 256;
 /// How long a connection may stay silent.
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A request with its whole body.
+/// A request.
 #[derive(Debug)]
 pub struct Request {
     /// `GET`, `POST`, …
     pub method: String,
     /// The request target as sent (path and query).
     pub target: String,
-    /// Header names in lower case.
-    pub headers: Vec<(String, String)>,
-    /// The body (empty without `Content-Length`).
-    pub body: Vec<u8>,
 }
 
 impl Request {
-    /// The first value of header `name` (lower case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     /// The path of the target, without query.
     pub fn path(&self) -> &str {
         self.target.split(['?', '#']).next().unwrap_or("/")
@@ -161,14 +149,9 @@ fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {
         if header(&headers, "expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
             writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        let request = Request {
-            method,
-            target,
-            headers,
-            body,
-        };
+        // Bodies are read and dropped until a handler accepts them (max_body > 0).
+        io::copy(&mut (&mut reader).take(length as u64), &mut io::sink())?;
+        let request = Request { method, target };
         let head_only = request.method == "HEAD";
         let response = handler.handle(&request);
         write_response(&mut writer, response, keep_alive, head_only)?;

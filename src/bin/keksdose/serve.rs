@@ -226,7 +226,7 @@ fn inline_script_hashes(html: &str) -> Vec<String> {
             .split(|c: char| c.is_whitespace() || c == '/')
             .any(|attribute| attribute == "src" || attribute.starts_with("src="));
         if !has_src {
-            let hash = base64::standard(&Sha256::digest(html[tag_end + 1..close].as_bytes()));
+            let hash = base64::standard(&Sha256::digest(&html.as_bytes()[tag_end + 1..close]));
             if !hashes.contains(&hash) {
                 hashes.push(hash);
             }
