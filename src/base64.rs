@@ -1,5 +1,5 @@
-//! Base64 (RFC 4648) as keksdose writes it: unpadded base64url for ids that live in cookies
-//! and URLs, padded standard base64 where a standard asks for it (CSP hash sources).
+//! Base64 (RFC 4648) as keksdose writes it: unpadded base64url for ids and keys that live in
+//! cookies, URLs and configs, padded standard base64 where a standard asks for it (CSP hashes).
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -12,6 +12,29 @@ pub fn url(bytes: &[u8]) -> String {
 /// Padded standard base64 (RFC 4648 §4).
 pub fn standard(bytes: &[u8]) -> String {
     encode(bytes, STANDARD, true)
+}
+
+/// Decodes unpadded base64url; `None` for any other character, a bad length or non-zero
+/// trailing bits, so that every byte string has exactly one text form.
+pub fn url_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            let value = URL_SAFE.iter().position(|&a| a == c)? as u32;
+            n |= value << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        let len = chunk.len() - 1;
+        if bytes[1 + len..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        out.extend_from_slice(&bytes[1..1 + len]);
+    }
+    Some(out)
 }
 
 fn encode(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
@@ -51,6 +74,19 @@ mod tests {
         ] {
             assert_eq!(standard(plain.as_bytes()), encoded);
             assert_eq!(url(plain.as_bytes()), encoded.trim_end_matches('='));
+            assert_eq!(
+                url_decode(encoded.trim_end_matches('=')).as_deref(),
+                Some(plain.as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn url_decoding_is_strict() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(url_decode(&url(&bytes)), Some(bytes));
+        for bad in ["Zm9v+", "Zm9v/", "Zm9v=", "Z", "Zm9vY", "Zh", "Zm9", "Zm+"] {
+            assert_eq!(url_decode(bad), None, "{bad}");
         }
     }
 

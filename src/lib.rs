@@ -45,6 +45,7 @@
 pub mod base64;
 pub mod config;
 pub mod consent;
+pub mod seal;
 pub mod ui;
 #[cfg(all(target_arch = "wasm32", feature = "consent"))]
 pub mod web;

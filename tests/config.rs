@@ -1,7 +1,19 @@
 //! Config parsing and validation: one table row per rule, each naming the dotted path.
 
 use keksdose::config::{Config, ConfigError, Lang, LanguageSetting, Localized};
+use keksdose::seal::keys::PublicKey;
 use serde_json::{Value, json};
+
+/// A well-formed public key (32 bytes of 0x01) and its key id.
+const PUBLIC_KEY: &str = "kdpk1AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+
+fn kid() -> String {
+    PUBLIC_KEY
+        .parse::<PublicKey>()
+        .expect("key")
+        .kid()
+        .to_string()
+}
 
 fn base() -> Value {
     json!({
@@ -27,7 +39,7 @@ fn base() -> Value {
         },
         "texts": { "de": { "bannerTitle": "Cookies" }, "en": {} },
         "googleConsentMode": { "analytics_storage": ["analytics"], "ad_storage": ["media"] },
-        "seal": { "keys": [{ "kid": "k1", "publicKey": "kdpk1abc", "status": "active" }],
+        "seal": { "keys": [{ "kid": kid(), "publicKey": PUBLIC_KEY, "status": "active" }],
                   "maxAttachmentBytes": 26214400 }
     })
 }
@@ -296,8 +308,13 @@ fn semantic_rules() {
         ),
         (
             "/seal/keys/0/publicKey",
-            Some(json!("kdsk1secret")),
+            Some(json!(PUBLIC_KEY.replace("kdpk1", "kdsk1"))),
             &["seal.keys[0].publicKey: this is a SECRET key"],
+        ),
+        (
+            "/seal/keys/0/publicKey",
+            Some(json!("kdpk1AQEB")),
+            &["seal.keys[0].publicKey: expected a public key starting with `kdpk1`"],
         ),
         (
             "/seal/keys/0/publicKey",
@@ -306,8 +323,8 @@ fn semantic_rules() {
         ),
         (
             "/seal/keys/0/kid",
-            Some(json!("")),
-            &["seal.keys[0].kid: must not be empty"],
+            Some(json!("00000000000000000000000000000000")),
+            &["seal.keys[0].kid: does not belong to this public key, whose key id is "],
         ),
         (
             "/seal/maxAttachmentBytes",

@@ -4,6 +4,7 @@ use std::fmt;
 
 use super::{Category, Config, KeyStatus, Lang, Localized, SealSettings, Service};
 use crate::consent::policy::glob_matches;
+use crate::seal::keys::{KeyError, PublicKey};
 use crate::ui::TextKey;
 
 /// One thing wrong with a config.
@@ -57,11 +58,6 @@ pub const MAX_EXPIRES_AFTER_DAYS: u32 = 395;
 
 /// Largest accepted `seal.maxAttachmentBytes` (256 MiB).
 pub const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Prefix of a public key in text form.
-pub(crate) const PUBLIC_KEY_PREFIX: &str = "kdpk1";
-/// Prefix of a secret key in text form; it must never appear in a config.
-pub(crate) const SECRET_KEY_PREFIX: &str = "kdsk1";
 
 /// Every semantic problem of `config`, in document order; empty when it is valid.
 pub fn validate(config: &Config) -> Vec<Problem> {
@@ -346,19 +342,26 @@ impl Validator {
         }
         for (i, key) in seal.keys.iter().enumerate() {
             let path = format!("seal.keys[{i}]");
-            if key.public_key.starts_with(SECRET_KEY_PREFIX) {
-                self.report(
+            match key.public_key.parse::<PublicKey>() {
+                Err(KeyError::SecretWherePublicExpected) => self.report(
                     format!("{path}.publicKey"),
                     "this is a SECRET key: remove it from the config at once and keep it only \
                      on the controller's machine; put the public key (kdpk1…) here",
-                );
-            } else if !key.public_key.starts_with(PUBLIC_KEY_PREFIX) {
-                self.report(
+                ),
+                Err(_) => self.report(
                     format!("{path}.publicKey"),
                     "expected a public key starting with `kdpk1` as printed by `keksdose keygen`",
-                );
+                ),
+                Ok(public) => {
+                    let kid = public.kid().to_string();
+                    if key.kid != kid {
+                        self.report(
+                            format!("{path}.kid"),
+                            format!("does not belong to this public key, whose key id is {kid}"),
+                        );
+                    }
+                }
             }
-            self.non_empty(&format!("{path}.kid"), &key.kid);
         }
         if seal.max_attachment_bytes > MAX_ATTACHMENT_BYTES {
             self.report(
