@@ -46,6 +46,8 @@ pub const CHUNK_SIZE: u32 = 64 * 1024;
 pub const ENC_LEN: usize = 32;
 /// AES-GCM tag length.
 const TAG_LEN: usize = 16;
+/// The smallest last chunk: flag, one byte of inner plaintext, tag.
+pub const MIN_LAST_CHUNK: usize = 1 + 1 + TAG_LEN;
 /// Domain separation of the `info` string.
 const INFO_LABEL: &[u8] = b"keksdose seal v1";
 /// Largest manifest accepted when opening.
@@ -499,7 +501,7 @@ pub fn open(secret: &SecretKey, envelope: &[u8]) -> Result<Opened, SealError> {
         });
     }
     let body = &envelope[header_len..];
-    if body.len() < ENC_LEN + 1 + TAG_LEN {
+    if body.len() < ENC_LEN + MIN_LAST_CHUNK {
         return Err(SealError::Malformed("no ciphertext".into()));
     }
     let (enc_bytes, mut chunks) = body.split_at(ENC_LEN);
@@ -519,6 +521,9 @@ pub fn open(secret: &SecretKey, envelope: &[u8]) -> Result<Opened, SealError> {
     let mut inner = Vec::with_capacity(chunks.len());
     loop {
         let last = chunks.len() <= full;
+        if last && chunks.len() < MIN_LAST_CHUNK {
+            return Err(SealError::Malformed("the last chunk is empty".into()));
+        }
         let (chunk, rest) = chunks.split_at(chunks.len().min(full));
         let plaintext = context
             .open(chunk, &[])

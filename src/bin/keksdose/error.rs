@@ -16,6 +16,8 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// A key file could not be used.
+    Key(String),
     /// The server could not start.
     Listen {
         /// The address asked for.
@@ -40,6 +42,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(message) => f.write_str(message),
             CliError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            CliError::Key(message) => f.write_str(message),
             CliError::Listen { address, reason } => {
                 write!(f, "cannot listen on {address}: {reason}")
             }

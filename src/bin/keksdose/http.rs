@@ -14,17 +14,28 @@ const MAX_HEAD: usize = 16 * 1024;
 const MAX_CONNECTIONS: usize = 256;
 /// How long a connection may stay silent.
 const READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// How much of a refused body is read and dropped before closing.
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A request.
+/// A request with its whole body.
 #[derive(Debug)]
 pub struct Request {
     /// `GET`, `POST`, …
     pub method: String,
     /// The request target as sent (path and query).
     pub target: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty without `Content-Length`).
+    pub body: Vec<u8>,
 }
 
 impl Request {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+
     /// The path of the target, without query.
     pub fn path(&self) -> &str {
         self.target.split(['?', '#']).next().unwrap_or("/")
@@ -144,14 +155,21 @@ fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {
         if length > handler.max_body(&method, &target) {
             let response = Response::text(413, "request body too large\n");
             write_response(&mut writer, response, false, false)?;
-            return Ok(());
+            return linger(&mut writer, &mut reader);
         }
         if header(&headers, "expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
             writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
-        // Bodies are read and dropped until a handler accepts them (max_body > 0).
-        io::copy(&mut (&mut reader).take(length as u64), &mut io::sink())?;
-        let request = Request { method, target };
+        // The whole body is read before the handler sees the request: a client that stops
+        // half-way ends the connection here, and nothing is handled.
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let request = Request {
+            method,
+            target,
+            headers,
+            body,
+        };
         let head_only = request.method == "HEAD";
         let response = handler.handle(&request);
         write_response(&mut writer, response, keep_alive, head_only)?;
@@ -159,6 +177,15 @@ fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// After refusing a request early, reads (and drops) what the client is still sending for a
+/// while, so that it receives the answer instead of a connection reset.
+fn linger(writer: &mut TcpStream, reader: &mut BufReader<TcpStream>) -> io::Result<()> {
+    writer.shutdown(std::net::Shutdown::Write)?;
+    writer.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let _ = io::copy(&mut reader.take(LINGER_BYTES), &mut io::sink());
+    Ok(())
 }
 
 type Head = (String, String, String, Vec<(String, String)>);

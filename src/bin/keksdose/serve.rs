@@ -1,4 +1,5 @@
-//! `keksdose serve`: the demo site and the built package over HTTP, under the strict CSP.
+//! `keksdose serve`: the demo site and the built package over HTTP, under the strict CSP, and
+//! the collector that receives sealed submissions at `POST /inbox/{tenant}`.
 //!
 //! Every response carries [`CONTENT_SECURITY_POLICY`]. HTML pages additionally allow their own
 //! inline scripts by SHA-256 hash (so hand-written inline scripts and inline marked scripts
@@ -10,12 +11,19 @@ use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use keksdose::base64;
+use keksdose::config::Config;
+use keksdose::seal::envelope::{CHUNK_SIZE, ENC_LEN, Header, MIN_LAST_CHUNK};
+use keksdose::seal::padding::padded_len;
 use lexopt::ValueExt;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::error::CliError;
 use crate::http::{self, Body, Handler, Request, Response};
+use crate::inbox::{Inbox, InboxError, Incoming, Sqlite, Stored};
 
 /// The policy every response carries: no inline script or style, no eval; wasm compilation
 /// is the one exception scripts need.
@@ -24,6 +32,12 @@ pub const CONTENT_SECURITY_POLICY: &str =
 
 /// Where the built package is served.
 const PKG_PREFIX: &str = "/keksdose/";
+/// Where sealed submissions are posted: `/inbox/{tenant}`.
+const INBOX_PREFIX: &str = "/inbox/";
+/// The media type of a sealed submission.
+pub const SEALED_TYPE: &str = "application/vnd.keksdose.sealed";
+/// Bodies accepted where no submission is expected (they are read and answered with 405).
+const SMALL_BODY: usize = 64 * 1024;
 
 /// `serve`'s options.
 #[derive(Debug)]
@@ -34,6 +48,10 @@ pub struct Options {
     mounts: Vec<(String, PathBuf)>,
     /// Extra CSP sources for resources from elsewhere (`http://*.localhost:*`).
     origins: Vec<String>,
+    /// Configs whose tenants and seal keys the collector accepts.
+    configs: Vec<PathBuf>,
+    /// The collector's database.
+    database: PathBuf,
 }
 
 impl Options {
@@ -44,6 +62,8 @@ impl Options {
             port: 8080,
             mounts: Vec::new(),
             origins: Vec::new(),
+            configs: Vec::new(),
+            database: "keksdose.sqlite".into(),
         };
         let (mut root, mut pkg) = (PathBuf::from("www"), PathBuf::from("pkg"));
         while let Some(arg) = parser.next()? {
@@ -71,8 +91,13 @@ impl Options {
                     }
                     options.origins.push(origin);
                 }
+                lexopt::Arg::Long("config") => options.configs.push(parser.value()?.into()),
+                lexopt::Arg::Long("db") => options.database = parser.value()?.into(),
                 other => return Err(other.unexpected().into()),
             }
+        }
+        if options.configs.is_empty() && root.join("keksdose.json").is_file() {
+            options.configs.push(root.join("keksdose.json"));
         }
         options.mounts.push((PKG_PREFIX.into(), pkg));
         options.mounts.push(("/".into(), root));
@@ -122,37 +147,178 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
         .local_addr()
         .map_or(address.clone(), |a| a.to_string());
     // Tests and scripts read this line to learn the port.
-    println!("keksdose: serving http://{bound}/");
+    announce(&format!("serving http://{bound}/"));
     for (prefix, dir) in options.mounts.iter().rev() {
-        println!("keksdose: {prefix} → {}", dir.display());
+        announce(&format!("{prefix} → {}", dir.display()));
     }
-    http::serve(listener, Arc::new(Site { options }));
+    let collector = Collector::start(&options)?;
+    http::serve(listener, Arc::new(Site { options, collector }));
     Ok(ExitCode::SUCCESS)
 }
 
-/// The demo site: static files under the strict CSP.
+/// A line on stdout; a server keeps serving when nobody reads it any more.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "keksdose: {line}").and_then(|()| stdout.flush());
+}
+
+/// The demo site (static files under the strict CSP) and the collector.
 struct Site {
     options: Options,
+    collector: Option<Collector>,
 }
 
 impl Handler for Site {
-    fn max_body(&self, _method: &str, _target: &str) -> usize {
-        0
+    fn max_body(&self, method: &str, target: &str) -> usize {
+        let tenant = target.strip_prefix(INBOX_PREFIX).unwrap_or("");
+        match (&self.collector, method) {
+            (Some(collector), "POST") => collector
+                .tenants
+                .get(tenant)
+                .map_or(SMALL_BODY, |t| t.max_envelope),
+            _ => SMALL_BODY,
+        }
     }
 
     fn handle(&self, request: &Request) -> Response {
-        match request.method.as_str() {
-            "GET" | "HEAD" => self.static_file(request.path()),
-            _ => with_policy(
-                Response::text(405, "method not allowed\n"),
-                CONTENT_SECURITY_POLICY,
-            )
-            .with("Allow", "GET, HEAD"),
-        }
+        let response = match (
+            request.method.as_str(),
+            request.path().strip_prefix(INBOX_PREFIX),
+        ) {
+            ("POST", Some(tenant)) => self.collect(tenant, request),
+            (_, Some(_)) => Response::text(405, "method not allowed\n").with("Allow", "POST"),
+            ("GET" | "HEAD", None) => return self.static_file(request.path()),
+            _ => Response::text(405, "method not allowed\n").with("Allow", "GET, HEAD"),
+        };
+        with_policy(response, CONTENT_SECURITY_POLICY)
     }
 }
 
+/// A tenant the collector accepts submissions for.
+struct Tenant {
+    /// Key ids (hex) of the tenant's seal keys, active and retired.
+    kids: Vec<String>,
+    /// Largest envelope accepted, from `seal.maxAttachmentBytes`.
+    max_envelope: usize,
+}
+
+/// Receives sealed submissions into the inbox.
+struct Collector {
+    tenants: HashMap<String, Tenant>,
+    inbox: Box<dyn Inbox>,
+}
+
+impl Collector {
+    /// The collector for the tenants of `options.configs` that have seal keys; `None` if none
+    /// has (then nothing is collected and no database is created).
+    fn start(options: &Options) -> Result<Option<Collector>, CliError> {
+        let mut tenants = HashMap::new();
+        for path in &options.configs {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let config = Config::from_json(&text).map_err(|e| {
+                CliError::Usage(format!("{}: invalid config:\n{e}", path.display()))
+            })?;
+            if let Some(seal) = &config.seal {
+                let inner = padded_len(seal.max_attachment_bytes + (1 << 20));
+                let chunks = inner.div_ceil(u64::from(CHUNK_SIZE));
+                let max_envelope = 4096 + ENC_LEN as u64 + inner + chunks * 17;
+                tenants.insert(
+                    config.tenant.clone(),
+                    Tenant {
+                        kids: seal.keys.iter().map(|k| k.kid.clone()).collect(),
+                        max_envelope: max_envelope as usize,
+                    },
+                );
+            }
+        }
+        if tenants.is_empty() {
+            return Ok(None);
+        }
+        let inbox = Sqlite::open(&options.database).map_err(CliError::Key)?;
+        let mut names: Vec<&String> = tenants.keys().collect();
+        names.sort();
+        announce(&format!(
+            "collecting sealed submissions for {} into {}",
+            names
+                .iter()
+                .map(|t| format!("{INBOX_PREFIX}{t}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            options.database.display()
+        ));
+        Ok(Some(Collector {
+            tenants,
+            inbox: Box::new(inbox),
+        }))
+    }
+}
+
+/// A JSON answer of the collector.
+fn answer(status: u16, body: serde_json::Value) -> Response {
+    Response::bytes(status, "application/json", body.to_string().into_bytes())
+}
+
 impl Site {
+    /// `POST /inbox/{tenant}`: checks what can be checked without the key, then stores.
+    fn collect(&self, tenant_name: &str, request: &Request) -> Response {
+        let refuse = |status: u16, why: &str| answer(status, json!({ "error": why }));
+        let Some(collector) = &self.collector else {
+            return refuse(
+                404,
+                "this server collects no submissions (no config with seal keys)",
+            );
+        };
+        let Some(tenant) = collector.tenants.get(tenant_name) else {
+            return refuse(404, "unknown tenant");
+        };
+        if request.header("content-type") != Some(SEALED_TYPE) {
+            return refuse(415, &format!("expected Content-Type: {SEALED_TYPE}"));
+        }
+        let body = &request.body;
+        let (header, header_len) = match Header::parse(body) {
+            Ok(parsed) => parsed,
+            Err(error) => return refuse(400, &error.to_string()),
+        };
+        if header.tenant != tenant_name {
+            return refuse(400, "the envelope names another tenant than the URL");
+        }
+        let kid = header.kid.to_string();
+        if !tenant.kids.contains(&kid) {
+            return refuse(400, "sealed to a key this tenant does not use");
+        }
+        if !chunks_well_formed(body.len() - header_len, header.chunk_size) {
+            return refuse(400, "the ciphertext is not a whole number of chunks");
+        }
+        let submission_id = header.submission_id_hex();
+        let received = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let incoming = Incoming {
+            tenant: tenant_name,
+            form_id: &header.form_id,
+            submission_id: &submission_id,
+            kid: &kid,
+            created: header.created,
+            received,
+            envelope: body,
+        };
+        match collector.inbox.store(&incoming) {
+            Ok(Stored::New) => answer(201, json!({ "submission": submission_id })),
+            Ok(Stored::AlreadyThere) => {
+                answer(200, json!({ "submission": submission_id, "resent": true }))
+            }
+            Err(InboxError::Conflict) => refuse(409, "another submission has this id"),
+            Err(InboxError::Database(error)) => {
+                eprintln!("keksdose: inbox: {error}");
+                refuse(503, "the inbox cannot store submissions right now")
+            }
+        }
+    }
+
     fn static_file(&self, path: &str) -> Response {
         let options = &self.options;
         let not_found = || with_policy(Response::text(404, "not found\n"), CONTENT_SECURITY_POLICY);
@@ -197,6 +363,20 @@ impl Site {
             Err(_) => not_found(),
         }
     }
+}
+
+/// Whether `len` bytes after the header are `enc` and whole chunks: full-size ones, then a
+/// last one of 18 to `chunk + 17` bytes.
+fn chunks_well_formed(len: usize, chunk_size: u32) -> bool {
+    let Some(rest) = len.checked_sub(ENC_LEN) else {
+        return false;
+    };
+    let full = chunk_size as usize + 17;
+    let last = match rest % full {
+        0 => full,
+        partial => partial,
+    };
+    rest > 0 && last >= MIN_LAST_CHUNK
 }
 
 /// The headers every response of the site carries.
@@ -338,6 +518,8 @@ mod tests {
             port: 0,
             mounts: Vec::new(),
             origins: Vec::new(),
+            configs: Vec::new(),
+            database: PathBuf::new(),
         };
         assert_eq!(
             options.content_security_policy(&[]),
@@ -349,6 +531,20 @@ mod tests {
             "default-src 'self' http://*.localhost:*; script-src 'self' 'wasm-unsafe-eval' \
              http://*.localhost:* 'sha256-AAA='; style-src 'self'"
         );
+    }
+
+    #[test]
+    fn chunk_layouts() {
+        let full = 64 * 1024 + 17;
+        assert!(chunks_well_formed(32 + 18, 65536));
+        assert!(!chunks_well_formed(32 + full + 17, 65536), "an empty last chunk");
+        assert!(chunks_well_formed(32 + 4113, 65536));
+        assert!(chunks_well_formed(32 + full, 65536));
+        assert!(chunks_well_formed(32 + 2 * full + 18, 65536));
+        assert!(!chunks_well_formed(32, 65536));
+        assert!(!chunks_well_formed(31, 65536));
+        assert!(!chunks_well_formed(32 + 16, 65536));
+        assert!(!chunks_well_formed(32 + full + 5, 65536));
     }
 
     #[test]

@@ -1,0 +1,184 @@
+//! Where the collector keeps sealed submissions: behind [`Inbox`], an embedded SQLite database
+//! by default (one file, write-ahead log). Another store (PostgreSQL for operators who outgrow
+//! one machine) implements the same trait.
+//!
+//! A submission is stored by one `INSERT`, so it is either there completely or not at all.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+/// A sealed submission to store: the envelope and what the header says about it.
+pub struct Incoming<'a> {
+    /// The tenant (from the URL, checked against the header).
+    pub tenant: &'a str,
+    /// The form id from the header.
+    pub form_id: &'a str,
+    /// The submission id from the header, as hex.
+    pub submission_id: &'a str,
+    /// The key id from the header, as hex.
+    pub kid: &'a str,
+    /// When the sender sealed it (Unix seconds, the sender's clock).
+    pub created: u64,
+    /// When it arrived (Unix seconds).
+    pub received: u64,
+    /// The whole envelope.
+    pub envelope: &'a [u8],
+}
+
+/// What storing did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored now.
+    New,
+    /// The very same envelope was stored before (a resend).
+    AlreadyThere,
+}
+
+/// Why storing failed.
+#[derive(Debug)]
+pub enum InboxError {
+    /// Another envelope with this submission id exists.
+    Conflict,
+    /// The database failed.
+    Database(String),
+}
+
+/// A store of sealed submissions.
+pub trait Inbox: Send + Sync {
+    /// Stores one submission, completely or not at all.
+    fn store(&self, incoming: &Incoming<'_>) -> Result<Stored, InboxError>;
+}
+
+/// The embedded SQLite inbox.
+pub struct Sqlite {
+    connection: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    CREATE TABLE IF NOT EXISTS submissions (
+        id            INTEGER PRIMARY KEY,
+        tenant        TEXT    NOT NULL,
+        form_id       TEXT    NOT NULL,
+        submission_id TEXT    NOT NULL UNIQUE,
+        kid           TEXT    NOT NULL,
+        created       INTEGER NOT NULL,
+        received      INTEGER NOT NULL,
+        envelope      BLOB    NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS submissions_by_tenant ON submissions (tenant, received);
+";
+
+impl Sqlite {
+    /// Opens (or creates) the database file for the collector.
+    pub fn open(path: &Path) -> Result<Sqlite, String> {
+        let connection = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        connection
+            .execute_batch(SCHEMA)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Sqlite {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// Every stored envelope, oldest first, with its row id: for `keksdose open`. The file is
+    /// opened read-only; nothing in it changes.
+    pub fn envelopes(path: &Path) -> Result<Vec<(i64, Vec<u8>)>, String> {
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut statement = connection
+            .prepare("SELECT id, envelope FROM submissions ORDER BY id")
+            .map_err(|e| format!("{}: not a keksdose inbox ({e})", path.display()))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(rows)
+    }
+}
+
+impl Inbox for Sqlite {
+    fn store(&self, incoming: &Incoming<'_>) -> Result<Stored, InboxError> {
+        let connection = self
+            .connection
+            .lock()
+            .map_err(|_| InboxError::Database("the inbox lock is poisoned".into()))?;
+        let database = |e: rusqlite::Error| InboxError::Database(e.to_string());
+        let existing: Option<Vec<u8>> = connection
+            .query_row(
+                "SELECT envelope FROM submissions WHERE submission_id = ?1",
+                [incoming.submission_id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(database)?;
+        match existing {
+            Some(envelope) if envelope == incoming.envelope => Ok(Stored::AlreadyThere),
+            Some(_) => Err(InboxError::Conflict),
+            None => {
+                connection
+                    .execute(
+                        "INSERT INTO submissions
+                         (tenant, form_id, submission_id, kid, created, received, envelope)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![
+                            incoming.tenant,
+                            incoming.form_id,
+                            incoming.submission_id,
+                            incoming.kid,
+                            incoming.created as i64,
+                            incoming.received as i64,
+                            incoming.envelope,
+                        ],
+                    )
+                    .map_err(database)?;
+                Ok(Stored::New)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_once_recognises_resends_and_refuses_conflicts() {
+        let dir = std::env::temp_dir().join(format!("kd-inbox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("inbox.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let inbox = Sqlite::open(&path).expect("open");
+        let incoming = |envelope: &'static [u8]| Incoming {
+            tenant: "musterstadt",
+            form_id: "contact",
+            submission_id: "00112233445566778899aabbccddeeff",
+            kid: "k",
+            created: 1,
+            received: 2,
+            envelope,
+        };
+        assert_eq!(inbox.store(&incoming(b"one")).expect("store"), Stored::New);
+        assert_eq!(
+            inbox.store(&incoming(b"one")).expect("store"),
+            Stored::AlreadyThere
+        );
+        assert!(matches!(
+            inbox.store(&incoming(b"two")),
+            Err(InboxError::Conflict)
+        ));
+        let stored = Sqlite::envelopes(&path).expect("read");
+        assert_eq!(stored, vec![(1, b"one".to_vec())]);
+        let mode: String = inbox
+            .connection
+            .lock()
+            .expect("lock")
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .expect("pragma");
+        assert_eq!(mode, "wal");
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+}

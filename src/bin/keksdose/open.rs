@@ -1,0 +1,512 @@
+//! `keksdose open --key FILE INPUT...`: sealed submissions → JSON or CSV (and attachments).
+//!
+//! Inputs are envelope files, directories of them, or the collector's SQLite database; none is
+//! ever written to. Everything decrypted is untrusted: CSV cells that a spreadsheet would run as
+//! a formula are neutralised, attachment names are sanitised and never replace a file.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use keksdose::seal::envelope::{self, Opened, hex_digest};
+use keksdose::seal::keys::SecretKey;
+use serde_json::{Value, json};
+
+use crate::error::CliError;
+use crate::inbox::Sqlite;
+use crate::keyfile::{self, PassphraseSource};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+struct Options {
+    key: PathBuf,
+    passphrase: PassphraseSource,
+    format: Format,
+    output: Option<PathBuf>,
+    attachments: Option<PathBuf>,
+    inputs: Vec<PathBuf>,
+}
+
+impl Options {
+    fn parse(parser: &mut lexopt::Parser) -> Result<Options, CliError> {
+        let mut key = None;
+        let mut options = Options {
+            key: PathBuf::new(),
+            passphrase: PassphraseSource::default(),
+            format: Format::Json,
+            output: None,
+            attachments: None,
+            inputs: Vec::new(),
+        };
+        while let Some(arg) = parser.next()? {
+            match arg {
+                lexopt::Arg::Long("key") => key = Some(parser.value()?.into()),
+                lexopt::Arg::Long("passphrase-file") => {
+                    options.passphrase.file = Some(parser.value()?.into());
+                }
+                lexopt::Arg::Long("format") => {
+                    options.format = match parser.value()?.to_str() {
+                        Some("json") => Format::Json,
+                        Some("csv") => Format::Csv,
+                        _ => return Err(CliError::Usage("--format is json or csv".into())),
+                    }
+                }
+                lexopt::Arg::Long("output") => options.output = Some(parser.value()?.into()),
+                lexopt::Arg::Long("attachments") => {
+                    options.attachments = Some(parser.value()?.into());
+                }
+                lexopt::Arg::Value(input) => options.inputs.push(input.into()),
+                other => return Err(other.unexpected().into()),
+            }
+        }
+        options.key = key.ok_or_else(|| CliError::Usage("open needs --key FILE".into()))?;
+        if options.inputs.is_empty() {
+            return Err(CliError::Usage(
+                "open needs at least one INPUT (file, directory or inbox database)".into(),
+            ));
+        }
+        Ok(options)
+    }
+}
+
+/// One envelope to open and where it came from.
+struct Input {
+    source: String,
+    bytes: Vec<u8>,
+}
+
+/// One opened submission, as written out.
+struct Record {
+    source: String,
+    opened: Opened,
+    replay_of: Option<String>,
+    saved: Vec<Option<PathBuf>>,
+}
+
+/// Opens every input; exit status 1 when any could not be opened.
+pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
+    let options = Options::parse(parser)?;
+    // Refuse an existing output before asking for a passphrase or decrypting anything.
+    if let Some(output) = &options.output {
+        if output.exists() {
+            return Err(CliError::Usage(format!(
+                "{} exists; keksdose never overwrites an output file",
+                output.display()
+            )));
+        }
+    }
+    let secret = keyfile::read(&options.key, &options.passphrase)?;
+    let inputs = collect_inputs(&options.inputs)?;
+    let (records, failures) = open_all(&secret, inputs, options.attachments.as_deref())?;
+    let text = match options.format {
+        Format::Json => json_output(&records),
+        Format::Csv => csv_output(&records),
+    };
+    match &options.output {
+        Some(path) => {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|source| CliError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            file.write_all(text.as_bytes())
+                .map_err(|source| CliError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        None => print!("{text}"),
+    }
+    eprintln!(
+        "keksdose: opened {} submission(s){}",
+        records.len(),
+        if failures > 0 {
+            format!(", {failures} could not be opened (see above)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Files, the files of directories (sorted, not recursive), and the rows of inbox databases.
+fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| CliError::Io { path, source }
+    };
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(io(path))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                inputs.push(Input {
+                    source: file.display().to_string(),
+                    bytes: std::fs::read(&file).map_err(io(&file))?,
+                });
+            }
+        } else if is_sqlite(path).map_err(io(path))? {
+            for (row, bytes) in Sqlite::envelopes(path).map_err(CliError::Key)? {
+                inputs.push(Input {
+                    source: format!("{}#{row}", path.display()),
+                    bytes,
+                });
+            }
+        } else {
+            inputs.push(Input {
+                source: path.display().to_string(),
+                bytes: std::fs::read(path).map_err(io(path))?,
+            });
+        }
+    }
+    Ok(inputs)
+}
+
+fn is_sqlite(path: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 16];
+    let read = std::fs::File::open(path)?.read(&mut magic)?;
+    Ok(read == 16 && &magic == b"SQLite format 3\0")
+}
+
+/// Opens the inputs, reporting failures and replays on stderr as it goes.
+fn open_all(
+    secret: &SecretKey,
+    inputs: Vec<Input>,
+    attachments: Option<&Path>,
+) -> Result<(Vec<Record>, usize), CliError> {
+    let total = inputs.len();
+    let mut records = Vec::new();
+    let mut failures = 0;
+    let mut by_id: HashMap<[u8; 16], String> = HashMap::new();
+    let mut by_enc: HashMap<[u8; 32], String> = HashMap::new();
+    let mut last_report = Instant::now();
+    for (done, input) in inputs.into_iter().enumerate() {
+        if last_report.elapsed() > Duration::from_secs(1) {
+            eprintln!("keksdose: opened {done} of {total} …");
+            last_report = Instant::now();
+        }
+        let opened = match envelope::open(secret, &input.bytes) {
+            Ok(opened) => opened,
+            Err(error) => {
+                eprintln!("{}: {error}", input.source);
+                failures += 1;
+                continue;
+            }
+        };
+        let replay_of = by_id
+            .get(&opened.header.submission_id)
+            .or_else(|| by_enc.get(&opened.enc))
+            .cloned();
+        if let Some(first) = &replay_of {
+            eprintln!(
+                "{}: replay: submission {} (enc {}) was already in {first}",
+                input.source,
+                opened.header.submission_id_hex(),
+                hex_digest(&opened.enc)
+            );
+        } else {
+            by_id.insert(opened.header.submission_id, input.source.clone());
+            by_enc.insert(opened.enc, input.source.clone());
+        }
+        let saved = match attachments {
+            Some(dir) => save_attachments(dir, &opened)?,
+            None => vec![None; opened.files.len()],
+        };
+        records.push(Record {
+            source: input.source,
+            opened,
+            replay_of,
+            saved,
+        });
+    }
+    Ok((records, failures))
+}
+
+/// Writes each attachment to `dir/<submission id>/<sanitised name>`, never over a file.
+fn save_attachments(dir: &Path, opened: &Opened) -> Result<Vec<Option<PathBuf>>, CliError> {
+    let folder = dir.join(opened.header.submission_id_hex());
+    std::fs::create_dir_all(&folder).map_err(|source| CliError::Io {
+        path: folder.clone(),
+        source,
+    })?;
+    let mut saved = Vec::new();
+    for (entry, bytes) in opened.manifest.files.iter().zip(&opened.files) {
+        let name = sanitise_file_name(&entry.name);
+        let (stem, extension) = match name.rsplit_once('.') {
+            Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+            _ => (name.as_str(), String::new()),
+        };
+        let mut attempt = 1;
+        let path = loop {
+            let candidate = if attempt == 1 {
+                folder.join(&name)
+            } else {
+                folder.join(format!("{stem} ({attempt}){extension}"))
+            };
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&candidate)
+            {
+                Ok(mut file) => {
+                    file.write_all(bytes).map_err(|source| CliError::Io {
+                        path: candidate.clone(),
+                        source,
+                    })?;
+                    break candidate;
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => attempt += 1,
+                Err(source) => {
+                    return Err(CliError::Io {
+                        path: candidate,
+                        source,
+                    });
+                }
+            }
+        };
+        saved.push(Some(path));
+    }
+    Ok(saved)
+}
+
+/// A file name that is safe on every common file system: no directories, no control or
+/// reserved characters, no leading dots, no device names, at most 100 characters.
+fn sanitise_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .map(|c| {
+            if c.is_control() || "<>:\"|?*".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let mut safe: String = trimmed.chars().take(100).collect();
+    if safe.is_empty() {
+        safe = "attachment".into();
+    }
+    let stem = safe.split('.').next().unwrap_or("").to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit());
+    if reserved {
+        safe.insert(0, '_');
+    }
+    safe
+}
+
+/// RFC 3339 UTC time of Unix seconds.
+fn timestamp(seconds: u64) -> String {
+    // Days to civil date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+fn json_output(records: &[Record]) -> String {
+    let list: Vec<Value> = records
+        .iter()
+        .map(|record| {
+            let header = &record.opened.header;
+            let files: Vec<Value> = record
+                .opened
+                .manifest
+                .files
+                .iter()
+                .zip(&record.saved)
+                .map(|(file, saved)| {
+                    let mut value = json!({
+                        "field": file.field,
+                        "name": file.name,
+                        "type": file.media_type,
+                        "size": file.size,
+                        "sha256": file.sha256,
+                    });
+                    if let Some(path) = saved {
+                        value["savedAs"] = json!(path.display().to_string());
+                    }
+                    value
+                })
+                .collect();
+            let mut value = json!({
+                "source": record.source,
+                "submissionId": header.submission_id_hex(),
+                "created": timestamp(header.created),
+                "tenant": header.tenant,
+                "formId": header.form_id,
+                "origin": header.origin,
+                "kid": header.kid.to_string(),
+                "fields": record.opened.manifest.fields,
+                "files": files,
+            });
+            if let Some(first) = &record.replay_of {
+                value["replayOf"] = json!(first);
+            }
+            value
+        })
+        .collect();
+    // Serialising JSON values cannot fail.
+    serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+}
+
+/// One row per submission; one column per field name (first seen first); repeated values of a
+/// name joined by line breaks.
+fn csv_output(records: &[Record]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for record in records {
+        for (name, _) in &record.opened.manifest.fields {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    let fixed = [
+        "source",
+        "submission_id",
+        "created",
+        "tenant",
+        "form_id",
+        "origin",
+        "replay_of",
+    ];
+    let mut out = String::new();
+    let header: Vec<&str> = fixed
+        .iter()
+        .copied()
+        .chain(names.iter().copied())
+        .chain(["attachments"])
+        .collect();
+    push_row(&mut out, header.iter().map(|s| s.to_string()));
+    for record in records {
+        let header = &record.opened.header;
+        let mut row = vec![
+            record.source.clone(),
+            header.submission_id_hex(),
+            timestamp(header.created),
+            header.tenant.clone(),
+            header.form_id.clone(),
+            header.origin.clone(),
+            record.replay_of.clone().unwrap_or_default(),
+        ];
+        for name in &names {
+            let values: Vec<&str> = record
+                .opened
+                .manifest
+                .fields
+                .iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            row.push(values.join("\n"));
+        }
+        let files: Vec<String> = record
+            .opened
+            .manifest
+            .files
+            .iter()
+            .map(|f| format!("{} ({} bytes, sha256 {})", f.name, f.size, f.sha256))
+            .collect();
+        row.push(files.join("\n"));
+        push_row(&mut out, row.into_iter());
+    }
+    out
+}
+
+fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+    let cells: Vec<String> = cells.map(|cell| csv_cell(&cell)).collect();
+    out.push_str(&cells.join(","));
+    out.push_str("\r\n");
+}
+
+/// A quoted CSV cell (RFC 4180). A value a spreadsheet would read as a formula gets a leading
+/// apostrophe (OWASP "CSV injection").
+fn csv_cell(value: &str) -> String {
+    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    format!("\"{}\"", neutral.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_made_safe() {
+        for (given, safe) in [
+            ("scan.pdf", "scan.pdf"),
+            ("../../etc/passwd", "passwd"),
+            ("C:\\Users\\x\\Lebenslauf.docx", "Lebenslauf.docx"),
+            ("..hidden", "hidden"),
+            ("a<b>c:d|e?f*.txt", "a_b_c_d_e_f_.txt"),
+            ("con.txt", "_con.txt"),
+            ("LPT1", "_LPT1"),
+            ("", "attachment"),
+            ("...", "attachment"),
+            ("bell\u{7}.txt", "bell_.txt"),
+            ("Übersicht März.pdf", "Übersicht März.pdf"),
+        ] {
+            assert_eq!(sanitise_file_name(given), safe, "{given:?}");
+        }
+        assert_eq!(sanitise_file_name(&"x".repeat(500)).len(), 100);
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+1"), "\"'+1\"");
+        assert_eq!(csv_cell("-1"), "\"'-1\"");
+        assert_eq!(csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
+        assert_eq!(csv_cell("Müller"), "\"Müller\"");
+        assert_eq!(csv_cell("a,b\nc"), "\"a,b\nc\"");
+    }
+
+    #[test]
+    fn timestamps_are_utc() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(timestamp(1_764_000_000), "2025-11-24T16:00:00Z");
+    }
+}

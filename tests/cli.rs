@@ -1,0 +1,371 @@
+//! The `keksdose` binary: keygen, open, and the collector, end to end on real files, a real
+//! SQLite inbox and real HTTP.
+#![cfg(feature = "cli")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use keksdose::seal::envelope::{self, FileEntry, Header, hex_digest};
+use keksdose::seal::keys::PublicKey;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const PASSPHRASE: &str = "Stadtverwaltung-2026";
+
+fn keksdose() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keksdose"));
+    command.env("KEKSDOSE_PASSPHRASE", PASSPHRASE);
+    command
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kd-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs `keygen` and returns the public key it printed.
+fn keygen(dir: &Path) -> (PathBuf, PublicKey) {
+    let key = dir.join("secret.key");
+    let output = keksdose().arg("keygen").arg(&key).output().expect("run");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let public: PublicKey = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .expect("public key line")
+        .parse()
+        .expect("public key");
+    assert!(stdout.contains(&format!("key id:     {}", public.kid())));
+    (key, public)
+}
+
+fn seal(public: &PublicKey, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).expect("random");
+    let header = Header::new(
+        public,
+        id,
+        1_764_000_000,
+        "musterstadt",
+        "contact",
+        "http://127.0.0.1",
+    )
+    .expect("header");
+    let fields = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let files = files
+        .iter()
+        .map(|(name, bytes)| {
+            let entry = FileEntry {
+                field: "anhang".into(),
+                name: (*name).into(),
+                media_type: "application/pdf".into(),
+                size: bytes.len() as u64,
+                sha256: hex_digest(&Sha256::digest(bytes)),
+            };
+            (entry, *bytes)
+        })
+        .collect();
+    envelope::seal(public, &header, fields, files).expect("seal")
+}
+
+#[test]
+fn keygen_protects_the_key_and_never_overwrites_it() {
+    let dir = scratch("keygen");
+    let (key, _) = keygen(&dir);
+    let written = std::fs::read_to_string(&key).expect("key file");
+    assert!(written.contains("kdsk-argon2id1."), "{written}");
+    assert!(!written.contains("\nkdsk1"), "stored encrypted");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = keksdose().arg("keygen").arg(&key).output().expect("run");
+    assert!(!again.status.success());
+    assert!(text(&again).1.contains("never overwrites"));
+    assert_eq!(std::fs::read_to_string(&key).expect("key"), written, "untouched");
+
+    let short = keksdose()
+        .env("KEKSDOSE_PASSPHRASE", "kurz")
+        .arg("keygen")
+        .arg(dir.join("other.key"))
+        .output()
+        .expect("run");
+    assert!(!short.status.success());
+    assert!(!dir.join("other.key").exists());
+
+    let plain = keksdose()
+        .args(["keygen", "--no-passphrase"])
+        .arg(dir.join("plain.key"))
+        .output()
+        .expect("run");
+    assert!(plain.status.success());
+    assert!(std::fs::read_to_string(dir.join("plain.key")).expect("key").contains("\nkdsk1"));
+}
+
+#[test]
+fn open_recovers_fields_and_attachments_and_reports_replays() {
+    let dir = scratch("open");
+    let (key, public) = keygen(&dir);
+    let pdf = b"%PDF-1.4 Lebenslauf".repeat(5000);
+    let inbox = dir.join("envelopes");
+    std::fs::create_dir_all(&inbox).expect("dir");
+    let first = seal(
+        &public,
+        &[("name", "Müller"), ("nachricht", "=HYPERLINK(\"x\")"), ("interesse", "a"), ("interesse", "b")],
+        &[("../../Lebenslauf.pdf", &pdf)],
+    );
+    std::fs::write(inbox.join("1.kdseal"), &first).expect("write");
+    std::fs::write(inbox.join("2.kdseal"), &first).expect("write"); // a replay
+    let attachments = dir.join("anhaenge");
+    let output = keksdose()
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg("--attachments")
+        .arg(&attachments)
+        .arg(&inbox)
+        .output()
+        .expect("run");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("replay: submission"), "{stderr}");
+    let records: Value = serde_json::from_str(&stdout).expect("json");
+    let record = &records[0];
+    assert_eq!(record["tenant"], "musterstadt");
+    assert_eq!(record["created"], "2025-11-24T16:00:00Z");
+    assert_eq!(
+        record["fields"],
+        serde_json::json!([["name", "Müller"], ["nachricht", "=HYPERLINK(\"x\")"], ["interesse", "a"], ["interesse", "b"]])
+    );
+    let file = &record["files"][0];
+    assert_eq!(file["sha256"], hex_digest(&Sha256::digest(&pdf)));
+    let saved = PathBuf::from(file["savedAs"].as_str().expect("saved"));
+    assert!(saved.starts_with(&attachments), "stays in the named directory");
+    assert_eq!(saved.file_name().expect("name"), "Lebenslauf.pdf");
+    assert_eq!(std::fs::read(&saved).expect("saved"), pdf);
+    assert!(records[1]["replayOf"].as_str().expect("replay").ends_with("1.kdseal"));
+
+    // CSV: one row per submission, formulas neutralised.
+    let csv = keksdose()
+        .args(["open", "--format", "csv", "--key"])
+        .arg(&key)
+        .arg(inbox.join("1.kdseal"))
+        .output()
+        .expect("run");
+    let (csv, _) = text(&csv);
+    assert!(csv.starts_with("\"source\",\"submission_id\""), "{csv}");
+    assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{csv}");
+    assert!(csv.contains("\"a\nb\""), "repeated names joined: {csv}");
+
+    // --output never overwrites.
+    let out = dir.join("out.json");
+    std::fs::write(&out, "keep").expect("write");
+    let refused = keksdose()
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg("--output")
+        .arg(&out)
+        .arg(&inbox)
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    assert_eq!(std::fs::read_to_string(&out).expect("out"), "keep");
+}
+
+#[test]
+fn wrong_keys_tampering_and_truncation_fail_clearly_and_touch_nothing() {
+    let dir = scratch("fail");
+    let (key, public) = keygen(&dir);
+    let sealed = seal(&public, &[("name", "Schulz")], &[]);
+    let mut tampered = sealed.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let cases = [
+        ("tampered", tampered),
+        ("truncated", sealed[..sealed.len() - 10].to_vec()),
+        ("garbage", b"hello".to_vec()),
+    ];
+    for (name, bytes) in &cases {
+        std::fs::write(dir.join(name), bytes).expect("write");
+    }
+    std::fs::write(dir.join("good"), &sealed).expect("write");
+    for (name, bytes) in &cases {
+        let output = keksdose()
+            .args(["open", "--key"])
+            .arg(&key)
+            .arg(dir.join(name))
+            .output()
+            .expect("run");
+        let (_, stderr) = text(&output);
+        assert!(!output.status.success(), "{name}");
+        assert!(stderr.contains(name) && stderr.contains("cannot open") || stderr.contains("not a valid"), "{name}: {stderr}");
+        assert_eq!(&std::fs::read(dir.join(name)).expect("input"), bytes, "input untouched");
+    }
+    // Another key: named, with the envelope's key id.
+    let other = scratch("fail-other");
+    let (other_key, _) = keygen(&other);
+    let output = keksdose()
+        .args(["open", "--key"])
+        .arg(&other_key)
+        .arg(dir.join("good"))
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(text(&output).1.contains(&public.kid().to_string()));
+    // The wrong passphrase.
+    let output = keksdose()
+        .env("KEKSDOSE_PASSPHRASE", "falsch-falsch-falsch")
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg(dir.join("good"))
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(text(&output).1.contains("wrong passphrase"));
+}
+
+/// A running `keksdose serve` with a config holding `public`.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, public: &PublicKey) -> Server {
+    let root = dir.join("site");
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(&pkg).expect("pkg");
+    let config = serde_json::json!({
+        "tenant": "musterstadt",
+        "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
+        "categories": { "necessary": { "readOnly": true } },
+        "seal": { "keys": [{ "kid": public.kid().to_string(), "publicKey": public.to_string(), "status": "active" }],
+                  "maxAttachmentBytes": 1_000_000 }
+    });
+    std::fs::write(root.join("keksdose.json"), config.to_string()).expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
+        .args(["serve", "--port", "0", "--root"])
+        .arg(&root)
+        .arg("--pkg")
+        .arg(&pkg)
+        .arg("--db")
+        .arg(dir.join("inbox.sqlite"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("line");
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .expect("port");
+    Server { child, port }
+}
+
+/// POSTs `body` and returns the status line's code and the body.
+fn post(port: u16, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("head");
+    // The server may answer before the body is complete (413); read its answer regardless.
+    let _ = stream.write_all(body);
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let status = response[9..12].parse().expect("status");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+#[test]
+fn the_collector_stores_whole_valid_envelopes_only() {
+    let dir = scratch("collector");
+    let (key, public) = keygen(&dir);
+    let server = serve(&dir, &public);
+    let sealed = seal(&public, &[("name", "Weber")], &[("scan.pdf", b"%PDF")]);
+    let kind = "application/vnd.keksdose.sealed";
+    let (status, body) = post(server.port, "/inbox/musterstadt", kind, &sealed);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(post(server.port, "/inbox/musterstadt", kind, &sealed).0, 200, "a resend");
+
+    let mut other_tenant = seal(&public, &[], &[]);
+    other_tenant[58..58 + 11].copy_from_slice(b"anderestadt");
+    let (_, stranger) = {
+        let mut rng = [0u8; 32];
+        getrandom::fill(&mut rng).expect("rng");
+        envelope::generate()
+    };
+    for (what, path, content_type, body, expected) in [
+        ("unknown tenant", "/inbox/nirgendwo", kind, sealed.clone(), 404),
+        ("wrong type", "/inbox/musterstadt", "text/plain", sealed.clone(), 415),
+        ("garbage", "/inbox/musterstadt", kind, b"garbage".to_vec(), 400),
+        ("cut inside enc", "/inbox/musterstadt", kind, sealed[..sealed.len() - 4113 - 10].to_vec(), 400),
+        ("other tenant in header", "/inbox/musterstadt", kind, other_tenant, 400),
+        ("unknown key", "/inbox/musterstadt", kind, seal(&stranger, &[], &[]), 400),
+        ("too large", "/inbox/musterstadt", kind, vec![0u8; 2_300_000], 413),
+    ] {
+        let (status, body) = post(server.port, path, content_type, &body);
+        assert_eq!(status, expected, "{what}: {body}");
+    }
+    let (status, _) = post(server.port, "/index.html", "text/plain", b"x");
+    assert_eq!(status, 405);
+
+    // A body that stops before its Content-Length is never stored.
+    let unfinished = seal(&public, &[("name", "Halb")], &[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    write!(
+        stream,
+        "POST /inbox/musterstadt HTTP/1.1\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+        unfinished.len()
+    )
+    .expect("head");
+    stream.write_all(&unfinished[..unfinished.len() / 2]).expect("half");
+    stream.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    assert!(response.is_empty(), "no answer for half a request");
+
+    // Exactly one record, and it opens.
+    let output = keksdose()
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg(dir.join("inbox.sqlite"))
+        .output()
+        .expect("run");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let records: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(records.as_array().expect("array").len(), 1);
+    assert_eq!(records[0]["fields"], serde_json::json!([["name", "Weber"]]));
+    drop(server);
+}
