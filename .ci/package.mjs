@@ -2,6 +2,7 @@
 //   node .ci/package.mjs <bindgen-dir> <pkg-dir>
 // keksdose.js  = pkg-config/keksdose.js with the no-modules glue and the wasm inlined, minified
 // index.js     = the ESM entry, over keksdose_web.js + keksdose_web_bg.wasm
+// keksdose_seal.js + keksdose_seal_bg.wasm = the seal module
 // package.json = pkg-config/package.json with Cargo.toml's version
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -36,6 +37,10 @@ writeFileSync(join(pkg, "keksdose_web.js"), minify(readFileSync(join(bindgen, "e
 for (const file of ["keksdose_web_bg.wasm", "keksdose_web.d.ts"]) {
   copyFileSync(join(bindgen, "esm", file), join(pkg, file));
 }
+
+// The seal module, loaded by both entries only when a sealed form is submitted.
+writeFileSync(join(pkg, "keksdose_seal.js"), minify(readFileSync(join(bindgen, "seal", "keksdose_seal.js"), "utf8")));
+copyFileSync(join(bindgen, "seal", "keksdose_seal_bg.wasm"), join(pkg, "keksdose_seal_bg.wasm"));
 for (const file of ["index.js", "index.d.ts", "keksdose.css"]) {
   copyFileSync(join("pkg-config", file), join(pkg, file));
 }

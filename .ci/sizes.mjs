@@ -21,6 +21,8 @@ const rows = [
   ["keksdose.css", "keksdose.css"],
   ["keksdose_web.js (npm glue)", "keksdose_web.js"],
   ["keksdose_web_bg.wasm (npm)", "keksdose_web_bg.wasm"],
+  ["keksdose_seal.js (seal glue)", "keksdose_seal.js"],
+  ["keksdose_seal_bg.wasm (seal module)", "keksdose_seal_bg.wasm"],
 ].map(([label, file]) => [label, measure(readFileSync(join(pkg, file)))]);
 const total = (files) =>
   rows
@@ -28,6 +30,7 @@ const total = (files) =>
     .reduce((sum, [, m]) => ({ raw: sum.raw + m.raw, gzip: sum.gzip + m.gzip, brotli: sum.brotli + m.brotli }), { raw: 0, gzip: 0, brotli: 0 });
 rows.push(["= script-tag page load (js + css)", total(["keksdose.js", "keksdose.css"])]);
 rows.push(["= npm page load (glue + wasm + css)", total(["keksdose_web", "keksdose.css"])]);
+rows.push(["+ on sealed-form submit (seal module)", total(["keksdose_seal"])]);
 
 const pad = (text, width) => String(text).padStart(width);
 console.log(`${"file".padEnd(40)} ${pad("raw", 9)} ${pad("gzip -9", 9)} ${pad("brotli", 9)}`);

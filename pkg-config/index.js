@@ -3,6 +3,12 @@ import load, { start } from "./keksdose_web.js";
 
 let loaded;
 
+/** The seal module, fetched only when a sealed form is submitted. */
+const loadSeal = () =>
+  import("./keksdose_seal.js").then((seal) =>
+    seal.default({ module_or_path: new URL("./keksdose_seal_bg.wasm", import.meta.url) }).then(() => seal),
+  );
+
 /**
  * Loads the wasm module (once) and starts keksdose with `config` (an object or JSON text).
  * Resolves to the running instance; rejects with a `ConfigError` that names every problem
@@ -11,5 +17,5 @@ let loaded;
 export async function init(config) {
   loaded ??= load({ module_or_path: new URL("./keksdose_web_bg.wasm", import.meta.url) });
   await loaded;
-  return start(typeof config === "string" ? config : JSON.stringify(config));
+  return start(typeof config === "string" ? config : JSON.stringify(config), loadSeal);
 }

@@ -16,15 +16,22 @@
       for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(wasm.substr(2 * i, 2), 16);
     }
     wasm_bindgen.initSync({ module: new WebAssembly.Module(bytes) });
-    wasm_bindgen.startFromScriptTag();
+    // The seal module, fetched only when a sealed form is submitted.
+    const base = document.currentScript.src;
+    const loadSeal = () =>
+      import(new URL("keksdose_seal.js", base)).then((seal) =>
+        seal.default({ module_or_path: new URL("keksdose_seal_bg.wasm", base) }).then(() => seal),
+      );
+    wasm_bindgen.startFromScriptTag(loadSeal);
   } catch (error) {
     console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
     failClosed();
   }
 
   // Without the module nothing can be decided, so everything that needs a decision is refused:
-  // cookie and storage writes, and loads from other hosts. Each step may fail where the module
-  // already installed its own guard, which blocks the same.
+  // cookie and storage writes, loads from other hosts, and sealed forms (which would otherwise
+  // post plaintext). Each step may fail where the module already installed its own guard, which
+  // blocks the same.
   function failClosed() {
     let warned = false;
     const refuse = () => {
@@ -82,6 +89,24 @@
         Object.defineProperty(type.prototype, property, accessor);
       });
     }
+    const sealed = (form) => form instanceof HTMLFormElement && form.matches("form[data-keksdose-seal]");
+    document.addEventListener(
+      "submit",
+      (event) => {
+        if (sealed(event.target)) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          refuse();
+        }
+      },
+      true,
+    );
+    attempt(() => {
+      const submit = HTMLFormElement.prototype.submit;
+      HTMLFormElement.prototype.submit = function () {
+        return sealed(this) ? refuse() : submit.call(this);
+      };
+    });
     attempt(() => {
       const setAttribute = Element.prototype.setAttribute;
       Element.prototype.setAttribute = function (name, value) {

@@ -249,7 +249,7 @@ pub fn revision(config: &Config) -> String {
     canon.text(&config.policy.imprint_url);
     for lang in Lang::ALL {
         let texts = Texts::new(config, lang);
-        for &key in TextKey::ALL {
+        for &key in TextKey::ALL.iter().filter(|key| key.affects_consent()) {
             canon.text(texts.get(key));
         }
         for (name, category) in config.categories.iter() {
@@ -404,6 +404,14 @@ mod tests {
         assert_ne!(original, rev(base.replace("PURPOSE", "Reichweite")));
         assert_ne!(original, rev(base.replace("ACCEPT", "Zustimmen")));
         assert_ne!(original, rev(base.replace("\"P\"", "\"Other Ltd\"")));
+        assert_eq!(
+            original,
+            rev(base.replace(
+                "\"acceptAll\": \"ACCEPT\"",
+                "\"acceptAll\": \"ACCEPT\", \"sealSent\": \"Danke\""
+            )),
+            "form messages are not what the visitor consents to"
+        );
     }
 
     #[test]

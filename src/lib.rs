@@ -47,5 +47,5 @@ pub mod config;
 pub mod consent;
 pub mod seal;
 pub mod ui;
-#[cfg(all(target_arch = "wasm32", feature = "consent"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "consent", feature = "seal")))]
 pub mod web;

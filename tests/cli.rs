@@ -99,7 +99,11 @@ fn keygen_protects_the_key_and_never_overwrites_it() {
     let again = keksdose().arg("keygen").arg(&key).output().expect("run");
     assert!(!again.status.success());
     assert!(text(&again).1.contains("never overwrites"));
-    assert_eq!(std::fs::read_to_string(&key).expect("key"), written, "untouched");
+    assert_eq!(
+        std::fs::read_to_string(&key).expect("key"),
+        written,
+        "untouched"
+    );
 
     let short = keksdose()
         .env("KEKSDOSE_PASSPHRASE", "kurz")
@@ -116,7 +120,11 @@ fn keygen_protects_the_key_and_never_overwrites_it() {
         .output()
         .expect("run");
     assert!(plain.status.success());
-    assert!(std::fs::read_to_string(dir.join("plain.key")).expect("key").contains("\nkdsk1"));
+    assert!(
+        std::fs::read_to_string(dir.join("plain.key"))
+            .expect("key")
+            .contains("\nkdsk1")
+    );
 }
 
 #[test]
@@ -128,7 +136,12 @@ fn open_recovers_fields_and_attachments_and_reports_replays() {
     std::fs::create_dir_all(&inbox).expect("dir");
     let first = seal(
         &public,
-        &[("name", "Müller"), ("nachricht", "=HYPERLINK(\"x\")"), ("interesse", "a"), ("interesse", "b")],
+        &[
+            ("name", "Müller"),
+            ("nachricht", "=HYPERLINK(\"x\")"),
+            ("interesse", "a"),
+            ("interesse", "b"),
+        ],
         &[("../../Lebenslauf.pdf", &pdf)],
     );
     std::fs::write(inbox.join("1.kdseal"), &first).expect("write");
@@ -151,15 +164,28 @@ fn open_recovers_fields_and_attachments_and_reports_replays() {
     assert_eq!(record["created"], "2025-11-24T16:00:00Z");
     assert_eq!(
         record["fields"],
-        serde_json::json!([["name", "Müller"], ["nachricht", "=HYPERLINK(\"x\")"], ["interesse", "a"], ["interesse", "b"]])
+        serde_json::json!([
+            ["name", "Müller"],
+            ["nachricht", "=HYPERLINK(\"x\")"],
+            ["interesse", "a"],
+            ["interesse", "b"]
+        ])
     );
     let file = &record["files"][0];
     assert_eq!(file["sha256"], hex_digest(&Sha256::digest(&pdf)));
     let saved = PathBuf::from(file["savedAs"].as_str().expect("saved"));
-    assert!(saved.starts_with(&attachments), "stays in the named directory");
+    assert!(
+        saved.starts_with(&attachments),
+        "stays in the named directory"
+    );
     assert_eq!(saved.file_name().expect("name"), "Lebenslauf.pdf");
     assert_eq!(std::fs::read(&saved).expect("saved"), pdf);
-    assert!(records[1]["replayOf"].as_str().expect("replay").ends_with("1.kdseal"));
+    assert!(
+        records[1]["replayOf"]
+            .as_str()
+            .expect("replay")
+            .ends_with("1.kdseal")
+    );
 
     // CSV: one row per submission, formulas neutralised.
     let csv = keksdose()
@@ -214,8 +240,16 @@ fn wrong_keys_tampering_and_truncation_fail_clearly_and_touch_nothing() {
             .expect("run");
         let (_, stderr) = text(&output);
         assert!(!output.status.success(), "{name}");
-        assert!(stderr.contains(name) && stderr.contains("cannot open") || stderr.contains("not a valid"), "{name}: {stderr}");
-        assert_eq!(&std::fs::read(dir.join(name)).expect("input"), bytes, "input untouched");
+        assert!(
+            stderr.contains(name) && stderr.contains("cannot open")
+                || stderr.contains("not a valid"),
+            "{name}: {stderr}"
+        );
+        assert_eq!(
+            &std::fs::read(dir.join(name)).expect("input"),
+            bytes,
+            "input untouched"
+        );
     }
     // Another key: named, with the envelope's key id.
     let other = scratch("fail-other");
@@ -316,7 +350,11 @@ fn the_collector_stores_whole_valid_envelopes_only() {
     let kind = "application/vnd.keksdose.sealed";
     let (status, body) = post(server.port, "/inbox/musterstadt", kind, &sealed);
     assert_eq!(status, 201, "{body}");
-    assert_eq!(post(server.port, "/inbox/musterstadt", kind, &sealed).0, 200, "a resend");
+    assert_eq!(
+        post(server.port, "/inbox/musterstadt", kind, &sealed).0,
+        200,
+        "a resend"
+    );
 
     let mut other_tenant = seal(&public, &[], &[]);
     other_tenant[58..58 + 11].copy_from_slice(b"anderestadt");
@@ -326,13 +364,55 @@ fn the_collector_stores_whole_valid_envelopes_only() {
         envelope::generate()
     };
     for (what, path, content_type, body, expected) in [
-        ("unknown tenant", "/inbox/nirgendwo", kind, sealed.clone(), 404),
-        ("wrong type", "/inbox/musterstadt", "text/plain", sealed.clone(), 415),
-        ("garbage", "/inbox/musterstadt", kind, b"garbage".to_vec(), 400),
-        ("cut inside enc", "/inbox/musterstadt", kind, sealed[..sealed.len() - 4113 - 10].to_vec(), 400),
-        ("other tenant in header", "/inbox/musterstadt", kind, other_tenant, 400),
-        ("unknown key", "/inbox/musterstadt", kind, seal(&stranger, &[], &[]), 400),
-        ("too large", "/inbox/musterstadt", kind, vec![0u8; 2_300_000], 413),
+        (
+            "unknown tenant",
+            "/inbox/nirgendwo",
+            kind,
+            sealed.clone(),
+            404,
+        ),
+        (
+            "wrong type",
+            "/inbox/musterstadt",
+            "text/plain",
+            sealed.clone(),
+            415,
+        ),
+        (
+            "garbage",
+            "/inbox/musterstadt",
+            kind,
+            b"garbage".to_vec(),
+            400,
+        ),
+        (
+            "cut inside enc",
+            "/inbox/musterstadt",
+            kind,
+            sealed[..sealed.len() - 4113 - 10].to_vec(),
+            400,
+        ),
+        (
+            "other tenant in header",
+            "/inbox/musterstadt",
+            kind,
+            other_tenant,
+            400,
+        ),
+        (
+            "unknown key",
+            "/inbox/musterstadt",
+            kind,
+            seal(&stranger, &[], &[]),
+            400,
+        ),
+        (
+            "too large",
+            "/inbox/musterstadt",
+            kind,
+            vec![0u8; 2_300_000],
+            413,
+        ),
     ] {
         let (status, body) = post(server.port, path, content_type, &body);
         assert_eq!(status, expected, "{what}: {body}");
@@ -349,8 +429,12 @@ fn the_collector_stores_whole_valid_envelopes_only() {
         unfinished.len()
     )
     .expect("head");
-    stream.write_all(&unfinished[..unfinished.len() / 2]).expect("half");
-    stream.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    stream
+        .write_all(&unfinished[..unfinished.len() / 2])
+        .expect("half");
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("shutdown");
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     assert!(response.is_empty(), "no answer for half a request");

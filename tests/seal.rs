@@ -523,12 +523,9 @@ fn seal_pieces(pieces: &[(u8, Vec<u8>)]) -> (SecretKey, Vec<u8>) {
     let encoded = header.encode();
     let mut info = b"keksdose seal v1\0".to_vec();
     info.extend_from_slice(&Sha256::digest(&encoded));
-    let (enc, mut context) = hpke::setup_sender::<AesGcm256, HkdfSha256, Kem>(
-        &OpModeS::Base,
-        &recipient,
-        &info,
-    )
-    .expect("setup");
+    let (enc, mut context) =
+        hpke::setup_sender::<AesGcm256, HkdfSha256, Kem>(&OpModeS::Base, &recipient, &info)
+            .expect("setup");
     let mut out = encoded;
     out.extend_from_slice(&enc.to_bytes());
     for (flag, data) in pieces {
@@ -559,25 +556,49 @@ fn an_empty_last_chunk_is_refused() {
     let full = inner_of_one_chunk();
     let (secret, sealed) = seal_pieces(&[(0, full.clone()), (1, Vec::new())]);
     assert!(
-        matches!(envelope::open(&secret, &sealed), Err(SealError::Malformed(_))),
+        matches!(
+            envelope::open(&secret, &sealed),
+            Err(SealError::Malformed(_))
+        ),
         "an empty last chunk"
     );
     let (secret, sealed) = seal_pieces(&[(1, full)]);
-    assert!(envelope::open(&secret, &sealed).is_ok(), "the same content as one full chunk");
+    assert!(
+        envelope::open(&secret, &sealed).is_ok(),
+        "the same content as one full chunk"
+    );
 }
 
 #[test]
 fn manifests_are_read_strictly() {
     for (what, json) in [
         ("duplicate key", r#"{"fields":[],"files":[],"files":[]}"#),
-        ("three-element pair", r#"{"fields":[["a","b","c"]],"files":[]}"#),
+        (
+            "three-element pair",
+            r#"{"fields":[["a","b","c"]],"files":[]}"#,
+        ),
         ("number as value", r#"{"fields":[["a",1]],"files":[]}"#),
-        ("lone surrogate", r#"{"fields":[["a","\ud800"]],"files":[]}"#),
+        (
+            "lone surrogate",
+            r#"{"fields":[["a","\ud800"]],"files":[]}"#,
+        ),
         ("byte order mark", "\u{feff}{\"fields\":[],\"files\":[]}"),
-        ("size with fraction", r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0.0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#),
-        ("size with exponent", r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0e0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#),
-        ("upper-case digest", r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0,"sha256":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}]}"#),
-        ("extra key in a file", r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","x":1}]}"#),
+        (
+            "size with fraction",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0.0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
+        (
+            "size with exponent",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0e0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
+        (
+            "upper-case digest",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0,"sha256":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}]}"#,
+        ),
+        (
+            "extra key in a file",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","x":1}]}"#,
+        ),
     ] {
         let (secret, sealed) = seal_raw(&inner(json, b"", 4096));
         assert!(
@@ -587,5 +608,8 @@ fn manifests_are_read_strictly() {
     }
     let empty_file = r#"{"fields":[["",""]],"files":[{"field":"f","name":"","type":"","size":0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#;
     let (secret, sealed) = seal_raw(&inner(empty_file, b"", 4096));
-    assert!(envelope::open(&secret, &sealed).is_ok(), "empty strings and files are fine");
+    assert!(
+        envelope::open(&secret, &sealed).is_ok(),
+        "empty strings and files are fine"
+    );
 }

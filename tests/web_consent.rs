@@ -100,7 +100,7 @@ fn marked_script(attributes: &[(&str, &str)], text: &str) {
 
 fn started() -> Keksdose {
     reset_page();
-    start(CONFIG).unwrap()
+    start(CONFIG, None).unwrap()
 }
 
 /// Waits (up to ~2 s) until `done` holds.
@@ -238,7 +238,7 @@ async fn accept_runs_marked_scripts_in_document_order_exactly_once() {
         &[("data-category", "necessary")],
         "window.order.push('necessary')",
     );
-    let kd = start(CONFIG).unwrap();
+    let kd = start(CONFIG, None).unwrap();
     assert_eq!(order(), ["necessary"], "necessary scripts do not wait");
     click(r#".kd-banner [data-keksdose-action="accept-all"]"#);
     until(|| order().len() >= 4).await;
@@ -316,7 +316,7 @@ fn a_stored_decision_is_honoured_and_a_tampered_one_is_not() {
     let kd = started();
     kd.accept_category(JsValue::from_str("analytics")).unwrap();
     let stored = cookie();
-    let kd = start(CONFIG).unwrap();
+    let kd = start(CONFIG, None).unwrap();
     assert!(kd.valid_consent());
     assert!(kd.accepted_category("analytics"));
     assert!(
@@ -335,7 +335,7 @@ fn a_stored_decision_is_honoured_and_a_tampered_one_is_not() {
         .unchecked_into::<HtmlDocument>()
         .set_cookie(&format!("kd_consent={tampered}; Path=/"))
         .unwrap();
-    let kd = start(CONFIG).unwrap();
+    let kd = start(CONFIG, None).unwrap();
     assert!(!kd.valid_consent());
     assert!(!kd.accepted_category("media") && !kd.accepted_category("analytics"));
     assert!(visible(".kd-banner"));
@@ -348,13 +348,13 @@ fn a_changed_purpose_asks_again_but_keeps_the_consent_id() {
     let id = kd.get_consent();
     let id = Reflect::get(&id, &"consentId".into()).unwrap();
     let changed = CONFIG.replace("\"Videos\"", "\"Videos und Werbung\"");
-    let kd = start(&changed).unwrap();
+    let kd = start(&changed, None).unwrap();
     assert!(!kd.valid_consent(), "new revision");
     assert!(visible(".kd-banner"));
     kd.accept_category(Array::new().into()).unwrap();
     let again = Reflect::get(&kd.get_consent(), &"consentId".into()).unwrap();
     assert_eq!(again, id);
-    assert_ne!(kd.revision(), start(CONFIG).unwrap().revision());
+    assert_ne!(kd.revision(), start(CONFIG, None).unwrap().revision());
 }
 
 #[wasm_bindgen_test]
@@ -434,6 +434,7 @@ fn a_config_with_only_necessary_categories_shows_no_banner() {
     let kd = start(
         r#"{ "tenant": "t", "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
              "categories": { "necessary": { "readOnly": true } } }"#,
+        None,
     )
     .unwrap();
     assert!(query(".kd-root").is_none());
@@ -447,6 +448,7 @@ fn a_broken_config_throws_a_config_error_with_every_path() {
     let error = start(
         r#"{ "tenant": "Bad Name", "policy": { "privacyUrl": "javascript:x", "imprintUrl": "/i" },
              "categories": { "necessary": { "readOnly": true } } }"#,
+        None,
     )
     .err()
     .unwrap();

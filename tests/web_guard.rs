@@ -72,7 +72,7 @@ fn fresh() -> Keksdose {
         element.remove();
     }
     Reflect::set(&js_sys::global(), &"order".into(), &Array::new()).unwrap();
-    start(CONFIG).unwrap()
+    start(CONFIG, None).unwrap()
 }
 
 fn all(selector: &str) -> Vec<Element> {

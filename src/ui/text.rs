@@ -82,6 +82,34 @@ text_keys! {
     }
     LoadOnce "loadOnce" { de: "Einmal laden", en: "Load once" }
     LoadAlways "loadAlways" { de: "Immer erlauben", en: "Always allow" }
+    SealSending "sealSending" {
+        de: "Ihre Angaben werden verschlüsselt und gesendet …",
+        en: "Encrypting and sending your details …"
+    }
+    SealSent "sealSent" {
+        de: "Vielen Dank! Ihre Angaben wurden verschlüsselt übermittelt.",
+        en: "Thank you. Your details were sent encrypted."
+    }
+    SealTooLarge "sealTooLarge" {
+        de: "Nicht gesendet: Die Anhänge sind zusammen größer als {max}. Es wurde nichts übertragen.",
+        en: "Not sent: the attachments together are larger than {max}. Nothing was transmitted."
+    }
+    SealUnavailable "sealUnavailable" {
+        de: "Nicht gesendet: Die Verschlüsselung ist auf dieser Seite nicht verfügbar. Es wurde nichts übertragen.",
+        en: "Not sent: encryption is not available on this page. Nothing was transmitted."
+    }
+    SealFailed "sealFailed" {
+        de: "Nicht gesendet: Die Verschlüsselung ist fehlgeschlagen. Es wurde nichts übertragen.",
+        en: "Not sent: encryption failed. Nothing was transmitted."
+    }
+    SealRejected "sealRejected" {
+        de: "Nicht angenommen: Der Server hat die verschlüsselte Nachricht abgelehnt (Status {status}). Unverschlüsselt wurde nichts übertragen. Bitte versuchen Sie es später erneut.",
+        en: "Not accepted: the server refused the encrypted message (status {status}). Nothing was transmitted unencrypted. Please try again later."
+    }
+    SealNetwork "sealNetwork" {
+        de: "Nicht gesendet: Der Server ist nicht erreichbar. Unverschlüsselt wurde nichts übertragen. Bitte versuchen Sie es erneut.",
+        en: "Not sent: the server cannot be reached. Nothing was transmitted unencrypted. Please try again."
+    }
     ConfigFailed "configFailed" {
         de: "Die Cookie-Einstellungen dieser Website konnten nicht geladen werden. Es werden nur technisch notwendige Cookies verwendet.",
         en: "The cookie settings of this website could not be loaded. Only technically necessary cookies are used."
@@ -92,6 +120,22 @@ impl TextKey {
     /// The key named `name` in the config.
     pub fn from_name(name: &str) -> Option<TextKey> {
         TextKey::ALL.iter().copied().find(|key| key.name() == name)
+    }
+
+    /// Whether the text is part of what the visitor decides on, and so of the revision. Form
+    /// messages and the failure notice are not.
+    pub fn affects_consent(self) -> bool {
+        !matches!(
+            self,
+            TextKey::SealSending
+                | TextKey::SealSent
+                | TextKey::SealTooLarge
+                | TextKey::SealUnavailable
+                | TextKey::SealFailed
+                | TextKey::SealRejected
+                | TextKey::SealNetwork
+                | TextKey::ConfigFailed
+        )
     }
 
     /// Every key name, comma-separated (for error messages).

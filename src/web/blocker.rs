@@ -184,7 +184,7 @@ fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
 }
 
 /// Elements matching `selector` at and below `root`, in document order.
-fn within(root: &Node, selector: &str) -> Vec<Element> {
+pub fn within(root: &Node, selector: &str) -> Vec<Element> {
     let mut found = Vec::new();
     if let Some(element) = root.dyn_ref::<Element>() {
         if element.matches(selector).unwrap_or(false) {

@@ -7,7 +7,8 @@
 //! - `src` / `srcset` / `href` of `script`, `img`, `iframe` and `link` elements, as properties
 //!   and through `setAttribute`: a URL whose host belongs to a service without consent is not
 //!   set; the element is marked like hand-written markup (`type="text/plain"`, `data-src`,
-//!   `data-category`, `data-service`) so that it is activated once the service is allowed.
+//!   `data-category`, `data-service`) so that it is activated once the service is allowed;
+//! - submissions of sealed forms (the submit event and `form.submit()`): see [`forms`].
 //!
 //! The browser's functions are wrapped in `Proxy` objects whose `apply` trap sees `this`, so no
 //! JavaScript needs to be generated. keksdose's own writes use the kept originals.
@@ -23,7 +24,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Storage};
 
 use super::page::Page;
-use super::{console_warn, document, window};
+use super::{console_warn, document, forms, window};
 use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions, glob_matches};
 
 thread_local! {
@@ -104,6 +105,16 @@ pub fn install() -> Result<(), JsValue> {
     }
     wrap_setter(&global("HTMLScriptElement")?, "type", script_type_property)?;
     wrap_method(&element, "setAttribute", element_set_attribute)?;
+
+    // Sealed forms: every submission goes through keksdose, or nowhere.
+    wrap_method(&global("HTMLFormElement")?, "submit", form_submit)?;
+    let on_submit = Closure::<dyn Fn(web_sys::Event)>::new(forms::on_submit);
+    document.add_event_listener_with_callback_and_bool(
+        "submit",
+        on_submit.as_ref().unchecked_ref(),
+        true,
+    )?;
+    on_submit.forget();
     Ok(())
 }
 
@@ -335,6 +346,17 @@ fn element_set_attribute(
         }
     }
     Reflect::apply(original, this, args)
+}
+
+/// `form.submit()` skips the submit event; for a sealed form it is routed to sealing.
+fn form_submit(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    match this.dyn_ref::<web_sys::HtmlFormElement>() {
+        Some(form) if form.matches(forms::SEALED).unwrap_or(false) => {
+            forms::submit(form);
+            Ok(JsValue::UNDEFINED)
+        }
+        _ => Reflect::apply(original, this, args),
+    }
 }
 
 fn script_type_property(

@@ -13,7 +13,8 @@ use web_sys::{Element, Event};
 
 use super::banner::Banner;
 use super::{
-    Listener, blocker, document, embed, events, guard, now, random_bytes, when_parsed, window,
+    Listener, blocker, document, embed, events, forms, guard, now, random_bytes, when_parsed,
+    window,
 };
 use crate::config::{Config, Lang};
 use crate::consent::policy::Policy;
@@ -86,6 +87,7 @@ impl Page {
         when_parsed(move || {
             let Some(page) = weak.upgrade() else { return };
             page.activate(&document());
+            forms::prepare(&page, &document());
             if let Err(error) = page.sync_view() {
                 super::console_error(&format!("could not show the banner: {error:?}"));
             }
@@ -106,6 +108,7 @@ impl Page {
     pub fn on_added(&self, node: &web_sys::Node) {
         blocker::screen_unmarked(node);
         self.activate(node);
+        forms::prepare(self, node);
     }
 
     /// Removes the banner and the listeners of this instance.

@@ -2,6 +2,8 @@
 // with playwright-core, and record every console message and page error.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -17,9 +19,11 @@ export const DEMO_ARGS = [
   "http://*.localhost:*",
 ];
 
-/** Starts `keksdose serve` on a free port; resolves to `{ url, port, stop }`. */
+/** Starts `keksdose serve` on a free port with a fresh inbox; resolves to `{ url, port, inbox, stop }`. */
 export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "pkg"), args = DEMO_ARGS } = {}) {
-  const child = spawn(CLI, ["serve", "--port", "0", "--root", root, "--pkg", pkg, ...args], {
+  const scratch = mkdtempSync(join(tmpdir(), "keksdose-serve-"));
+  const inbox = join(scratch, "inbox.sqlite");
+  const child = spawn(CLI, ["serve", "--port", "0", "--root", root, "--pkg", pkg, "--db", inbox, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";
@@ -35,13 +39,26 @@ export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "
   return {
     url,
     port: Number(new URL(url).port),
+    inbox,
     async stop() {
       if (child.exitCode === null) {
         child.kill();
         await once(child, "exit");
       }
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs the keksdose CLI; resolves to `{ code, stdout, stderr }`. */
+export async function cli(args, { env = {} } = {}) {
+  const child = spawn(CLI, args, { env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const [code] = await once(child, "exit");
+  return { code, stdout, stderr };
 }
 
 /** Launches headless Chromium as this machine allows (root, no network). */

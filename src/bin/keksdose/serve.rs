@@ -537,7 +537,10 @@ mod tests {
     fn chunk_layouts() {
         let full = 64 * 1024 + 17;
         assert!(chunks_well_formed(32 + 18, 65536));
-        assert!(!chunks_well_formed(32 + full + 17, 65536), "an empty last chunk");
+        assert!(
+            !chunks_well_formed(32 + full + 17, 65536),
+            "an empty last chunk"
+        );
         assert!(chunks_well_formed(32 + 4113, 65536));
         assert!(chunks_well_formed(32 + full, 65536));
         assert!(chunks_well_formed(32 + 2 * full + 18, 65536));

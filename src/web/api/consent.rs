@@ -1,0 +1,329 @@
+//! The consent build's exports: `startFromScriptTag`, `start` and the `Keksdose` instance.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Function};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlScriptElement, XmlHttpRequest};
+
+use super::install_panic_hook;
+use crate::config::{Config, Lang};
+use crate::consent::Choice;
+use crate::ui::{Action, Decision, TextKey};
+use crate::web::page::Page;
+use crate::web::{
+    append, console_error, document, element, events, js_error, text_element, when_parsed, window,
+};
+use crate::web::{blocker, forms, guard};
+
+/// A running keksdose instance, `window.keksdose` for the script tag.
+///
+/// When the config was broken, the instance is *failed*: every query answers "not allowed"
+/// and nothing can be unblocked through it.
+#[wasm_bindgen]
+pub struct Keksdose {
+    page: Option<Rc<Page>>,
+}
+
+#[wasm_bindgen]
+impl Keksdose {
+    /// Whether the category may run now (necessary categories always).
+    #[wasm_bindgen(js_name = acceptedCategory)]
+    pub fn accepted_category(&self, name: &str) -> bool {
+        self.page
+            .as_ref()
+            .is_some_and(|page| page.with_policy(|policy| policy.category_allowed(name)))
+    }
+
+    /// Whether the service may run now.
+    #[wasm_bindgen(js_name = acceptedService)]
+    pub fn accepted_service(&self, name: &str) -> bool {
+        self.page
+            .as_ref()
+            .is_some_and(|page| page.with_policy(|policy| policy.service_allowed(name)))
+    }
+
+    /// Whether a decision for the current revision exists and has not expired.
+    #[wasm_bindgen(js_name = validConsent)]
+    pub fn valid_consent(&self) -> bool {
+        self.page
+            .as_ref()
+            .is_some_and(|page| page.consent().is_some())
+    }
+
+    /// The decision in force as a plain object, or `null`.
+    #[wasm_bindgen(js_name = getConsent)]
+    pub fn get_consent(&self) -> JsValue {
+        self.page
+            .as_ref()
+            .and_then(|page| page.consent())
+            .map_or(JsValue::NULL, |consent| events::consent_snapshot(&consent))
+    }
+
+    /// The revision of the config (changes when purposes or texts change).
+    #[wasm_bindgen(getter)]
+    pub fn revision(&self) -> Option<String> {
+        self.page.as_ref().map(|page| page.revision().to_owned())
+    }
+
+    /// The language the banner is shown in (`de`, `en`).
+    #[wasm_bindgen(getter)]
+    pub fn language(&self) -> Option<String> {
+        self.page.as_ref().map(|page| page.lang().tag().to_owned())
+    }
+
+    /// Decides programmatically: no argument or `"all"` allows everything; a category name or
+    /// an array of names allows exactly those (with all their services); `[]` refuses all.
+    #[wasm_bindgen(js_name = acceptCategory)]
+    pub fn accept_category(&self, categories: JsValue) -> Result<(), JsValue> {
+        let page = self.running()?;
+        let config = page.config();
+        let choice = match names(&categories)? {
+            None => Choice::all(config),
+            Some(names) if names.iter().any(|n| n == "all") => Choice::all(config),
+            Some(names) => {
+                if let Some(unknown) = names.iter().find(|n| config.category(n).is_none()) {
+                    return Err(consent_error(&format!("unknown category `{unknown}`")));
+                }
+                Choice::from_names(config, names.iter().map(String::as_str), [])
+            }
+        };
+        page.decide(Decision {
+            choice,
+            method: crate::consent::Method::Custom,
+        })
+    }
+
+    /// Allows exactly the given services of `category` (a name, an array, or `"all"`), and
+    /// leaves the other categories as they are.
+    #[wasm_bindgen(js_name = acceptService)]
+    pub fn accept_service(&self, services: JsValue, category: &str) -> Result<(), JsValue> {
+        let page = self.running()?;
+        let config = page.config();
+        let Some(own) = config.category(category) else {
+            return Err(consent_error(&format!("unknown category `{category}`")));
+        };
+        let wanted = names(&services)?
+            .ok_or_else(|| consent_error("acceptService needs a service name or an array"))?;
+        let all = wanted.iter().any(|n| n == "all");
+        if let Some(unknown) = wanted
+            .iter()
+            .find(|n| *n != "all" && own.services.get(n).is_none())
+        {
+            return Err(consent_error(&format!(
+                "no service `{unknown}` in category `{category}`"
+            )));
+        }
+        let current = page.consent().map(|c| c.choice).unwrap_or_default();
+        let choice = own.services.keys().fold(current, |choice, key| {
+            choice.with_service(config, key, all || wanted.iter().any(|n| n == key))
+        });
+        page.decide(Decision {
+            choice,
+            method: crate::consent::Method::Custom,
+        })
+    }
+
+    /// Opens the preferences dialog.
+    #[wasm_bindgen(js_name = showPreferences)]
+    pub fn show_preferences(&self) -> Result<(), JsValue> {
+        self.running()?.act(Action::OpenPreferences)
+    }
+
+    /// Closes the preferences dialog (back to the first layer while no decision exists).
+    #[wasm_bindgen(js_name = hidePreferences)]
+    pub fn hide_preferences(&self) -> Result<(), JsValue> {
+        self.running()?.act(Action::Close)
+    }
+
+    /// Shows the first layer.
+    pub fn show(&self) -> Result<(), JsValue> {
+        self.running()?.show_banner()
+    }
+
+    /// Erases the stored decision and consent id, and asks again.
+    pub fn reset(&self) -> Result<(), JsValue> {
+        self.running()?.reset()
+    }
+}
+
+impl Keksdose {
+    fn running(&self) -> Result<&Rc<Page>, JsValue> {
+        self.page.as_ref().ok_or_else(|| {
+            consent_error("keksdose did not start (see the console); only necessary cookies run")
+        })
+    }
+}
+
+/// Starts keksdose with a config (a JSON string) and returns the instance: the npm entry's
+/// `init(config)` calls this once the wasm module is loaded. `load_seal` loads the seal module
+/// when a sealed form is submitted.
+///
+/// Throws a `ConfigError` naming every problem with its dotted path.
+#[wasm_bindgen]
+pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
+    install_panic_hook();
+    guard::install()?;
+    blocker::observe()?;
+    forms::set_loader(load_seal);
+    let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.to_string()))?;
+    Ok(Keksdose {
+        page: Some(Page::start(config)?),
+    })
+}
+
+/// Starts keksdose from the `<script src=".../keksdose.js" data-config="...">` tag that is
+/// running now and sets `window.keksdose`. Called synchronously by `keksdose.js`, so that the
+/// next script in the document already sees the decision.
+///
+/// `data-config` is the URL of a JSON file (fetched synchronously, as the script itself is) or
+/// `#id` of a `<script type="application/json">` element placed before the tag; without the
+/// attribute, `#keksdose-config` is used. `data-css` overrides the stylesheet URL (default:
+/// `keksdose.css` next to the script), `data-css="none"` loads none.
+///
+/// A broken config never throws: it is reported on the console with every dotted path, the
+/// visitor sees a short notice, and `window.keksdose` answers "not allowed" to everything.
+#[wasm_bindgen(js_name = startFromScriptTag)]
+pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue> {
+    install_panic_hook();
+    // Blocking from here on, before anything else can run; without a valid config it blocks
+    // every non-necessary write and every load from another host.
+    guard::install()?;
+    blocker::observe()?;
+    forms::set_loader(load_seal);
+    let script: Option<HtmlScriptElement> =
+        document().current_script().and_then(|s| s.dyn_into().ok());
+    if let Some(script) = &script {
+        add_stylesheet(script)?;
+    }
+    let page = read_config(script.as_ref())
+        .and_then(|json| Config::from_json(&json).map_err(|e| format!("invalid config:\n{e}")));
+    let keksdose = match page {
+        Ok(config) => Keksdose {
+            page: Some(Page::start(config)?),
+        },
+        Err(message) => {
+            console_error(&format!(
+                "{message}\nOnly technically necessary cookies and scripts run."
+            ));
+            show_failure_notice()?;
+            Keksdose { page: None }
+        }
+    };
+    js_sys::Reflect::set(&window(), &"keksdose".into(), &keksdose.into())?;
+    Ok(())
+}
+
+/// The config text named by the script tag.
+fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
+    let source = script
+        .and_then(|s| s.get_attribute("data-config"))
+        .unwrap_or_else(|| "#keksdose-config".to_owned());
+    if let Some(id) = source.strip_prefix('#') {
+        return document()
+            .get_element_by_id(id)
+            .and_then(|element| element.text_content())
+            .ok_or_else(|| format!("no config: no element with id `{id}` before the script tag"));
+    }
+    let failed = |detail: String| format!("could not load the config from {source}: {detail}");
+    let request = XmlHttpRequest::new().map_err(|e| failed(format!("{e:?}")))?;
+    request
+        .open_with_async("GET", &source, false)
+        .and_then(|()| request.send())
+        .map_err(|e| failed(format!("{e:?}")))?;
+    match request.status() {
+        Ok(200) => request
+            .response_text()
+            .ok()
+            .flatten()
+            .ok_or_else(|| failed("empty response".to_owned())),
+        Ok(status) => Err(failed(format!("HTTP status {status}"))),
+        Err(e) => Err(failed(format!("{e:?}"))),
+    }
+}
+
+/// Links the stylesheet next to the script (or `data-css`), right after the script tag.
+fn add_stylesheet(script: &HtmlScriptElement) -> Result<(), JsValue> {
+    let href = match script.get_attribute("data-css") {
+        Some(css) if css == "none" => return Ok(()),
+        Some(css) => css,
+        None => {
+            let src = script.src();
+            let Some(base) = src
+                .split(['?', '#'])
+                .next()
+                .and_then(|s| s.strip_suffix(".js"))
+            else {
+                return Ok(());
+            };
+            format!("{base}.css")
+        }
+    };
+    let link = document().create_element("link")?;
+    link.set_attribute("rel", "stylesheet")?;
+    link.set_attribute("href", &href)?;
+    script.after_with_node_1(&link)
+}
+
+/// A short notice for the visitor that the banner could not start (with a close button).
+fn show_failure_notice() -> Result<(), JsValue> {
+    when_parsed(|| {
+        let lang = document()
+            .document_element()
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|tag| Lang::from_tag(&tag))
+            .unwrap_or(Lang::De);
+        let result = (|| -> Result<(), JsValue> {
+            let root = element("div", "kd-root")?;
+            root.set_attribute("lang", lang.tag())?;
+            let notice = element("div", "kd-notice")?;
+            notice.set_attribute("role", "status")?;
+            append(
+                &notice,
+                &text_element("p", "kd-text", TextKey::ConfigFailed.default_text(lang))?,
+            )?;
+            let close = text_element("button", "kd-btn", TextKey::Close.default_text(lang))?;
+            close.set_attribute("type", "button")?;
+            close.set_attribute("data-keksdose-action", "close")?;
+            let remove = root.clone();
+            let on_close = Closure::once_into_js(move || remove.remove());
+            close.add_event_listener_with_callback("click", on_close.unchecked_ref())?;
+            append(&notice, &close)?;
+            append(&root, &notice)?;
+            document()
+                .body()
+                .ok_or_else(|| JsValue::from_str("no <body>"))?
+                .append_child(&root)?;
+            Ok(())
+        })();
+        if let Err(error) = result {
+            console_error(&format!("could not show the failure notice: {error:?}"));
+        }
+    })
+}
+
+/// Names from `undefined`/`null` (none given), a string, or an array of strings.
+fn names(value: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    if let Some(name) = value.as_string() {
+        return Ok(Some(vec![name]));
+    }
+    if let Some(array) = value.dyn_ref::<Array>() {
+        return array
+            .iter()
+            .map(|item| {
+                item.as_string()
+                    .ok_or_else(|| consent_error("expected an array of strings"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Some);
+    }
+    Err(consent_error("expected a name or an array of names"))
+}
+
+fn consent_error(message: &str) -> JsValue {
+    js_error("ConsentError", message)
+}

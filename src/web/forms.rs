@@ -1,0 +1,223 @@
+//! Sealed forms, on every page's side: `<form data-keksdose-seal="contact" action="/inbox/…">`.
+//!
+//! The form's markup ships disabled (`<fieldset disabled data-keksdose-enable>`), so without
+//! JavaScript or wasm nothing can be typed or posted. Once keksdose knows it can seal (a valid
+//! config with an active key) it enables the marked elements. Every submission of such a form —
+//! the submit event and `form.submit()` alike — is stopped here, guard-style, before any other
+//! code sees it; the seal module (loaded only now, only on such pages) seals and posts the
+//! ciphertext. Without a running instance or module the form is refused with a visible message:
+//! plaintext never leaves.
+
+use std::cell::RefCell;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, HtmlFormElement, Node};
+
+use super::blocker::within;
+use super::page::Page;
+use super::{console_error, document, nodes, text_element, window};
+use crate::config::{KeyStatus, Lang};
+use crate::ui::{TextKey, Texts};
+
+/// Forms keksdose seals.
+pub const SEALED: &str = "form[data-keksdose-seal]";
+
+thread_local! {
+    /// `() => Promise<seal module>`, handed over by the JavaScript entry.
+    static LOADER: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Keeps the function that loads the seal module.
+pub fn set_loader(loader: Option<Function>) {
+    LOADER.with(|l| *l.borrow_mut() = loader);
+}
+
+/// Enables the sealed forms at and below `root` if they can be sealed; reports those that
+/// cannot (they stay disabled).
+pub fn prepare(page: &Page, root: &Node) {
+    let fresh = "form[data-keksdose-seal]:not([data-keksdose-state])";
+    for form in within(root, fresh) {
+        let form: HtmlFormElement = form.unchecked_into();
+        match settings(page, &form) {
+            Ok(_) => {
+                let _ = form.set_attribute("data-keksdose-state", "ready");
+                for element in form
+                    .query_selector_all("[data-keksdose-enable]")
+                    .map(nodes::<Element>)
+                    .unwrap_or_default()
+                {
+                    let _ = element.remove_attribute("disabled");
+                }
+            }
+            Err(why) => {
+                let _ = form.set_attribute("data-keksdose-state", "unavailable");
+                console_error(&format!(
+                    "the form `{}` cannot be sealed and stays disabled: {why}",
+                    form.get_attribute("data-keksdose-seal").unwrap_or_default()
+                ));
+                status(&form, TextKey::SealUnavailable, &[], true);
+            }
+        }
+    }
+}
+
+/// The capture-phase `submit` listener: sealed forms never submit the browser's way.
+pub fn on_submit(event: Event) {
+    let form = event
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        .filter(|f| f.matches(SEALED).unwrap_or(false));
+    if let Some(form) = form {
+        event.prevent_default();
+        event.stop_immediate_propagation();
+        submit(&form);
+    }
+}
+
+/// Seals and sends `form`, or refuses with a message.
+pub fn submit(form: &HtmlFormElement) {
+    if form.get_attribute("data-keksdose-state").as_deref() == Some("sending") {
+        return;
+    }
+    let Some(page) = Page::current() else {
+        return status(form, TextKey::SealUnavailable, &[], true);
+    };
+    let settings = match settings(&page, form) {
+        Ok(settings) => settings,
+        Err(why) => {
+            console_error(&format!("not sent: {why}"));
+            return status(form, TextKey::SealUnavailable, &[], true);
+        }
+    };
+    let Some(loader) = LOADER.with(|l| l.borrow().clone()) else {
+        return status(form, TextKey::SealUnavailable, &[], true);
+    };
+    let _ = form.set_attribute("data-keksdose-state", "sending");
+    status(form, TextKey::SealSending, &[], false);
+    let form_for_seal = form.clone();
+    let seal = Closure::once_into_js(move |module: JsValue| -> Result<JsValue, JsValue> {
+        let seal: Function = Reflect::get(&module, &"sealAndSend".into())?.dyn_into()?;
+        seal.call2(&JsValue::NULL, &form_for_seal, &settings.into())
+    });
+    let form_ok = form.clone();
+    let sent = Closure::once_into_js(move |_: JsValue| {
+        let _ = form_ok.set_attribute("data-keksdose-state", "ready");
+        form_ok.reset();
+        status(&form_ok, TextKey::SealSent, &[], false);
+    });
+    let form_failed = form.clone();
+    let failed = Closure::once_into_js(move |error: JsValue| {
+        let _ = form_failed.set_attribute("data-keksdose-state", "ready");
+        let code = Reflect::get(&error, &"code".into())
+            .ok()
+            .and_then(|c| c.as_string())
+            .unwrap_or_default();
+        let detail = Reflect::get(&error, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_default();
+        console_error(&format!("the form was not sent ({code}): {detail}"));
+        let key = match code.as_str() {
+            "too-large" => TextKey::SealTooLarge,
+            "rejected" => TextKey::SealRejected,
+            "network" => TextKey::SealNetwork,
+            "read" | "crypto" => TextKey::SealFailed,
+            _ => TextKey::SealUnavailable,
+        };
+        let max = max_attachment_text();
+        status(
+            &form_failed,
+            key,
+            &[("{status}", &detail), ("{max}", &max)],
+            true,
+        );
+    });
+    let loading = loader
+        .call0(&JsValue::NULL)
+        .unwrap_or_else(|error| Promise::reject(&error).into());
+    let sending = then(&loading, &[&seal]);
+    then(&sending, &[&sent, &failed]);
+}
+
+/// `promise.then(...callbacks)` (the callbacks free themselves when called).
+fn then(promise: &JsValue, callbacks: &[&JsValue]) -> JsValue {
+    let args: js_sys::Array = callbacks.iter().copied().collect();
+    Reflect::get(promise, &"then".into())
+        .and_then(|then| Reflect::apply(then.unchecked_ref::<Function>(), promise, &args))
+        .unwrap_or_else(|error| Promise::reject(&error).into())
+}
+
+/// What the seal module needs for `form` (JSON), or why it cannot be sealed.
+fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, String> {
+    let config = page.config();
+    let seal = config
+        .seal
+        .as_ref()
+        .ok_or("the config has no `seal` keys")?;
+    let key = seal
+        .keys
+        .iter()
+        .find(|k| k.status == KeyStatus::Active)
+        .ok_or("no active seal key")?;
+    let form_id = form.get_attribute("data-keksdose-seal").unwrap_or_default();
+    if form_id.is_empty() {
+        return Err("data-keksdose-seal needs the form's id".into());
+    }
+    let origin = window().location().origin().map_err(|e| format!("{e:?}"))?;
+    Ok(serde_json::json!({
+        "publicKey": key.public_key,
+        "tenant": config.tenant,
+        "formId": form_id,
+        "origin": origin,
+        "action": form.action(),
+        "maxAttachmentBytes": seal.max_attachment_bytes,
+    })
+    .to_string())
+}
+
+/// `25 MB`: the attachment limit for messages.
+fn max_attachment_text() -> String {
+    let bytes = Page::current()
+        .and_then(|p| p.config().seal.as_ref().map(|s| s.max_attachment_bytes))
+        .unwrap_or(0);
+    format!("{} MB", bytes.div_ceil(1024 * 1024))
+}
+
+/// Shows `key` in the form's status line (created on first use), as an alert when `problem`.
+fn status(form: &HtmlFormElement, key: TextKey, replace: &[(&str, &str)], problem: bool) {
+    let page = Page::current();
+    let text = match &page {
+        Some(page) => Texts::new(page.config(), page.lang()).get(key).to_owned(),
+        None => key.default_text(document_lang()).to_owned(),
+    };
+    let text = replace
+        .iter()
+        .fold(text, |text, (from, to)| text.replace(from, to));
+    let existing = form.query_selector("[data-keksdose-status]").ok().flatten();
+    let line = match existing {
+        Some(line) => line,
+        None => {
+            let Ok(line) = text_element("p", "kd-form-status", "") else {
+                return;
+            };
+            let _ = line.set_attribute("data-keksdose-status", "");
+            let _ = form.append_child(&line);
+            line
+        }
+    };
+    let _ = line.set_attribute("role", if problem { "alert" } else { "status" });
+    line.set_text_content(Some(&text));
+    let _ = line
+        .class_list()
+        .toggle_with_force("kd-form-problem", problem);
+}
+
+fn document_lang() -> Lang {
+    document()
+        .document_element()
+        .and_then(|html| html.get_attribute("lang"))
+        .and_then(|tag| Lang::from_tag(&tag))
+        .unwrap_or(Lang::De)
+}
