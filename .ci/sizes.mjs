@@ -5,8 +5,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
-/** Budget for the script-tag page load (keksdose.js + keksdose.css), brotli bytes. */
-const BUDGET_BROTLI = 120_000;
+/**
+ * Budget for the script-tag page load (keksdose.js + keksdose.css), brotli bytes: about 5 % above
+ * the current size, so that a regression fails the tests. Most of the size is config parsing
+ * (serde, serde_json, serde_path_to_error and core::fmt: roughly half of the wasm).
+ */
+const BUDGET_BROTLI = 124_000;
 
 const [pkg, flag] = process.argv.slice(2);
 const measure = (bytes) => ({

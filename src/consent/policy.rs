@@ -230,7 +230,9 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
     }
     let mut domains: Vec<Option<String>> = vec![None];
     let labels: Vec<&str> = host.split('.').collect();
-    if host.parse::<std::net::Ipv4Addr>().is_err() {
+    // An IP address has no parent domains (and no Domain attribute of its own).
+    let ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':');
+    if !ip {
         for i in 0..labels.len() {
             domains.push(Some(labels[i..].join(".")));
         }

@@ -166,15 +166,20 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, String> {
         return Err("data-keksdose-seal needs the form's id".into());
     }
     let origin = window().location().origin().map_err(|e| format!("{e:?}"))?;
-    Ok(serde_json::json!({
-        "publicKey": key.public_key,
-        "tenant": config.tenant,
-        "formId": form_id,
-        "origin": origin,
-        "action": form.action(),
-        "maxAttachmentBytes": seal.max_attachment_bytes,
-    })
-    .to_string())
+    let settings = js_sys::Object::new();
+    for (key, value) in [
+        ("publicKey", JsValue::from_str(&key.public_key)),
+        ("tenant", JsValue::from_str(&config.tenant)),
+        ("formId", JsValue::from_str(&form_id)),
+        ("origin", JsValue::from_str(&origin)),
+        ("action", JsValue::from_str(&form.action())),
+        ("maxAttachmentBytes", JsValue::from_f64(seal.max_attachment_bytes as f64)),
+    ] {
+        Reflect::set(&settings, &key.into(), &value).map_err(|e| format!("{e:?}"))?;
+    }
+    js_sys::JSON::stringify(&settings)
+        .map(String::from)
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// `25 MB`: the attachment limit for messages.
