@@ -173,7 +173,10 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, String> {
         ("formId", JsValue::from_str(&form_id)),
         ("origin", JsValue::from_str(&origin)),
         ("action", JsValue::from_str(&form.action())),
-        ("maxAttachmentBytes", JsValue::from_f64(seal.max_attachment_bytes as f64)),
+        (
+            "maxAttachmentBytes",
+            JsValue::from_f64(seal.max_attachment_bytes as f64),
+        ),
     ] {
         Reflect::set(&settings, &key.into(), &value).map_err(|e| format!("{e:?}"))?;
     }
