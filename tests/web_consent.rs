@@ -8,7 +8,10 @@ use js_sys::{Array, Reflect};
 use keksdose::web::api::{Keksdose, start};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_sys::{Document, Element, HtmlDocument, HtmlElement};
+use web_sys::{Element, HtmlElement};
+
+mod browser;
+use browser::{cookie, document, order, query_all, reset_page, set_cookie, until, window};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -26,26 +29,8 @@ const CONFIG: &str = r#"{
     }
 }"#;
 
-fn document() -> Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-fn cookie() -> String {
-    document()
-        .unchecked_into::<HtmlDocument>()
-        .cookie()
-        .unwrap()
-}
-
 fn query(selector: &str) -> Option<Element> {
     document().query_selector(selector).unwrap()
-}
-
-fn query_all(selector: &str) -> Vec<Element> {
-    let list = document().query_selector_all(selector).unwrap();
-    (0..list.length())
-        .map(|i| list.item(i).unwrap().unchecked_into())
-        .collect()
 }
 
 fn click(selector: &str) {
@@ -57,33 +42,6 @@ fn click(selector: &str) {
 
 fn visible(selector: &str) -> bool {
     query(selector).is_some_and(|e| !e.unchecked_into::<HtmlElement>().hidden())
-}
-
-/// A fresh page state: no cookies, no banner, no fixtures, an empty `window.order`.
-fn reset_page() {
-    let html = document().unchecked_into::<HtmlDocument>();
-    for pair in cookie().split(';') {
-        let name = pair.split('=').next().unwrap().trim();
-        if !name.is_empty() {
-            html.set_cookie(&format!("{name}=; Path=/; Max-Age=0"))
-                .unwrap();
-        }
-    }
-    for element in query_all(".kd-root, .fixture") {
-        element.remove();
-    }
-    Reflect::set(&window(), &"order".into(), &Array::new()).unwrap();
-}
-
-fn window() -> web_sys::Window {
-    web_sys::window().unwrap()
-}
-
-fn order() -> Vec<String> {
-    let order: Array = Reflect::get(&window(), &"order".into())
-        .unwrap()
-        .unchecked_into();
-    order.iter().map(|v| v.as_string().unwrap()).collect()
 }
 
 /// Appends a marked script to the body.
@@ -101,22 +59,6 @@ fn marked_script(attributes: &[(&str, &str)], text: &str) {
 fn started() -> Keksdose {
     reset_page();
     start(CONFIG, None).unwrap()
-}
-
-/// Waits (up to ~2 s) until `done` holds.
-async fn until(done: impl Fn() -> bool) {
-    for _ in 0..100 {
-        if done() {
-            return;
-        }
-        let tick = js_sys::Promise::new(&mut |resolve, _| {
-            window()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
-                .unwrap();
-        });
-        wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
-    }
-    assert!(done(), "condition not reached in time");
 }
 
 #[wasm_bindgen_test]
@@ -331,10 +273,7 @@ fn a_stored_decision_is_honoured_and_a_tampered_one_is_not() {
         .unwrap()
         .to_owned();
     let tampered = value.replace(".analytics.", ".media.");
-    document()
-        .unchecked_into::<HtmlDocument>()
-        .set_cookie(&format!("kd_consent={tampered}; Path=/"))
-        .unwrap();
+    set_cookie(&format!("kd_consent={tampered}; Path=/"));
     let kd = start(CONFIG, None).unwrap();
     assert!(!kd.valid_consent());
     assert!(!kd.accepted_category("media") && !kd.accepted_category("analytics"));

@@ -8,7 +8,10 @@ use js_sys::{Array, Reflect};
 use keksdose::web::api::{Keksdose, start};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_sys::{Document, Element, HtmlDocument, HtmlElement, Storage};
+use web_sys::{Element, HtmlElement};
+
+mod browser;
+use browser::{cookie, document, local, order, query_all, reset_page, set_cookie, until, window};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -31,84 +34,22 @@ const CONFIG: &str = r#"{
 
 const TRACKER: &str = "http://stats.localhost:9/t.js";
 
-fn document() -> Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-fn cookie() -> String {
-    document()
-        .unchecked_into::<HtmlDocument>()
-        .cookie()
-        .unwrap()
-}
-
-fn set_cookie(text: &str) {
-    document()
-        .unchecked_into::<HtmlDocument>()
-        .set_cookie(text)
-        .unwrap();
-}
-
 fn has_cookie(name: &str) -> bool {
     cookie()
         .split(';')
         .any(|pair| pair.trim().split('=').next() == Some(name))
 }
 
-fn local() -> Storage {
-    web_sys::window().unwrap().local_storage().unwrap().unwrap()
-}
-
 /// Starts afresh: no cookies, no storage, no fixtures, nothing decided.
 fn fresh() -> Keksdose {
-    for pair in cookie().split(';') {
-        let name = pair.split('=').next().unwrap().trim();
-        if !name.is_empty() {
-            set_cookie(&format!("{name}=; Path=/; Max-Age=0"));
-        }
-    }
-    local().clear().unwrap();
-    for element in all(".kd-root, .fixture, .kd-embed") {
-        element.remove();
-    }
-    Reflect::set(&js_sys::global(), &"order".into(), &Array::new()).unwrap();
+    reset_page();
     start(CONFIG, None).unwrap()
-}
-
-fn all(selector: &str) -> Vec<Element> {
-    let list = document().query_selector_all(selector).unwrap();
-    (0..list.length())
-        .map(|i| list.item(i).unwrap().unchecked_into())
-        .collect()
 }
 
 fn fixture(tag: &str) -> Element {
     let element = document().create_element(tag).unwrap();
     element.class_list().add_1("fixture").unwrap();
     element
-}
-
-fn order() -> Vec<String> {
-    let order: Array = Reflect::get(&js_sys::global(), &"order".into())
-        .unwrap()
-        .unchecked_into();
-    order.iter().map(|v| v.as_string().unwrap()).collect()
-}
-
-async fn until(done: impl Fn() -> bool) {
-    for _ in 0..100 {
-        if done() {
-            return;
-        }
-        let tick = js_sys::Promise::new(&mut |resolve, _| {
-            web_sys::window()
-                .unwrap()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
-                .unwrap();
-        });
-        wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
-    }
-    assert!(done(), "condition not reached in time");
 }
 
 #[wasm_bindgen_test]
@@ -134,7 +75,7 @@ fn cookie_writes_follow_the_decision_and_reads_are_untouched() {
 #[wasm_bindgen_test]
 fn storage_writes_by_method_and_by_property_follow_the_decision() {
     let kd = fresh();
-    let window = web_sys::window().unwrap();
+    let window = window();
     let storage = Reflect::get(&window, &"localStorage".into()).unwrap();
     let set_item: js_sys::Function = Reflect::get(&storage, &"setItem".into())
         .unwrap()
@@ -280,8 +221,8 @@ async fn embeds_get_a_placeholder_and_no_url_until_consent_and_lose_it_on_withdr
     frame.set_attribute("data-service", "video").unwrap();
     frame.set_attribute("title", "Stadtfilm").unwrap();
     document().body().unwrap().append_child(&frame).unwrap();
-    until(|| !all(".kd-embed").is_empty()).await;
-    let placeholder = all(".kd-embed").remove(0);
+    until(|| !query_all(".kd-embed").is_empty()).await;
+    let placeholder = query_all(".kd-embed").remove(0);
     assert_eq!(
         placeholder.get_attribute("aria-label").as_deref(),
         Some("Stadtfilm")
@@ -292,15 +233,15 @@ async fn embeds_get_a_placeholder_and_no_url_until_consent_and_lose_it_on_withdr
 
     kd.accept_service(JsValue::from_str("video"), "media")
         .unwrap();
-    assert!(all(".kd-embed").is_empty());
+    assert!(query_all(".kd-embed").is_empty());
     assert_eq!(
         frame.get_attribute("src").as_deref(),
         Some("http://video.localhost:9/v")
     );
 
     kd.accept_category(Array::new().into()).unwrap();
-    let frames = all("iframe.fixture");
+    let frames = query_all("iframe.fixture");
     assert_eq!(frames.len(), 1);
     assert_eq!(frames[0].get_attribute("src"), None, "unloaded");
-    assert_eq!(all(".kd-embed").len(), 1, "placeholder back");
+    assert_eq!(query_all(".kd-embed").len(), 1, "placeholder back");
 }

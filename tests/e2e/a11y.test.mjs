@@ -1,21 +1,10 @@
 // Accessibility (BITV 2.0 / WCAG 2.1 AA) and equal prominence of the first-layer choices.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import AxeBuilder from "@axe-core/playwright";
-import { launch, newPage, ready, startServer } from "./harness.mjs";
+import { demoSuite, newPage, ready } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = demoSuite();
 
 const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
@@ -27,9 +16,9 @@ async function violations(page, selector = ".kd-root") {
 for (const colorScheme of ["light", "dark"]) {
   for (const path of ["/", "/en/"]) {
     test(`axe: zero violations on ${path} (${colorScheme}), banner and preferences`, async () => {
-      const context = await browser.newContext({ colorScheme });
+      const context = await suite.browser.newContext({ colorScheme });
       const page = await newPage(context);
-      await page.goto(`${server.url}${path}`);
+      await page.goto(`${suite.server.url}${path}`);
       await ready(page);
       await page.waitForSelector(".kd-banner");
       // Let the entry animation finish so contrast is measured on final colours.
@@ -44,9 +33,9 @@ for (const colorScheme of ["light", "dark"]) {
 }
 
 test("axe: zero violations on the embed placeholder", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
-  await page.goto(`${server.url}/blocking.html`);
+  await page.goto(`${suite.server.url}/blocking.html`);
   await page.waitForSelector(".kd-embed");
   await page.click('.kd-banner [data-keksdose-action="reject-all"]');
   assert.deepEqual(await violations(page, ".kd-embed"), []);
@@ -55,10 +44,7 @@ test("axe: zero violations on the embed placeholder", async () => {
 });
 
 test("R5/R6: Accept all, Reject all and Settings are equal buttons", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await page.goto(`${server.url}/`);
-  await ready(page);
+  const { context, page } = await suite.visit();
   const styles = await page.$$eval(".kd-banner .kd-actions > *", (buttons) =>
     buttons.map((b) => {
       const s = getComputedStyle(b);
@@ -87,9 +73,9 @@ for (const [width, height] of [
   [640, 360],
 ]) {
   test(`reflow at ${width}x${height} CSS px: no horizontal scrolling, every control reachable`, async () => {
-    const context = await browser.newContext({ viewport: { width, height } });
+    const context = await suite.browser.newContext({ viewport: { width, height } });
     const page = await newPage(context);
-    await page.goto(`${server.url}/`);
+    await page.goto(`${suite.server.url}/`);
     await ready(page);
     const fits = () =>
       page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -110,9 +96,9 @@ for (const [width, height] of [
 }
 
 test("reduced motion: no animation", async () => {
-  const context = await browser.newContext({ reducedMotion: "reduce" });
+  const context = await suite.browser.newContext({ reducedMotion: "reduce" });
   const page = await newPage(context);
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await ready(page);
   const animation = await page.$eval(".kd-banner", (b) => getComputedStyle(b).animationName);
   assert.equal(animation, "none");

@@ -1,31 +1,17 @@
 // The consent engine end to end: demo pages served by `keksdose serve` under the strict CSP, in
 // real Chromium, checked through the browser's cookie jar.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
+import { test } from "node:test";
+import { demoSuite, errors, jar, newPage, ready } from "./harness.mjs";
 
-let server;
-let browser;
+const suite = demoSuite();
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const demo = (page, path = "/") => page.goto(`${server.url}${path}`);
+const demo = (page, path = "/") => page.goto(`${suite.server.url}${path}`);
 const demoState = (page) => page.evaluate(() => ({ ...window.kdDemo, events: undefined }));
 const eventTypes = (page) => page.evaluate(() => window.kdDemo.events.map((e) => e.type));
 
 test("(a) before any choice: banner shown, no analytics cookie, analytics script has not run", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   assert.ok(await page.isVisible(".kd-banner"), "banner visible");
   // Settle: give any wrongly unblocked script time to run.
   await page.waitForTimeout(300);
@@ -38,7 +24,7 @@ test("(a) before any choice: banner shown, no analytics cookie, analytics script
 });
 
 test("the API answers synchronously to the next script in the document", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
   for (const path of ["/", "/inline-config.html"]) {
     await demo(page, path);
@@ -56,10 +42,7 @@ test("the API answers synchronously to the next script in the document", async (
 });
 
 test("(b) reject all: no analytics cookie, consent cookie set; after reload no banner and still none", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="reject-all"]');
   assert.ok(await page.isHidden(".kd-banner"), "banner gone");
   let cookies = await jar(context);
@@ -84,10 +67,7 @@ test("(b) reject all: no analytics cookie, consent cookie set; after reload no b
 });
 
 test("(c) accept all: the analytics script runs exactly once and its cookie exists", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="accept-all"]');
   await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
   // A second decision must not run it again.
@@ -109,10 +89,7 @@ test("(c) accept all: the analytics script runs exactly once and its cookie exis
 });
 
 test("(d) re-open preferences and withdraw analytics: state, cookie and event follow", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="accept-all"]');
   await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
   const before = (await jar(context)).kd_consent;
@@ -145,10 +122,7 @@ test("(d) re-open preferences and withdraw analytics: state, cookie and event fo
 });
 
 test("closing the preferences is not consent; Escape closes and focus returns", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   assert.equal(await page.evaluate(() => document.activeElement.className), "kd-banner", "focus moved in");
   await page.click('.kd-banner [data-keksdose-action="settings"]');
   assert.equal(await page.evaluate(() => document.activeElement.className), "kd-dialog");
@@ -173,10 +147,7 @@ test("closing the preferences is not consent; Escape closes and focus returns", 
 });
 
 test("the preferences trap Tab and restore focus to the link that opened them", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="reject-all"]');
   await page.focus('main [data-keksdose="preferences"]');
   await page.keyboard.press("Enter");
@@ -197,10 +168,7 @@ test("the preferences trap Tab and restore focus to the link that opened them", 
 });
 
 test("privacy policy and imprint links work while the banner is open", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page);
-  await ready(page);
+  const { context, page } = await suite.visit();
   await page.click('.kd-banner a:has-text("Impressum")');
   await page.waitForURL(/impressum\.html$/);
   await ready(page);
@@ -213,10 +181,7 @@ test("privacy policy and imprint links work while the banner is open", async () 
 });
 
 test("English page: the same config speaks English", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await demo(page, "/en/");
-  await ready(page);
+  const { context, page } = await suite.visit("/en/");
   const labels = await page.$$eval(".kd-banner button", (buttons) => buttons.map((b) => b.textContent));
   assert.deepEqual(labels, ["Accept all", "Reject all", "Settings"]);
   assert.equal(await page.getAttribute(".kd-root", "lang"), "en");
@@ -225,7 +190,7 @@ test("English page: the same config speaks English", async () => {
 });
 
 test("(e) zero console errors on every demo page under the strict CSP", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   for (const path of ["/", "/en/", "/datenschutz.html", "/impressum.html", "/inline-config.html", "/blocking.html"]) {
     const page = await newPage(context);
     const response = await demo(page, path);
@@ -243,7 +208,7 @@ test("(e) zero console errors on every demo page under the strict CSP", async ()
 });
 
 test("Global Privacy Control is honoured as 'reject all' without a banner", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
   const page = await newPage(context);
   await demo(page);

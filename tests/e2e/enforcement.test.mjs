@@ -5,21 +5,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { ROOT, errors, jar, launch, newPage, ready, recordRequests, requestsTo, startServer, warnings } from "./harness.mjs";
+import { test } from "node:test";
+import { ROOT, demoSuite, errors, jar, newPage, ready, recordRequests, requestsTo, warnings } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = demoSuite();
 
 const STATS = "stats.localhost";
 const VIDEO = "video.localhost";
@@ -29,7 +18,7 @@ const NON_NECESSARY_KEYS = ["_ga_client", "matomo_visitor", "matomo_session", "m
 async function open(context, { route } = {}) {
   const page = recordRequests(await newPage(context));
   if (route) await route(page);
-  await page.goto(`${server.url}/blocking.html`);
+  await page.goto(`${suite.server.url}/blocking.html`);
   await page.waitForLoadState("load");
   // The tag manager acts on "load"; give whatever it starts time to arrive.
   await page.waitForTimeout(500);
@@ -68,7 +57,7 @@ async function assertNothingNonNecessary(page, context, label) {
 }
 
 test("before consent: no non-necessary cookie, key or request; the unmarked code did run", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await open(context);
   await ready(page);
   const demo = await page.evaluate(() => window.kdDemo);
@@ -106,7 +95,7 @@ test("before consent: no non-necessary cookie, key or request; the unmarked code
 });
 
 test("reject all: still none, also after reload", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   let page = await open(context);
   await page.click('[data-keksdose-action="reject-all"]');
   await page.waitForTimeout(300);
@@ -120,7 +109,7 @@ test("reject all: still none, also after reload", async () => {
 });
 
 test("accept all: the parked script loads at once; after reload every write and request goes through", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   let page = await open(context);
   await page.click('[data-keksdose-action="accept-all"]');
   await page.waitForFunction(() => window.kdDemo.thirdPartyRuns === 1);
@@ -145,7 +134,7 @@ test("accept all: the parked script loads at once; after reload every write and 
 });
 
 test("withdrawal: cookies and keys of refused services are deleted, the embed unloads", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   let page = await open(context);
   await page.click('[data-keksdose-action="accept-all"]');
   await page.close();
@@ -176,10 +165,7 @@ test("withdrawal: cookies and keys of refused services are deleted, the embed un
 });
 
 test("cookies on every path the page can reach are deleted", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await page.goto(`${server.url}/en/`);
-  await ready(page);
+  const { context, page } = await suite.visit("/en/");
   await page.click('[data-keksdose-action="accept-all"]');
   await page.evaluate(() => {
     document.cookie = "_ga_EN=1; path=/en";
@@ -195,7 +181,7 @@ test("cookies on every path the page can reach are deleted", async () => {
 });
 
 test("embed: 'Einmal laden' loads this frame only; 'Immer erlauben' consents to the service", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   let page = await open(context);
   await press(page, '.kd-embed [data-keksdose-action="load-once"]');
   await until(() => requestsTo(page, VIDEO).length === 1, "loaded once");
@@ -214,7 +200,7 @@ test("embed: 'Einmal laden' loads this frame only; 'Immer erlauben' consents to 
 });
 
 test("fail closed: a broken config blocks the same", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const broken = readFileSync(join(ROOT, "www", "broken-config.json"), "utf8");
   const page = await open(context, {
     route: (page) => page.route("**/keksdose.json", (route) => route.fulfill({ body: broken, contentType: "application/json" })),
@@ -226,7 +212,7 @@ test("fail closed: a broken config blocks the same", async () => {
 });
 
 test("fail closed: a wasm module that does not load blocks the same", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await open(context, {
     route: (page) =>
       page.route("**/keksdose/keksdose.js", async (route) => {
@@ -243,7 +229,7 @@ test("fail closed: a wasm module that does not load blocks the same", async () =
 });
 
 test("reloadOnWithdrawal: a withdrawal reloads the page, a first decision does not", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const config = JSON.parse(readFileSync(join(ROOT, "www", "keksdose.json"), "utf8"));
   config.consent.reloadOnWithdrawal = true;
   const page = await open(context, {

@@ -1,27 +1,13 @@
 // Fail closed: a broken config or a module that does not load leaves the page "necessary only"
 // and says why.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
+import { test } from "node:test";
+import { demoSuite, errors, jar, newPage, ready } from "./harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = demoSuite();
 
 test("(f) a broken config: a console error naming the dotted path, nothing non-necessary runs", async () => {
-  const context = await browser.newContext();
-  const page = await newPage(context);
-  await page.goto(`${server.url}/broken.html`);
-  await ready(page);
+  const { context, page } = await suite.visit("/broken.html");
   await page.waitForTimeout(300);
   const logged = errors(page).map((e) => e.text).join("\n");
   assert.match(logged, /keksdose: invalid config:\ncategories\.analytics\.servces: unknown field `servces`/);
@@ -57,10 +43,10 @@ test("(f) a broken config: a console error naming the dotted path, nothing non-n
 });
 
 test("a config file that cannot be loaded fails closed too", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
   await page.route("**/keksdose.json", (route) => route.fulfill({ status: 404, body: "not found" }));
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await ready(page);
   await page.waitForTimeout(300);
   const logged = errors(page).map((e) => e.text).join("\n");
@@ -71,7 +57,7 @@ test("a config file that cannot be loaded fails closed too", async () => {
 });
 
 test("a wasm module that does not load: console error, nothing runs", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
   await page.route("**/keksdose/keksdose.js", async (route) => {
     const response = await route.fetch();
@@ -79,7 +65,7 @@ test("a wasm module that does not load: console error, nothing runs", async () =
     const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
     await route.fulfill({ response, body });
   });
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await page.waitForLoadState("load");
   await page.waitForTimeout(300);
   const logged = errors(page).map((e) => e.text).join("\n");

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -48,6 +49,31 @@ export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Registers hooks that start the demo server and Chromium before this file's tests and stop them
+ * after; returns the object whose `server` and `browser` they set, and `visit`.
+ */
+export function demoSuite() {
+  const suite = {};
+  before(async () => {
+    suite.server = await startServer();
+    suite.browser = await launch();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  /** A fresh browser context with one page that has loaded `path` and keksdose. */
+  suite.visit = async (path = "/") => {
+    const context = await suite.browser.newContext();
+    const page = await newPage(context);
+    await page.goto(`${suite.server.url}${path}`);
+    await ready(page);
+    return { context, page };
+  };
+  return suite;
 }
 
 /** Runs the keksdose CLI; resolves to `{ code, stdout, stderr }`. */

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, cli, launch, newPage, ready, startServer } from "./harness.mjs";
+import { ROOT, cli, demoSuite, newPage, ready } from "./harness.mjs";
 import { openEnvelope, sealEnvelope } from "./interop/hpke-core.mjs";
 
 const KEY_FILE = join(ROOT, "tests", "fixtures", "demo-secret.key");
@@ -31,19 +31,14 @@ const TYPED = {
   nachricht: "Guten Tag,\nich möchte einen Stand auf dem Wochenmarkt anmelden.\nViele Grüße",
 };
 
-let server;
-let browser;
+const suite = demoSuite();
 let scratch;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
+before(() => {
   scratch = mkdtempSync(join(tmpdir(), "keksdose-sealed-"));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+after(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -57,7 +52,7 @@ async function contactForm(context, { route } = {}) {
     if (route && (await route(request))) return;
     await request.continue();
   });
-  await page.goto(`${server.url}/kontakt.html`);
+  await page.goto(`${suite.server.url}/kontakt.html`);
   await ready(page);
   await page.click('[data-keksdose-action="reject-all"]');
   return page;
@@ -84,13 +79,13 @@ function leaks(body, values) {
 }
 
 async function openInbox() {
-  const result = await cli(["open", "--key", KEY_FILE, "--attachments", join(scratch, "anhaenge"), server.inbox]);
+  const result = await cli(["open", "--key", KEY_FILE, "--attachments", join(scratch, "anhaenge"), suite.server.inbox]);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout);
 }
 
 test("the contact form: no typed value in any request, and `keksdose open` recovers exactly what was typed", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await contactForm(context);
   assert.equal(await page.getAttribute("fieldset", "disabled"), null, "enabled once keksdose can seal");
   await fill(page);
@@ -118,7 +113,7 @@ test("the contact form: no typed value in any request, and `keksdose open` recov
   assert.deepEqual(record.fields, Object.entries(TYPED).map(([name, value]) => [name, value]));
   assert.equal(record.tenant, "musterstadt");
   assert.equal(record.formId, "contact");
-  assert.equal(record.origin, server.url);
+  assert.equal(record.origin, suite.server.url);
   const [file] = record.files;
   assert.equal(file.name, "Lageplan Stand.pdf");
   assert.equal(file.size, attachment.length);
@@ -128,7 +123,7 @@ test("the contact form: no typed value in any request, and `keksdose open` recov
 });
 
 test("interop: an envelope sealed in Chromium opens with @hpke/core from the published spec", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await contactForm(context);
   const short = { ...TYPED, nachricht: "Kurz." };
   await fill(page, short);
@@ -161,7 +156,7 @@ test("interop: keksdose opens an envelope sealed by @hpke/core, from a file and 
   assert.deepEqual(record.fields, fields);
   assert.equal(record.files[0].sha256, createHash("sha256").update(bytes).digest("hex"));
 
-  const response = await fetch(`${server.url}/inbox/musterstadt`, {
+  const response = await fetch(`${suite.server.url}/inbox/musterstadt`, {
     method: "POST",
     headers: { "Content-Type": "application/vnd.keksdose.sealed" },
     body: envelope,
@@ -172,7 +167,7 @@ test("interop: keksdose opens an envelope sealed by @hpke/core, from a file and 
 });
 
 test("fail closed: without the wasm module the form stays disabled and nothing is posted", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
   const sent = [];
   page.on("request", (r) => sent.push(r.method()));
@@ -181,7 +176,7 @@ test("fail closed: without the wasm module the form stays disabled and nothing i
     const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
     await route.fulfill({ response, body });
   });
-  await page.goto(`${server.url}/kontakt.html`);
+  await page.goto(`${suite.server.url}/kontakt.html`);
   await page.waitForLoadState("load");
   assert.notEqual(await page.getAttribute("fieldset", "disabled"), null, "still disabled");
   // Even page code that enables the form and submits it posts nothing.
@@ -198,11 +193,11 @@ test("fail closed: without the wasm module the form stays disabled and nothing i
 });
 
 test("fail closed: without JavaScript the form cannot be filled or posted", async () => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await suite.browser.newContext({ javaScriptEnabled: false });
   const page = await newPage(context);
   const sent = [];
   page.on("request", (r) => sent.push(r.method()));
-  await page.goto(`${server.url}/kontakt.html`);
+  await page.goto(`${suite.server.url}/kontakt.html`);
   assert.ok(await page.isDisabled("#name"));
   assert.ok(await page.isDisabled("button[type=submit]"));
   await page.click("button[type=submit]", { force: true });
@@ -214,7 +209,7 @@ test("fail closed: without JavaScript the form cannot be filled or posted", asyn
 });
 
 test("fail closed: a seal module that does not load means a clear message and no request", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await contactForm(context, {
     route: async (route) => {
       if (route.request().url().endsWith("keksdose_seal_bg.wasm")) {
@@ -234,7 +229,7 @@ test("fail closed: a seal module that does not load means a clear message and no
 });
 
 test("attachments over the configured limit are refused before anything is sent", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const config = JSON.parse(readFileSync(join(ROOT, "www", "keksdose.json"), "utf8"));
   config.seal.maxAttachmentBytes = 1024;
   const page = await contactForm(context, {
@@ -255,7 +250,7 @@ test("attachments over the configured limit are refused before anything is sent"
 });
 
 test("a refusing server: the visitor is told, only ciphertext was sent, the input stays", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await contactForm(context, {
     route: async (route) => {
       if (route.request().method() === "POST") {
@@ -275,13 +270,13 @@ test("a refusing server: the visitor is told, only ciphertext was sent, the inpu
 });
 
 test("the seal module is only fetched when a sealed form is submitted", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
   const fetched = [];
   page.on("request", (r) => fetched.push(new URL(r.url()).pathname));
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await ready(page);
-  await page.goto(`${server.url}/kontakt.html`);
+  await page.goto(`${suite.server.url}/kontakt.html`);
   await ready(page);
   assert.deepEqual(fetched.filter((p) => p.includes("keksdose_seal")), []);
   await context.close();

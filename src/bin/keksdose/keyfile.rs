@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn protected_key_files_round_trip_and_refuse_wrong_passphrases() {
-        let (secret, public) = key();
+        let (secret, _) = key();
         let line = encrypt(&secret, "correct horse").expect("encrypt");
         assert!(line.starts_with("kdsk-argon2id1.65536.3.1."));
         assert!(!line.contains(&secret.to_text()[5..]));
@@ -236,7 +236,6 @@ mod tests {
         // The parameters are bound: a cheaper cost in the header does not decrypt.
         let cheaper = line.replacen(".65536.3.", ".65536.2.", 1);
         assert!(decrypt(&cheaper, "correct horse").is_err());
-        let _ = public;
     }
 
     #[test]
