@@ -7,7 +7,8 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use keksdose::seal::envelope::{self, FileEntry, Header, hex_digest};
+use keksdose::seal::envelope::{self, FileEntry, Header};
+use keksdose::seal::hex;
 use keksdose::seal::keys::PublicKey;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -75,7 +76,7 @@ fn seal(public: &PublicKey, fields: &[(&str, &str)], files: &[(&str, &[u8])]) ->
                 name: (*name).into(),
                 media_type: "application/pdf".into(),
                 size: bytes.len() as u64,
-                sha256: hex_digest(&Sha256::digest(bytes)),
+                sha256: hex(&Sha256::digest(bytes)),
             };
             (entry, *bytes)
         })
@@ -141,6 +142,7 @@ fn open_recovers_fields_and_attachments_and_reports_replays() {
             ("nachricht", "=HYPERLINK(\"x\")"),
             ("interesse", "a"),
             ("interesse", "b"),
+            ("tenant", "gefälscht"),
         ],
         &[("../../Lebenslauf.pdf", &pdf)],
     );
@@ -168,11 +170,12 @@ fn open_recovers_fields_and_attachments_and_reports_replays() {
             ["name", "Müller"],
             ["nachricht", "=HYPERLINK(\"x\")"],
             ["interesse", "a"],
-            ["interesse", "b"]
+            ["interesse", "b"],
+            ["tenant", "gefälscht"]
         ])
     );
     let file = &record["files"][0];
-    assert_eq!(file["sha256"], hex_digest(&Sha256::digest(&pdf)));
+    assert_eq!(file["sha256"], hex(&Sha256::digest(&pdf)));
     let saved = PathBuf::from(file["savedAs"].as_str().expect("saved"));
     assert!(
         saved.starts_with(&attachments),
@@ -195,7 +198,13 @@ fn open_recovers_fields_and_attachments_and_reports_replays() {
         .output()
         .expect("run");
     let (csv, _) = text(&csv);
-    assert!(csv.starts_with("\"source\",\"submission_id\""), "{csv}");
+    let header = csv.lines().next().expect("header");
+    assert_eq!(
+        header,
+        "\"source\",\"submission_id\",\"created\",\"tenant\",\"form_id\",\"origin\",\"replay_of\",\
+         \"field:name\",\"field:nachricht\",\"field:interesse\",\"field:tenant\",\"attachments\"",
+        "a field cannot pose as a fixed column"
+    );
     assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{csv}");
     assert!(csv.contains("\"a\nb\""), "repeated names joined: {csv}");
 
@@ -419,6 +428,37 @@ fn the_collector_stores_whole_valid_envelopes_only() {
     }
     let (status, _) = post(server.port, "/index.html", "text/plain", b"x");
     assert_eq!(status, 405);
+    let (status, body) = post(server.port, "/inbox/musterstadt?via=form", kind, &sealed);
+    assert_eq!(status, 200, "a query does not change the limit: {body}");
+
+    // Heads the server refuses before reading further.
+    for (what, head, expected) in [
+        (
+            "an endless header line",
+            format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(20_000)),
+            431,
+        ),
+        (
+            "two different lengths",
+            "POST /inbox/musterstadt HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+                .into(),
+            400,
+        ),
+        (
+            "space before the colon",
+            "POST /inbox/musterstadt HTTP/1.1\r\nContent-Length : 5\r\n\r\n".into(),
+            400,
+        ),
+    ] {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        let _ = stream.write_all(head.as_bytes());
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        assert!(
+            response.starts_with(&format!("HTTP/1.1 {expected} ")),
+            "{what}: {response}"
+        );
+    }
 
     // A body that stops before its Content-Length is never stored.
     let unfinished = seal(&public, &[("name", "Halb")], &[]);

@@ -7,8 +7,10 @@ use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use keksdose::seal::envelope::{
-    self, CHUNK_SIZE, FileEntry, Header, Manifest, SealError, Sealer, hex_digest,
+    self, CHUNK_SIZE, FileEntry, Header, Manifest, SealError, Sealer, chunks_well_formed,
+    max_envelope_len,
 };
+use keksdose::seal::hex;
 use keksdose::seal::keys::{PublicKey, SecretKey};
 use keksdose::seal::padding::padded_len;
 use rand_core::{Infallible, TryCryptoRng, TryRng};
@@ -45,7 +47,7 @@ impl TryRng for Replay {
 
 impl TryCryptoRng for Replay {}
 
-fn hex(text: &str) -> Vec<u8> {
+fn unhex(text: &str) -> Vec<u8> {
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
@@ -72,12 +74,12 @@ fn read_vector(path: &str) -> Vector {
         if block.iter().any(|(k, _)| k == "ct") {
             vector
                 .encryptions
-                .push([hex(get("aad")), hex(get("ct")), hex(get("pt"))]);
+                .push([unhex(get("aad")), unhex(get("ct")), unhex(get("pt"))]);
         } else if block.iter().any(|(k, _)| k == "exported_value") {
             vector.exports.push((
-                hex(get("exporter_context")),
+                unhex(get("exporter_context")),
                 get("L").parse().expect("L"),
-                hex(get("exported_value")),
+                unhex(get("exported_value")),
             ));
         } else {
             vector.fields.append(block);
@@ -119,18 +121,18 @@ fn rfc9180_test_vector_for_our_suite() {
     assert_eq!(vector.exports.len(), 3);
     // Both key pairs: pk(sk) as X25519 computes it.
     for (sk, pk) in [("skRm", "pkRm"), ("skEm", "pkEm")] {
-        let secret = <Kem as hpke::Kem>::PrivateKey::from_bytes(&hex(vector.get(sk))).expect(sk);
+        let secret = <Kem as hpke::Kem>::PrivateKey::from_bytes(&unhex(vector.get(sk))).expect(sk);
         assert_eq!(
             Kem::sk_to_pk(&secret).to_bytes().to_vec(),
-            hex(vector.get(pk)),
+            unhex(vector.get(pk)),
             "{pk}"
         );
     }
     // Decapsulation and key schedule: the receiver opens every ciphertext in sequence.
     let secret =
-        <Kem as hpke::Kem>::PrivateKey::from_bytes(&hex(vector.get("skRm"))).expect("skRm");
-    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&hex(vector.get("pkEm"))).expect("enc");
-    let info = hex(vector.get("info"));
+        <Kem as hpke::Kem>::PrivateKey::from_bytes(&unhex(vector.get("skRm"))).expect("skRm");
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&unhex(vector.get("pkEm"))).expect("enc");
+    let info = unhex(vector.get("info"));
     let mut receiver =
         hpke::setup_receiver::<AesGcm256, HkdfSha256, Kem>(&OpModeR::Base, &secret, &enc, &info)
             .expect("setup receiver");
@@ -162,8 +164,8 @@ fn rfc9180_test_vector_for_our_suite() {
 fn the_sender_interoperates_with_the_vectors_receiver() {
     let vector = read_vector("tests/vectors/hpke-x25519-sha256-aes256gcm.txt");
     let recipient =
-        <Kem as hpke::Kem>::PublicKey::from_bytes(&hex(vector.get("pkRm"))).expect("pkRm");
-    let info = hex(vector.get("info"));
+        <Kem as hpke::Kem>::PublicKey::from_bytes(&unhex(vector.get("pkRm"))).expect("pkRm");
+    let info = unhex(vector.get("info"));
     let (enc, mut sender) = hpke::setup_sender_with_rng::<AesGcm256, HkdfSha256, Kem>(
         &OpModeS::Base,
         &recipient,
@@ -172,7 +174,7 @@ fn the_sender_interoperates_with_the_vectors_receiver() {
     )
     .expect("setup sender");
     let secret =
-        <Kem as hpke::Kem>::PrivateKey::from_bytes(&hex(vector.get("skRm"))).expect("skRm");
+        <Kem as hpke::Kem>::PrivateKey::from_bytes(&unhex(vector.get("skRm"))).expect("skRm");
     let mut receiver =
         hpke::setup_receiver::<AesGcm256, HkdfSha256, Kem>(&OpModeR::Base, &secret, &enc, &info)
             .expect("setup receiver");
@@ -217,7 +219,7 @@ fn file(name: &str, bytes: &[u8]) -> FileEntry {
         name: name.into(),
         media_type: "application/octet-stream".into(),
         size: bytes.len() as u64,
-        sha256: hex_digest(&Sha256::digest(bytes)),
+        sha256: hex(&Sha256::digest(bytes)),
     }
 }
 
@@ -437,7 +439,7 @@ fn decrypted_content_is_checked_like_any_untrusted_input() {
     let ok = r#"{"fields":[["a","b"]],"files":[]}"#;
     let (secret, sealed) = seal_raw(&inner(ok, b"", 4096));
     assert!(envelope::open(&secret, &sealed).is_ok());
-    let sha = hex_digest(&Sha256::digest(b"abc"));
+    let sha = hex(&Sha256::digest(b"abc"));
     let with_file = format!(
         r#"{{"fields":[],"files":[{{"field":"f","name":"x","type":"t","size":3,"sha256":"{sha}"}}]}}"#
     );
@@ -545,7 +547,7 @@ fn inner_of_one_chunk() -> Vec<u8> {
     };
     let size = 65536 - 4 - manifest(10_000, &"0".repeat(64)).len();
     let bytes = vec![7u8; size];
-    let json = manifest(size, &hex_digest(&Sha256::digest(&bytes)));
+    let json = manifest(size, &hex(&Sha256::digest(&bytes)));
     let inner = inner(&json, &bytes, 65536);
     assert_eq!(padded_len(65536), 65536);
     inner
@@ -583,6 +585,15 @@ fn manifests_are_read_strictly() {
             r#"{"fields":[["a","\ud800"]],"files":[]}"#,
         ),
         ("byte order mark", "\u{feff}{\"fields\":[],\"files\":[]}"),
+        ("manifest as an array", r#"[[["a","b"]],[]]"#),
+        (
+            "file as an array",
+            r#"{"fields":[],"files":[["f","x","t",0,"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]]}"#,
+        ),
+        (
+            "sizes beyond the plaintext (and near overflow)",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":18302628885633695744,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
         (
             "size with fraction",
             r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0.0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
@@ -611,5 +622,68 @@ fn manifests_are_read_strictly() {
     assert!(
         envelope::open(&secret, &sealed).is_ok(),
         "empty strings and files are fine"
+    );
+}
+
+#[test]
+fn chunk_layouts_are_checkable_without_the_key() {
+    let full = 64 * 1024 + 17;
+    assert!(chunks_well_formed(32 + 18, 65536));
+    assert!(
+        !chunks_well_formed(32 + full + 17, 65536),
+        "an empty last chunk"
+    );
+    assert!(chunks_well_formed(32 + 4113, 65536));
+    assert!(chunks_well_formed(32 + full, 65536));
+    assert!(chunks_well_formed(32 + 2 * full + 18, 65536));
+    assert!(!chunks_well_formed(32, 65536));
+    assert!(!chunks_well_formed(31, 65536));
+    assert!(!chunks_well_formed(32 + 16, 65536));
+    assert!(!chunks_well_formed(32 + full + 5, 65536));
+}
+
+#[test]
+fn the_sealer_refuses_what_no_opener_accepts() {
+    let (_, public) = keys();
+    let header = header(&public);
+    let too_long = vec![("text".into(), "x".repeat(1 << 20))];
+    assert!(matches!(
+        envelope::seal(&public, &header, too_long, vec![]),
+        Err(SealError::TooLarge(_))
+    ));
+    let too_many = vec![(String::new(), String::new()); 10_001];
+    assert!(matches!(
+        envelope::seal(&public, &header, too_many, vec![]),
+        Err(SealError::TooLarge(_))
+    ));
+    let mut entry = file("a.bin", b"abc");
+    entry.size = 4;
+    assert!(envelope::seal(&public, &header, vec![], vec![(entry, b"abc".as_slice())]).is_err());
+    let mut long_origin = header.clone();
+    long_origin.origin = "x".repeat(3000);
+    assert!(Sealer::start(&public, &long_origin, 4096).is_err());
+}
+
+#[test]
+fn the_largest_submission_fits_the_collectors_bound() {
+    let (_, public) = keys();
+    let mut header = header(&public);
+    header.tenant = "t".repeat(63);
+    header.form_id = "f".repeat(64);
+    header.origin = format!("https://{}", "o".repeat(2040));
+    let attachment = vec![1u8; 3 << 20];
+    // Just under the manifest limit: the JSON adds its punctuation to the text.
+    let text = vec![("nachricht".into(), "x".repeat((1 << 20) - 300))];
+    let sealed = envelope::seal(
+        &public,
+        &header,
+        text,
+        vec![(file("a.bin", &attachment), attachment.as_slice())],
+    )
+    .expect("seal");
+    assert!(sealed.len() as u64 <= max_envelope_len(3 << 20));
+    assert!(
+        max_envelope_len(3 << 20) < (3 << 20) + (2 << 20),
+        "and not far above it"
     );
 }

@@ -22,9 +22,10 @@ use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use rand_core::CryptoRng;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::hex;
 use super::keys::{KEM_ID, KeyId, PublicKey, SecretKey};
 use super::padding::padded_len;
 
@@ -46,14 +47,42 @@ pub const CHUNK_SIZE: u32 = 64 * 1024;
 pub const ENC_LEN: usize = 32;
 /// AES-GCM tag length.
 const TAG_LEN: usize = 16;
+/// What sealing adds to each chunk's plaintext: the flag byte and the tag.
+const CHUNK_OVERHEAD: usize = 1 + TAG_LEN;
 /// The smallest last chunk: flag, one byte of inner plaintext, tag.
-pub const MIN_LAST_CHUNK: usize = 1 + 1 + TAG_LEN;
+const MIN_LAST_CHUNK: usize = CHUNK_OVERHEAD + 1;
+/// The chunk sizes a header may name (powers of two).
+const CHUNK_SIZES: std::ops::RangeInclusive<u32> = 4096..=1 << 20;
+/// The longest header: fixed part, tenant (63), form id (64), origin (2048) with their lengths.
+const MAX_HEADER_LEN: usize = 6 + 1 + 3 * 2 + 16 + 16 + 8 + 4 + (1 + 63) + (1 + 64) + (2 + 2048);
 /// Domain separation of the `info` string.
 const INFO_LABEL: &[u8] = b"keksdose seal v1";
-/// Largest manifest accepted when opening.
+/// Largest manifest, sealed or opened.
 const MAX_MANIFEST: usize = 1 << 20;
-/// Largest number of fields or files accepted when opening.
+/// Largest number of fields or files, sealed or opened.
 const MAX_ENTRIES: usize = 10_000;
+
+/// The largest envelope of a submission whose files total at most `max_attachment_bytes`: the
+/// longest header, the largest manifest, padding, and the smallest chunks allowed.
+pub fn max_envelope_len(max_attachment_bytes: u64) -> u64 {
+    let inner = padded_len(4 + MAX_MANIFEST as u64 + max_attachment_bytes);
+    let chunks = inner.div_ceil(u64::from(*CHUNK_SIZES.start()));
+    (MAX_HEADER_LEN + ENC_LEN) as u64 + inner + chunks * CHUNK_OVERHEAD as u64
+}
+
+/// Whether `len` bytes after a header can be `enc` and the chunks of `chunk_size`: full ones,
+/// then a last one of at least one byte of plaintext. Checkable without the key.
+pub fn chunks_well_formed(len: usize, chunk_size: u32) -> bool {
+    let Some(rest) = len.checked_sub(ENC_LEN) else {
+        return false;
+    };
+    let full = chunk_size as usize + CHUNK_OVERHEAD;
+    let last = match rest % full {
+        0 => full,
+        partial => partial,
+    };
+    rest > 0 && last >= MIN_LAST_CHUNK
+}
 
 /// Why sealing or opening failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +105,8 @@ pub enum SealError {
     Content(String),
     /// The sealer was used wrongly (more or fewer bytes than announced) or the key is unusable.
     Sealing(&'static str),
+    /// The submission is beyond what the format allows (and what an opener accepts).
+    TooLarge(&'static str),
 }
 
 impl fmt::Display for SealError {
@@ -92,6 +123,7 @@ impl fmt::Display for SealError {
             SealError::Truncated => f.write_str("cannot open: the submission is cut off"),
             SealError::Content(why) => write!(f, "decrypted, but not a valid submission: {why}"),
             SealError::Sealing(why) => write!(f, "sealing failed: {why}"),
+            SealError::TooLarge(why) => write!(f, "too large to seal: {why}"),
         }
     }
 }
@@ -142,10 +174,7 @@ impl Header {
 
     /// The submission id as 32 lower-case hex digits.
     pub fn submission_id_hex(&self) -> String {
-        self.submission_id
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&self.submission_id)
     }
 
     /// The header's bytes.
@@ -244,7 +273,7 @@ impl Header {
         if !origin_ok {
             return Err("origin: expected 1–2048 visible ASCII characters".into());
         }
-        if !self.chunk_size.is_power_of_two() || !(4096..=1 << 20).contains(&self.chunk_size) {
+        if !self.chunk_size.is_power_of_two() || !CHUNK_SIZES.contains(&self.chunk_size) {
             return Err("chunk size: expected a power of two from 4 KiB to 1 MiB".into());
         }
         Ok(())
@@ -266,6 +295,7 @@ pub struct Manifest {
     /// Text fields as `(name, value)`, in form order; names may repeat.
     pub fields: Vec<(String, String)>,
     /// Attached files, in form order; their bytes follow the manifest in this order.
+    #[serde(deserialize_with = "objects")]
     pub files: Vec<FileEntry>,
 }
 
@@ -286,26 +316,81 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-impl Manifest {
-    /// The start of the inner plaintext: manifest length (u32, big-endian) and the manifest.
-    pub fn encode(&self) -> Vec<u8> {
-        // Serialising plain strings and numbers cannot fail.
-        let json = serde_json::to_vec(self).unwrap_or_default();
-        let mut out = Vec::with_capacity(4 + json.len());
-        out.extend_from_slice(&(json.len() as u32).to_be_bytes());
-        out.extend_from_slice(&json);
-        out
-    }
+/// Reads a `T` only from a JSON object: a derived struct would take an array as well, which
+/// the format does not allow.
+struct Object<T>(T);
 
-    /// Length of the inner plaintext before padding.
-    pub fn content_len(&self, encoded_len: usize) -> u64 {
-        encoded_len as u64 + self.files.iter().map(|f| f.size).sum::<u64>()
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(std::marker::PhantomData))
+            .map(Object)
     }
 }
 
-/// Lower-case hex of a SHA-256 digest.
-pub fn hex_digest(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Vec<T>, D::Error> {
+    let list: Vec<Object<T>> = Deserialize::deserialize(deserializer)?;
+    Ok(list.into_iter().map(|Object(item)| item).collect())
+}
+
+/// The start of a submission's inner plaintext and its sizes.
+#[derive(Debug)]
+pub struct Inner {
+    /// Manifest length (u32, big-endian) and the manifest: the first bytes to seal.
+    pub prefix: Vec<u8>,
+    /// Length of the inner plaintext before padding: prefix and file bytes.
+    pub content_len: u64,
+    /// Length of the inner plaintext with its padding: what the sealer is started with.
+    pub padded_len: u64,
+}
+
+impl Inner {
+    /// How many zero bytes follow the files.
+    pub fn padding(&self) -> u64 {
+        self.padded_len - self.content_len
+    }
+}
+
+impl Manifest {
+    /// Encodes the manifest for sealing; refuses what an opener would refuse (more than
+    /// 10000 fields or files, a manifest over 1 MiB, sizes that overflow), so that nothing is
+    /// sent that could never be opened.
+    pub fn inner(&self) -> Result<Inner, SealError> {
+        if self.fields.len() > MAX_ENTRIES || self.files.len() > MAX_ENTRIES {
+            return Err(SealError::TooLarge("more than 10000 fields or files"));
+        }
+        // Serialising plain strings and numbers cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        if json.len() > MAX_MANIFEST {
+            return Err(SealError::TooLarge("more than 1 MiB of text"));
+        }
+        let mut prefix = Vec::with_capacity(4 + json.len());
+        prefix.extend_from_slice(&(json.len() as u32).to_be_bytes());
+        prefix.extend_from_slice(&json);
+        let content_len = self
+            .files
+            .iter()
+            .try_fold(prefix.len() as u64, |sum, f| sum.checked_add(f.size))
+            .filter(|&len| len <= 1 << 62)
+            .ok_or(SealError::TooLarge("file sizes overflow"))?;
+        Ok(Inner {
+            prefix,
+            content_len,
+            padded_len: padded_len(content_len),
+        })
+    }
 }
 
 /// Seals the inner plaintext of one submission, chunk by chunk, so that neither side needs
@@ -349,6 +434,7 @@ impl Sealer {
         if header.kid != public_key.kid() {
             return Err(SealError::Sealing("the header names another key"));
         }
+        header.check().map_err(SealError::Malformed)?;
         let recipient = <Kem as hpke::Kem>::PublicKey::from_bytes(&public_key.0)
             .map_err(|_| SealError::Sealing("unusable public key"))?;
         let encoded = header.encode();
@@ -430,20 +516,25 @@ pub fn seal_with_rng(
     files: Vec<(FileEntry, &[u8])>,
     rng: &mut impl CryptoRng,
 ) -> Result<Vec<u8>, SealError> {
+    if files
+        .iter()
+        .any(|(entry, bytes)| entry.size != bytes.len() as u64)
+    {
+        return Err(SealError::Sealing("a file's size does not match its bytes"));
+    }
     let manifest = Manifest {
         fields,
         files: files.iter().map(|(entry, _)| entry.clone()).collect(),
     };
-    let prefix = manifest.encode();
-    let content = manifest.content_len(prefix.len());
-    let inner_len = padded_len(content);
-    let (mut envelope, mut sealer) = Sealer::start_with_rng(public_key, header, inner_len, rng)?;
+    let inner = manifest.inner()?;
+    let (mut envelope, mut sealer) =
+        Sealer::start_with_rng(public_key, header, inner.padded_len, rng)?;
     let mut chunks = Vec::new();
-    sealer.update(&prefix, &mut chunks)?;
+    sealer.update(&inner.prefix, &mut chunks)?;
     for (_, bytes) in &files {
         sealer.update(bytes, &mut chunks)?;
     }
-    sealer.update(&vec![0; (inner_len - content) as usize], &mut chunks)?;
+    sealer.update(&vec![0; inner.padding() as usize], &mut chunks)?;
     chunks.push(sealer.finish()?);
     for chunk in chunks {
         envelope.extend_from_slice(&chunk);
@@ -501,8 +592,10 @@ pub fn open(secret: &SecretKey, envelope: &[u8]) -> Result<Opened, SealError> {
         });
     }
     let body = &envelope[header_len..];
-    if body.len() < ENC_LEN + MIN_LAST_CHUNK {
-        return Err(SealError::Malformed("no ciphertext".into()));
+    if !chunks_well_formed(body.len(), header.chunk_size) {
+        return Err(SealError::Malformed(
+            "the ciphertext is not whole chunks (cut off or extended)".into(),
+        ));
     }
     let (enc_bytes, mut chunks) = body.split_at(ENC_LEN);
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc_bytes)
@@ -517,13 +610,10 @@ pub fn open(secret: &SecretKey, envelope: &[u8]) -> Result<Opened, SealError> {
     )
     .map_err(|_| SealError::Undecryptable)?;
 
-    let full = header.chunk_size as usize + 1 + TAG_LEN;
+    let full = header.chunk_size as usize + CHUNK_OVERHEAD;
     let mut inner = Vec::with_capacity(chunks.len());
     loop {
         let last = chunks.len() <= full;
-        if last && chunks.len() < MIN_LAST_CHUNK {
-            return Err(SealError::Malformed("the last chunk is empty".into()));
-        }
         let (chunk, rest) = chunks.split_at(chunks.len().min(full));
         let plaintext = context
             .open(chunk, &[])
@@ -564,7 +654,7 @@ fn read_inner(inner: &[u8]) -> Result<(Manifest, Vec<Vec<u8>>), SealError> {
     let json = inner
         .get(4..4 + length)
         .ok_or_else(|| content("manifest cut off"))?;
-    let manifest: Manifest =
+    let Object(manifest): Object<Manifest> =
         serde_json::from_slice(json).map_err(|e| SealError::Content(format!("manifest: {e}")))?;
     if manifest.fields.len() > MAX_ENTRIES || manifest.files.len() > MAX_ENTRIES {
         return Err(content("too many fields or files"));
@@ -573,7 +663,8 @@ fn read_inner(inner: &[u8]) -> Result<(Manifest, Vec<Vec<u8>>), SealError> {
         .files
         .iter()
         .try_fold(4 + length as u64, |sum, f| sum.checked_add(f.size))
-        .ok_or_else(|| content("file sizes overflow"))?;
+        .filter(|&total| total <= inner.len() as u64)
+        .ok_or_else(|| content("the files are larger than the submission"))?;
     if inner.len() as u64 != padded_len(total) {
         return Err(content(
             "length does not match the manifest and its padding",
@@ -583,7 +674,7 @@ fn read_inner(inner: &[u8]) -> Result<(Manifest, Vec<Vec<u8>>), SealError> {
     let mut files = Vec::with_capacity(manifest.files.len());
     for entry in &manifest.files {
         let bytes = &inner[at..at + entry.size as usize];
-        if hex_digest(&Sha256::digest(bytes)) != entry.sha256 {
+        if hex(&Sha256::digest(bytes)) != entry.sha256 {
             return Err(SealError::Content(format!(
                 "file {:?}: SHA-256 does not match",
                 entry.name

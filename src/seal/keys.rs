@@ -60,7 +60,7 @@ pub struct KeyId(pub [u8; 16]);
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&super::hex(&self.0))
     }
 }
 

@@ -94,6 +94,10 @@ text_keys! {
         de: "Nicht gesendet: Die Anhänge sind zusammen größer als {max}. Es wurde nichts übertragen.",
         en: "Not sent: the attachments together are larger than {max}. Nothing was transmitted."
     }
+    SealTooLong "sealTooLong" {
+        de: "Nicht gesendet: Die Eingaben sind zu umfangreich (mehr als 1 MB Text oder mehr als 10.000 Felder). Es wurde nichts übertragen.",
+        en: "Not sent: the entries are too long (more than 1 MB of text or more than 10,000 fields). Nothing was transmitted."
+    }
     SealUnavailable "sealUnavailable" {
         de: "Nicht gesendet: Die Verschlüsselung ist auf dieser Seite nicht verfügbar. Es wurde nichts übertragen.",
         en: "Not sent: encryption is not available on this page. Nothing was transmitted."
@@ -130,6 +134,7 @@ impl TextKey {
             TextKey::SealSending
                 | TextKey::SealSent
                 | TextKey::SealTooLarge
+                | TextKey::SealTooLong
                 | TextKey::SealUnavailable
                 | TextKey::SealFailed
                 | TextKey::SealRejected

@@ -121,6 +121,7 @@ pub fn submit(form: &HtmlFormElement) {
         console_error(&format!("the form was not sent ({code}): {detail}"));
         let key = match code.as_str() {
             "too-large" => TextKey::SealTooLarge,
+            "too-long" => TextKey::SealTooLong,
             "rejected" => TextKey::SealRejected,
             "network" => TextKey::SealNetwork,
             "read" | "crypto" => TextKey::SealFailed,

@@ -13,9 +13,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestInit, Response};
 
 use super::{js_error, window};
-use crate::seal::envelope::{CHUNK_SIZE, FileEntry, Header, Manifest, Sealer, hex_digest};
+use crate::seal::envelope::{CHUNK_SIZE, FileEntry, Header, Manifest, Sealer};
+use crate::seal::hex;
 use crate::seal::keys::PublicKey;
-use crate::seal::padding::padded_len;
 
 /// Bytes read from a file at a time.
 const SLICE: f64 = 1024.0 * 1024.0;
@@ -90,16 +90,16 @@ pub async fn seal_and_send(form: &HtmlFormElement, settings: Settings) -> Result
             name: file.name(),
             media_type: file.type_(),
             size: file.size() as u64,
-            sha256: hex_digest(&hasher.finalize()),
+            sha256: hex(&hasher.finalize()),
         });
     }
     let manifest = Manifest {
         fields,
         files: entries,
     };
-    let prefix = manifest.encode();
-    let content = manifest.content_len(prefix.len());
-    let inner_len = padded_len(content);
+    let inner = manifest
+        .inner()
+        .map_err(|e| Failure::new("too-long", e.to_string()))?;
 
     let mut submission_id = [0u8; 16];
     getrandom::fill(&mut submission_id)
@@ -114,17 +114,17 @@ pub async fn seal_and_send(form: &HtmlFormElement, settings: Settings) -> Result
         &settings.origin,
     )
     .map_err(|e| Failure::new("crypto", e.to_string()))?;
-    let (start, sealer) = Sealer::start(&public_key, &header, inner_len)
+    let (start, sealer) = Sealer::start(&public_key, &header, inner.padded_len)
         .map_err(|e| Failure::new("crypto", e.to_string()))?;
     let parts = Array::new();
     parts.push(&Uint8Array::from(start.as_slice()));
     let mut output = Output { sealer, parts };
-    output.feed(&prefix)?;
+    output.feed(&inner.prefix)?;
     for (_, file) in &files {
         for_each_slice(file, |bytes| output.feed(bytes)).await?;
     }
     let zeros = vec![0u8; CHUNK_SIZE as usize];
-    let mut padding = inner_len - content;
+    let mut padding = inner.padding();
     while padding > 0 {
         let take = padding.min(zeros.len() as u64) as usize;
         output.feed(&zeros[..take])?;

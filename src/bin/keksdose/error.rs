@@ -18,6 +18,8 @@ pub enum CliError {
     },
     /// A key file could not be used.
     Key(String),
+    /// The inbox database could not be used.
+    Database(String),
     /// The server could not start.
     Listen {
         /// The address asked for.
@@ -42,7 +44,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(message) => f.write_str(message),
             CliError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            CliError::Key(message) => f.write_str(message),
+            CliError::Key(message) | CliError::Database(message) => f.write_str(message),
             CliError::Listen { address, reason } => {
                 write!(f, "cannot listen on {address}: {reason}")
             }

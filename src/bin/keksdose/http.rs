@@ -1,21 +1,29 @@
-//! A small HTTP/1.1 server on std: one thread per connection, keep-alive, bounded headers and
-//! bodies, read timeouts. Enough for the demo site and the collector, nothing more: no TLS (put
-//! a reverse proxy in front), no chunked request bodies.
+//! A small HTTP/1.1 server on std: one thread per connection, keep-alive, bounded heads and
+//! bodies, deadlines rather than idle timeouts (a client sending a byte now and then cannot hold
+//! a connection), a bound on the request bodies held in memory at once. Enough for the demo site
+//! and the collector, nothing more: no TLS (put a reverse proxy in front), no chunked request
+//! bodies.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Largest request head (request line and headers).
 const MAX_HEAD: usize = 16 * 1024;
 /// Connections served at the same time; more are refused with 503.
 const MAX_CONNECTIONS: usize = 256;
-/// How long a connection may stay silent.
-const READ_TIMEOUT: Duration = Duration::from_secs(15);
-/// How much of a refused body is read and dropped before closing.
+/// Request bodies held in memory at once, over all connections; a request that would exceed it
+/// gets 503.
+const MAX_BODIES_IN_MEMORY: usize = 512 * 1024 * 1024;
+/// How long the whole head of a request (or the wait for the next one) may take.
+const HEAD_TIME: Duration = Duration::from_secs(15);
+/// The slowest upload accepted: a body of n bytes may take `HEAD_TIME` + n / this many seconds.
+const MIN_BODY_RATE: u64 = 16 * 1024;
+/// How much of a refused body is read and dropped before closing, and for how long at most.
 const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+const LINGER_TIME: Duration = Duration::from_secs(10);
 
 /// A request with its whole body.
 #[derive(Debug)]
@@ -38,8 +46,13 @@ impl Request {
 
     /// The path of the target, without query.
     pub fn path(&self) -> &str {
-        self.target.split(['?', '#']).next().unwrap_or("/")
+        path(&self.target)
     }
+}
+
+/// The path of a request target, without query.
+fn path(target: &str) -> &str {
+    target.split(['?', '#']).next().unwrap_or("/")
 }
 
 /// A response body.
@@ -88,15 +101,57 @@ impl Response {
 
 /// What the server asks of the application.
 pub trait Handler: Send + Sync + 'static {
-    /// The largest body accepted for a request with this head; larger ones get 413.
-    fn max_body(&self, method: &str, target: &str) -> usize;
+    /// The largest body accepted for a request with this method and path; larger ones get 413.
+    fn max_body(&self, method: &str, path: &str) -> usize;
     /// Answers a complete request.
     fn handle(&self, request: &Request) -> Response;
+}
+
+/// A stream whose reads fail with `TimedOut` once its deadline has passed.
+struct Timed {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+/// Bytes reserved in [`MAX_BODIES_IN_MEMORY`], given back when dropped.
+struct Reservation<'a> {
+    total: &'a AtomicUsize,
+    bytes: usize,
+}
+
+impl<'a> Reservation<'a> {
+    fn new(total: &'a AtomicUsize, bytes: usize) -> Option<Reservation<'a>> {
+        total
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(bytes)
+                    .filter(|&sum| sum <= MAX_BODIES_IN_MEMORY)
+            })
+            .ok()
+            .map(|_| Reservation { total, bytes })
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
 }
 
 /// Accepts connections on `listener` until the process ends.
 pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) {
     let open = Arc::new(AtomicUsize::new(0));
+    let in_memory = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
         if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
@@ -106,19 +161,23 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) {
         }
         let handler = Arc::clone(&handler);
         let open = Arc::clone(&open);
+        let in_memory = Arc::clone(&in_memory);
         std::thread::spawn(move || {
             // A broken connection is the client's business; there is nobody to report it to.
-            let _ = connection(stream, handler.as_ref());
+            let _ = connection(stream, handler.as_ref(), &in_memory);
             open.fetch_sub(1, Ordering::AcqRel);
         });
     }
 }
 
-fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+fn connection(stream: TcpStream, handler: &dyn Handler, in_memory: &AtomicUsize) -> io::Result<()> {
     let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(Timed {
+        stream,
+        deadline: Instant::now(),
+    });
     loop {
+        reader.get_mut().deadline = Instant::now() + HEAD_TIME;
         let head = match read_head(&mut reader) {
             Ok(Some(head)) => head,
             Ok(None) => return Ok(()),
@@ -143,25 +202,29 @@ fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {
             write_response(&mut writer, response, false, false)?;
             return Ok(());
         }
-        let length = match header(&headers, "content-length").map(str::parse::<usize>) {
-            None => 0,
-            Some(Ok(length)) => length,
-            Some(Err(_)) => {
-                let response = Response::text(400, "bad Content-Length\n");
-                write_response(&mut writer, response, false, false)?;
-                return Ok(());
-            }
+        let Some(length) = content_length(&headers) else {
+            let response = Response::text(400, "bad Content-Length\n");
+            write_response(&mut writer, response, false, false)?;
+            return Ok(());
         };
-        if length > handler.max_body(&method, &target) {
+        if length > handler.max_body(&method, path(&target)) {
             let response = Response::text(413, "request body too large\n");
             write_response(&mut writer, response, false, false)?;
             return linger(&mut writer, &mut reader);
         }
+        let Some(_reservation) = Reservation::new(in_memory, length) else {
+            let response = Response::text(503, "busy, try again later\n").with("Retry-After", "30");
+            write_response(&mut writer, response, false, false)?;
+            return linger(&mut writer, &mut reader);
+        };
         if header(&headers, "expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue")) {
             writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
         // The whole body is read before the handler sees the request: a client that stops
-        // half-way ends the connection here, and nothing is handled.
+        // half-way (or is slower than `MIN_BODY_RATE`) ends the connection here, and nothing
+        // is handled.
+        reader.get_mut().deadline =
+            Instant::now() + HEAD_TIME + Duration::from_secs(length as u64 / MIN_BODY_RATE);
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
         let request = Request {
@@ -181,9 +244,9 @@ fn connection(stream: TcpStream, handler: &dyn Handler) -> io::Result<()> {
 
 /// After refusing a request early, reads (and drops) what the client is still sending for a
 /// while, so that it receives the answer instead of a connection reset.
-fn linger(writer: &mut TcpStream, reader: &mut BufReader<TcpStream>) -> io::Result<()> {
+fn linger(writer: &mut TcpStream, reader: &mut BufReader<Timed>) -> io::Result<()> {
     writer.shutdown(std::net::Shutdown::Write)?;
-    writer.set_read_timeout(Some(Duration::from_secs(2)))?;
+    reader.get_mut().deadline = Instant::now() + LINGER_TIME;
     let _ = io::copy(&mut reader.take(LINGER_BYTES), &mut io::sink());
     Ok(())
 }
@@ -192,12 +255,14 @@ type Head = (String, String, String, Vec<(String, String)>);
 
 /// Reads a request head; `Ok(None)` when the client closed the connection between requests,
 /// `Err(status)` for a malformed or oversized head.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Option<Head>, u16> {
+fn read_head(reader: &mut BufReader<Timed>) -> Result<Option<Head>, u16> {
     let mut lines = Vec::new();
     let mut size = 0;
     loop {
         let mut line = String::new();
-        match reader.read_line(&mut line) {
+        // At most one byte more than the head may still have: an endless line stops there.
+        let allowed = (MAX_HEAD + 1 - size) as u64;
+        match reader.by_ref().take(allowed).read_line(&mut line) {
             Ok(0) if lines.is_empty() => return Ok(None),
             Ok(0) => return Err(400),
             Ok(n) => size += n,
@@ -231,7 +296,11 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Option<Head>, u16> {
     let mut headers = Vec::new();
     for line in &lines[1..] {
         let (name, value) = line.split_once(':').ok_or(400u16)?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        // RFC 9112 §5.1: no whitespace between the field name and the colon.
+        if name.is_empty() || name.contains(|c: char| c.is_ascii_whitespace()) {
+            return Err(400);
+        }
+        headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
     }
     Ok(Some((
         method.to_owned(),
@@ -239,6 +308,22 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Option<Head>, u16> {
         version.to_owned(),
         headers,
     )))
+}
+
+/// The body length: 0 without `Content-Length`, `None` when it is malformed or given twice with
+/// different values (RFC 9112 §6.3).
+fn content_length(headers: &[(String, String)]) -> Option<usize> {
+    let mut values = headers
+        .iter()
+        .filter(|(n, _)| n == "content-length")
+        .map(|(_, v)| v.as_str());
+    let Some(first) = values.next() else {
+        return Some(0);
+    };
+    if values.any(|other| other != first) || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    first.parse().ok()
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -11,7 +11,6 @@
 //! are unpadded base64url. Without a passphrase (`keygen --no-passphrase`) the line is the
 //! secret key itself (`kdsk1…`). Lines starting with `#` are comments.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -23,9 +22,11 @@ use keksdose::seal::keys::{PublicKey, SecretKey};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
+use crate::files;
 
 const PREFIX: &str = "kdsk-argon2id1";
-/// Argon2id cost: 64 MiB, 3 passes, 1 lane (RFC 9106's second recommended option).
+/// Argon2id cost: 64 MiB and 3 passes as in RFC 9106's second recommended option, but one lane
+/// instead of four (the key file names all three, so they can change without breaking old files).
 const MEMORY_KIB: u32 = 64 * 1024;
 const PASSES: u32 = 3;
 const LANES: u32 = 1;
@@ -90,11 +91,7 @@ pub fn write(
         None => Zeroizing::new(secret.to_text().to_string()),
         Some(passphrase) => Zeroizing::new(encrypt(secret, passphrase)?),
     };
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|source| {
+    let mut file = files::create_new_private(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             CliError::Usage(format!(
                 "{} exists; keksdose never overwrites a key file",
@@ -112,7 +109,11 @@ pub fn write(
     )
     .and_then(|()| writeln!(file, "{}", body.as_str()))
     .and_then(|()| file.sync_all())
-    .map_err(io)
+    .map_err(|source| {
+        // A half-written key file is useless and would block the next attempt.
+        let _ = std::fs::remove_file(path);
+        io(source)
+    })
 }
 
 /// Reads a key file, asking for the passphrase when it is protected.

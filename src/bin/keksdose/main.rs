@@ -9,6 +9,7 @@
 
 mod check_config;
 mod error;
+mod files;
 mod http;
 mod inbox;
 mod keyfile;

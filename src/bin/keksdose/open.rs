@@ -2,20 +2,23 @@
 //!
 //! Inputs are envelope files, directories of them, or the collector's SQLite database; none is
 //! ever written to. Everything decrypted is untrusted: CSV cells that a spreadsheet would run as
-//! a formula are neutralised, attachment names are sanitised and never replace a file.
+//! a formula are neutralised, field columns cannot pose as the fixed ones, attachment names are
+//! sanitised and never replace a file, and messages escape control characters. What is written
+//! (output, attachments) is readable only by the user.
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use keksdose::seal::envelope::{self, Opened, hex_digest};
+use keksdose::seal::envelope::{self, Opened};
+use keksdose::seal::hex;
 use keksdose::seal::keys::SecretKey;
 use serde_json::{Value, json};
 
 use crate::error::CliError;
+use crate::files;
 use crate::inbox::Sqlite;
 use crate::keyfile::{self, PassphraseSource};
 
@@ -112,14 +115,10 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
     };
     match &options.output {
         Some(path) => {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .map_err(|source| CliError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+            let mut file = files::create_new_private(path).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
             file.write_all(text.as_bytes())
                 .map_err(|source| CliError::Io {
                     path: path.clone(),
@@ -166,7 +165,7 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
                 });
             }
         } else if is_sqlite(path).map_err(io(path))? {
-            for (row, bytes) in Sqlite::envelopes(path).map_err(CliError::Key)? {
+            for (row, bytes) in Sqlite::envelopes(path).map_err(CliError::Database)? {
                 inputs.push(Input {
                     source: format!("{}#{row}", path.display()),
                     bytes,
@@ -209,7 +208,8 @@ fn open_all(
         let opened = match envelope::open(secret, &input.bytes) {
             Ok(opened) => opened,
             Err(error) => {
-                eprintln!("{}: {error}", input.source);
+                // The message may quote decrypted text (a manifest's unknown key, say).
+                eprintln!("{}: {}", input.source, error.to_string().escape_debug());
                 failures += 1;
                 continue;
             }
@@ -223,14 +223,21 @@ fn open_all(
                 "{}: replay: submission {} (enc {}) was already in {first}",
                 input.source,
                 opened.header.submission_id_hex(),
-                hex_digest(&opened.enc)
+                hex(&opened.enc)
             );
         } else {
             by_id.insert(opened.header.submission_id, input.source.clone());
             by_enc.insert(opened.enc, input.source.clone());
         }
         let saved = match attachments {
-            Some(dir) => save_attachments(dir, &opened)?,
+            Some(dir) => {
+                let saved = save_attachments(dir, &opened);
+                for error in saved.iter().filter_map(|s| s.as_ref().err()) {
+                    eprintln!("{}: attachment not saved: {error}", input.source);
+                    failures += 1;
+                }
+                saved.into_iter().map(Result::ok).collect()
+            }
             None => vec![None; opened.files.len()],
         };
         records.push(Record {
@@ -243,13 +250,22 @@ fn open_all(
     Ok((records, failures))
 }
 
-/// Writes each attachment to `dir/<submission id>/<sanitised name>`, never over a file.
-fn save_attachments(dir: &Path, opened: &Opened) -> Result<Vec<Option<PathBuf>>, CliError> {
+/// Writes each attachment to `dir/<submission id>/<sanitised name>`, never over a file;
+/// a name taken gets " (2)", " (3)", … before its extension.
+fn save_attachments(dir: &Path, opened: &Opened) -> Vec<Result<PathBuf, CliError>> {
+    if opened.files.is_empty() {
+        return Vec::new();
+    }
     let folder = dir.join(opened.header.submission_id_hex());
-    std::fs::create_dir_all(&folder).map_err(|source| CliError::Io {
-        path: folder.clone(),
-        source,
-    })?;
+    if let Err(source) = files::create_private_dir(&folder) {
+        let error = || CliError::Io {
+            path: folder.clone(),
+            source: io::Error::new(source.kind(), source.to_string()),
+        };
+        return opened.files.iter().map(|_| Err(error())).collect();
+    }
+    // The next number to try per name: many files of one name cost no quadratic retries.
+    let mut next: HashMap<String, usize> = HashMap::new();
     let mut saved = Vec::new();
     for (entry, bytes) in opened.manifest.files.iter().zip(&opened.files) {
         let name = sanitise_file_name(&entry.name);
@@ -257,47 +273,40 @@ fn save_attachments(dir: &Path, opened: &Opened) -> Result<Vec<Option<PathBuf>>,
             Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
             _ => (name.as_str(), String::new()),
         };
-        let mut attempt = 1;
-        let path = loop {
-            let candidate = if attempt == 1 {
-                folder.join(&name)
-            } else {
-                folder.join(format!("{stem} ({attempt}){extension}"))
+        let mut attempt = next.get(&name).copied().unwrap_or(1);
+        let result = loop {
+            let candidate = match attempt {
+                1 => name.clone(),
+                n => format!("{stem} ({n}){extension}"),
             };
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&candidate)
-            {
+            attempt += 1;
+            let path = folder.join(candidate);
+            match files::create_new_private(&path) {
                 Ok(mut file) => {
-                    file.write_all(bytes).map_err(|source| CliError::Io {
-                        path: candidate.clone(),
-                        source,
-                    })?;
-                    break candidate;
+                    break match file.write_all(bytes) {
+                        Ok(()) => Ok(path),
+                        Err(source) => Err(CliError::Io { path, source }),
+                    };
                 }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => attempt += 1,
-                Err(source) => {
-                    return Err(CliError::Io {
-                        path: candidate,
-                        source,
-                    });
-                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(source) => break Err(CliError::Io { path, source }),
             }
         };
-        saved.push(Some(path));
+        next.insert(name.clone(), attempt);
+        saved.push(result);
     }
-    Ok(saved)
+    saved
 }
 
-/// A file name that is safe on every common file system: no directories, no control or
-/// reserved characters, no leading dots, no device names, at most 100 characters.
+/// A file name that is safe on every common file system and shows what it is: no directories,
+/// no control, reserved or invisible formatting characters (a right-to-left override can make
+/// `exe` look like `pdf`), no leading dots, no device names, at most 200 bytes.
 fn sanitise_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
         .map(|c| {
-            if c.is_control() || "<>:\"|?*".contains(c) {
+            if c.is_control() || is_format_character(c) || "<>:\"|?*".contains(c) {
                 '_'
             } else {
                 c
@@ -305,7 +314,13 @@ fn sanitise_file_name(name: &str) -> String {
         })
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
-    let mut safe: String = trimmed.chars().take(100).collect();
+    let mut safe = String::new();
+    for c in trimmed.chars() {
+        if safe.len() + c.len_utf8() > 200 {
+            break;
+        }
+        safe.push(c);
+    }
     if safe.is_empty() {
         safe = "attachment".into();
     }
@@ -318,6 +333,23 @@ fn sanitise_file_name(name: &str) -> String {
         safe.insert(0, '_');
     }
     safe
+}
+
+/// Unicode format characters (category Cf) that change how a name reads: bidirectional
+/// controls, zero-width characters, the soft hyphen, the byte order mark.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{61c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
 }
 
 /// RFC 3339 UTC time of Unix seconds.
@@ -388,8 +420,8 @@ fn json_output(records: &[Record]) -> String {
     serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
 }
 
-/// One row per submission; one column per field name (first seen first); repeated values of a
-/// name joined by line breaks.
+/// One row per submission; one column per field name (first seen first), headed `field:NAME` so
+/// that no field can pose as a fixed column; repeated values of a name joined by line breaks.
 fn csv_output(records: &[Record]) -> String {
     let mut names: Vec<&str> = Vec::new();
     for record in records {
@@ -409,13 +441,12 @@ fn csv_output(records: &[Record]) -> String {
         "replay_of",
     ];
     let mut out = String::new();
-    let header: Vec<&str> = fixed
+    let header = fixed
         .iter()
-        .copied()
-        .chain(names.iter().copied())
-        .chain(["attachments"])
-        .collect();
-    push_row(&mut out, header.iter().map(|s| s.to_string()));
+        .map(|name| name.to_string())
+        .chain(names.iter().map(|name| format!("field:{name}")))
+        .chain(["attachments".to_string()]);
+    push_row(&mut out, header);
     for record in records {
         let header = &record.opened.header;
         let mut row = vec![
@@ -486,10 +517,18 @@ mod tests {
             ("...", "attachment"),
             ("bell\u{7}.txt", "bell_.txt"),
             ("Übersicht März.pdf", "Übersicht März.pdf"),
+            ("rechnung\u{202e}fdp.exe", "rechnung_fdp.exe"),
+            ("a\u{200b}b", "a_b"),
         ] {
             assert_eq!(sanitise_file_name(given), safe, "{given:?}");
         }
-        assert_eq!(sanitise_file_name(&"x".repeat(500)).len(), 100);
+        assert_eq!(sanitise_file_name(&"x".repeat(500)).len(), 200);
+        let wide = sanitise_file_name(&"😀".repeat(100));
+        assert_eq!(
+            (wide.len(), wide.chars().count()),
+            (200, 50),
+            "whole characters"
+        );
     }
 
     #[test]

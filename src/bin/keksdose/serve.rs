@@ -15,8 +15,7 @@ use std::collections::HashMap;
 
 use keksdose::base64;
 use keksdose::config::Config;
-use keksdose::seal::envelope::{CHUNK_SIZE, ENC_LEN, Header, MIN_LAST_CHUNK};
-use keksdose::seal::padding::padded_len;
+use keksdose::seal::envelope::{Header, chunks_well_formed, max_envelope_len};
 use lexopt::ValueExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -170,8 +169,8 @@ struct Site {
 }
 
 impl Handler for Site {
-    fn max_body(&self, method: &str, target: &str) -> usize {
-        let tenant = target.strip_prefix(INBOX_PREFIX).unwrap_or("");
+    fn max_body(&self, method: &str, path: &str) -> usize {
+        let tenant = path.strip_prefix(INBOX_PREFIX).unwrap_or("");
         match (&self.collector, method) {
             (Some(collector), "POST") => collector
                 .tenants
@@ -223,14 +222,11 @@ impl Collector {
                 CliError::Usage(format!("{}: invalid config:\n{e}", path.display()))
             })?;
             if let Some(seal) = &config.seal {
-                let inner = padded_len(seal.max_attachment_bytes + (1 << 20));
-                let chunks = inner.div_ceil(u64::from(CHUNK_SIZE));
-                let max_envelope = 4096 + ENC_LEN as u64 + inner + chunks * 17;
                 tenants.insert(
                     config.tenant.clone(),
                     Tenant {
                         kids: seal.keys.iter().map(|k| k.kid.clone()).collect(),
-                        max_envelope: max_envelope as usize,
+                        max_envelope: max_envelope_len(seal.max_attachment_bytes) as usize,
                     },
                 );
             }
@@ -238,7 +234,7 @@ impl Collector {
         if tenants.is_empty() {
             return Ok(None);
         }
-        let inbox = Sqlite::open(&options.database).map_err(CliError::Key)?;
+        let inbox = Sqlite::open(&options.database).map_err(CliError::Database)?;
         let mut names: Vec<&String> = tenants.keys().collect();
         names.sort();
         announce(&format!(
@@ -363,20 +359,6 @@ impl Site {
             Err(_) => not_found(),
         }
     }
-}
-
-/// Whether `len` bytes after the header are `enc` and whole chunks: full-size ones, then a
-/// last one of 18 to `chunk + 17` bytes.
-fn chunks_well_formed(len: usize, chunk_size: u32) -> bool {
-    let Some(rest) = len.checked_sub(ENC_LEN) else {
-        return false;
-    };
-    let full = chunk_size as usize + 17;
-    let last = match rest % full {
-        0 => full,
-        partial => partial,
-    };
-    rest > 0 && last >= MIN_LAST_CHUNK
 }
 
 /// The headers every response of the site carries.
@@ -531,23 +513,6 @@ mod tests {
             "default-src 'self' http://*.localhost:*; script-src 'self' 'wasm-unsafe-eval' \
              http://*.localhost:* 'sha256-AAA='; style-src 'self'"
         );
-    }
-
-    #[test]
-    fn chunk_layouts() {
-        let full = 64 * 1024 + 17;
-        assert!(chunks_well_formed(32 + 18, 65536));
-        assert!(
-            !chunks_well_formed(32 + full + 17, 65536),
-            "an empty last chunk"
-        );
-        assert!(chunks_well_formed(32 + 4113, 65536));
-        assert!(chunks_well_formed(32 + full, 65536));
-        assert!(chunks_well_formed(32 + 2 * full + 18, 65536));
-        assert!(!chunks_well_formed(32, 65536));
-        assert!(!chunks_well_formed(31, 65536));
-        assert!(!chunks_well_formed(32 + 16, 65536));
-        assert!(!chunks_well_formed(32 + full + 5, 65536));
     }
 
     #[test]
