@@ -3,6 +3,7 @@
 // keksdose.js  = pkg-config/keksdose.js with the no-modules glue and the wasm inlined, minified
 // index.js     = the ESM entry, over keksdose_web.js + keksdose_web_bg.wasm
 // keksdose_seal.js + keksdose_seal_bg.wasm = the seal module
+// fail-closed.js = the fallback when the module cannot start (inlined into keksdose.js too)
 // package.json = pkg-config/package.json with Cargo.toml's version
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,10 +27,14 @@ mkdirSync(pkg, { recursive: true });
 const entry = readFileSync("pkg-config/keksdose.js", "utf8");
 const glue = readFileSync(join(bindgen, "script", "keksdose.js"), "utf8");
 const wasm = readFileSync(join(bindgen, "script", "keksdose_bg.wasm")).toString("hex");
-for (const marker of ["/* @glue */", '"@wasm"']) {
+const failClosed = readFileSync("pkg-config/fail-closed.js", "utf8").replace(/^export function/m, "function");
+for (const marker of ["/* @glue */", '"@wasm"', "/* @failClosed */"]) {
   if (entry.split(marker).length !== 2) throw new Error(`pkg-config/keksdose.js: expected one ${marker}`);
 }
-const bundle = entry.replace("/* @glue */", () => glue).replace('"@wasm"', () => JSON.stringify(wasm));
+const bundle = entry
+  .replace("/* @glue */", () => glue)
+  .replace('"@wasm"', () => JSON.stringify(wasm))
+  .replace("/* @failClosed */", () => failClosed);
 writeFileSync(join(pkg, "keksdose.js"), minify(bundle));
 
 // The ES module entry.
@@ -41,10 +46,10 @@ for (const file of ["keksdose_web_bg.wasm", "keksdose_web.d.ts"]) {
 // The seal module, loaded by both entries only when a sealed form is submitted.
 writeFileSync(join(pkg, "keksdose_seal.js"), minify(readFileSync(join(bindgen, "seal", "keksdose_seal.js"), "utf8")));
 copyFileSync(join(bindgen, "seal", "keksdose_seal_bg.wasm"), join(pkg, "keksdose_seal_bg.wasm"));
-for (const file of ["index.js", "index.d.ts", "keksdose.css"]) {
+for (const file of ["index.js", "fail-closed.js", "index.d.ts", "keksdose.css"]) {
   copyFileSync(join("pkg-config", file), join(pkg, file));
 }
 copyFileSync("README.md", join(pkg, "README.md"));
 
 const manifest = JSON.parse(readFileSync("pkg-config/package.json", "utf8"));
-writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: manifest.name, version, ...manifest }, null, 2) + "\n");
+writeFileSync(join(pkg, "package.json"), JSON.stringify({ ...manifest, version }, null, 2) + "\n");

@@ -64,7 +64,7 @@ export interface ConsentSnapshot {
 
 /** The detail of `keksdose:change`. */
 export interface ChangeDetail extends ConsentSnapshot {
-  method: "accept-all" | "reject-all" | "custom" | "gpc";
+  method: "accept-all" | "reject-all" | "custom";
   changedCategories: string[];
   changedServices: string[];
   withdrawal: boolean;

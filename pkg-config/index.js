@@ -1,4 +1,5 @@
 // The npm entry: `import { init } from "keksdose"; const kd = await init(config);`
+import { failClosed } from "./fail-closed.js";
 import load, { start } from "./keksdose_web.js";
 
 let loaded;
@@ -12,10 +13,15 @@ const loadSeal = () =>
 /**
  * Loads the wasm module (once) and starts keksdose with `config` (an object or JSON text).
  * Resolves to the running instance; rejects with a `ConfigError` that names every problem
- * with its dotted path.
+ * with its dotted path. If the module cannot load, the page stays "necessary only" (the
+ * fallback guards are installed) and this and every later call reject.
  */
 export async function init(config) {
-  loaded ??= load({ module_or_path: new URL("./keksdose_web_bg.wasm", import.meta.url) });
+  loaded ??= load({ module_or_path: new URL("./keksdose_web_bg.wasm", import.meta.url) }).catch((error) => {
+    console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
+    failClosed();
+    throw error;
+  });
   await loaded;
   return start(typeof config === "string" ? config : JSON.stringify(config), loadSeal);
 }

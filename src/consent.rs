@@ -179,18 +179,15 @@ pub enum Method {
     RejectAll,
     /// "Save" in the preferences, or a programmatic per-category choice.
     Custom,
-    /// The browser's Global Privacy Control signal, treated as "reject all".
-    Gpc,
 }
 
 impl Method {
-    /// The stable name used in records and events (`accept-all`, `reject-all`, `custom`, `gpc`).
+    /// The stable name used in events (`accept-all`, `reject-all`, `custom`).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::AcceptAll => "accept-all",
             Method::RejectAll => "reject-all",
             Method::Custom => "custom",
-            Method::Gpc => "gpc",
         }
     }
 }

@@ -79,7 +79,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], JsValue> {
     Ok(bytes)
 }
 
-/// A JavaScript `Error` whose `name` tells the area (`ConfigError`, `ConsentError`).
+/// A JavaScript `Error` whose `name` tells the area (`ConfigError`, `ConsentError`, `SealError`).
 fn js_error(name: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name(name);

@@ -40,8 +40,9 @@ fn click(selector: &str) {
         .click();
 }
 
+/// Whether the element is shown: neither it nor an ancestor is `hidden`.
 fn visible(selector: &str) -> bool {
-    query(selector).is_some_and(|e| !e.unchecked_into::<HtmlElement>().hidden())
+    query(selector).is_some_and(|e| e.closest("[hidden]").unwrap().is_none())
 }
 
 /// Appends a marked script to the body.
@@ -400,4 +401,63 @@ fn a_broken_config_throws_a_config_error_with_every_path() {
         "{message}"
     );
     assert!(query(".kd-root").is_none());
+}
+
+#[wasm_bindgen_test]
+fn a_replaced_instance_refuses_to_act() {
+    let old = started();
+    let _current = start(CONFIG, None).unwrap();
+    assert!(old.accept_category(JsValue::UNDEFINED).is_err());
+    assert!(old.show_preferences().is_err());
+    assert!(!old.accepted_category("necessary"));
+    assert!(old.get_consent().is_null());
+    assert!(!cookie().contains("kd_consent"), "nothing stored");
+}
+
+#[wasm_bindgen_test]
+fn page_code_may_call_the_api_while_focus_moves() {
+    let kd: JsValue = started().into();
+    Reflect::set(&window(), &"kd".into(), &kd).unwrap();
+    // A focus listener of the page runs while keksdose moves focus into the dialog.
+    let listener = js_sys::Function::new_no_args(
+        "if (document.activeElement.closest('.kd-dialog')) { \
+           window.order.push('focus'); window.kd.hidePreferences(); }",
+    );
+    document()
+        .add_event_listener_with_callback("focusin", &listener)
+        .unwrap();
+    click(r#"[data-keksdose-action="settings"]"#);
+    document()
+        .remove_event_listener_with_callback("focusin", &listener)
+        .unwrap();
+    assert_eq!(order(), ["focus"]);
+    assert!(visible(".kd-banner"), "the listener's call took effect");
+    assert!(!visible(".kd-dialog"));
+}
+
+#[wasm_bindgen_test]
+fn scripts_that_will_never_load_do_not_hold_up_the_queue() {
+    let kd = started();
+    marked_script(
+        &[
+            ("data-category", "analytics"),
+            ("data-src", "/never-fetched.js"),
+            ("nomodule", ""),
+        ],
+        "",
+    );
+    marked_script(
+        &[
+            ("data-category", "analytics"),
+            ("data-src", "/not-javascript.json"),
+            ("data-type", "application/json"),
+        ],
+        "",
+    );
+    marked_script(
+        &[("data-category", "analytics")],
+        "window.order.push('after')",
+    );
+    kd.accept_category(JsValue::UNDEFINED).unwrap();
+    assert_eq!(order(), ["after"]);
 }

@@ -66,8 +66,11 @@ fn cookie_writes_follow_the_decision_and_reads_are_untouched() {
     set_cookie("mystery=1; path=/");
     assert!(has_cookie("_pk_id.1"), "allowed now");
     assert!(!has_cookie("mystery"), "undeclared names stay blocked");
-    // Deleting is always allowed, even for names that could not be written.
+    // A past Expires with a long Max-Age writes (Max-Age wins): still a refused write.
     kd.accept_category(Array::new().into()).unwrap();
+    set_cookie("_ga=x; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; max-age=31536000");
+    assert!(!has_cookie("_ga"));
+    // Deleting is always allowed, even for names that could not be written.
     set_cookie("SESSION=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT");
     assert!(!has_cookie("SESSION"));
 }
@@ -244,4 +247,35 @@ async fn embeds_get_a_placeholder_and_no_url_until_consent_and_lose_it_on_withdr
     assert_eq!(frames.len(), 1);
     assert_eq!(frames[0].get_attribute("src"), None, "unloaded");
     assert_eq!(query_all(".kd-embed").len(), 1, "placeholder back");
+}
+
+#[wasm_bindgen_test]
+fn an_element_without_data_service_also_needs_the_services_of_its_host() {
+    let kd = fresh();
+    // Marked for analytics, but its host belongs to the media service `video`.
+    let image = fixture("img");
+    image
+        .set_attribute("data-src", "http://video.localhost:9/poster.png")
+        .unwrap();
+    image.set_attribute("data-category", "analytics").unwrap();
+    document().body().unwrap().append_child(&image).unwrap();
+    kd.accept_category(JsValue::from_str("analytics")).unwrap();
+    assert_eq!(image.get_attribute("src"), None, "video is refused");
+    kd.accept_category(JsValue::UNDEFINED).unwrap();
+    assert_eq!(
+        image.get_attribute("src").as_deref(),
+        Some("http://video.localhost:9/poster.png")
+    );
+}
+
+#[wasm_bindgen_test]
+fn reset_removes_what_only_consent_allowed() {
+    let kd = fresh();
+    kd.accept_category(JsValue::UNDEFINED).unwrap();
+    set_cookie("_pk_id.1=abc; path=/");
+    local().set_item("matomo_x", "1").unwrap();
+    assert!(has_cookie("_pk_id.1"));
+    kd.reset().unwrap();
+    assert!(!has_cookie("_pk_id.1"));
+    assert_eq!(local().get_item("matomo_x").unwrap(), None);
 }

@@ -179,17 +179,25 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// The name a `document.cookie = "…"` assignment writes, and whether it deletes the cookie
-/// (`Max-Age` ≤ 0; an `Expires` date is returned for the caller to compare with now).
+/// A `document.cookie = "…"` assignment as the browser reads it (RFC 6265 §5.2): the name and
+/// the attributes that decide whether, and which, cookie it removes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieAssignment<'a> {
     /// The cookie name as the browser parses it: trimmed text before the first `=` (empty when
     /// there is none).
     pub name: &'a str,
-    /// `Max-Age`, when given and numeric.
+    /// `Max-Age`, when given and numeric (the last valid one).
     pub max_age: Option<i64>,
     /// `Expires`, when given.
     pub expires: Option<&'a str>,
+    /// `Path`, when given.
+    pub path: Option<&'a str>,
+    /// `Domain`, when given.
+    pub domain: Option<&'a str>,
+    /// `Secure` / `Partitioned` given: a deletion must repeat them to reach the cookie.
+    pub secure: bool,
+    /// See `secure`.
+    pub partitioned: bool,
 }
 
 impl<'a> CookieAssignment<'a> {
@@ -202,17 +210,53 @@ impl<'a> CookieAssignment<'a> {
             name,
             max_age: None,
             expires: None,
+            path: None,
+            domain: None,
+            secure: false,
+            partitioned: false,
         };
         for attribute in parts {
             let (key, value) = attribute.split_once('=').unwrap_or((attribute, ""));
-            let (key, value) = (key.trim(), value.trim());
-            if key.eq_ignore_ascii_case("max-age") {
-                assignment.max_age = value.parse().ok();
-            } else if key.eq_ignore_ascii_case("expires") {
-                assignment.expires = Some(value);
+            let (key, value) = (key.trim().to_ascii_lowercase(), value.trim());
+            match key.as_str() {
+                // An invalid Max-Age is ignored, not a reset of an earlier valid one.
+                "max-age" => assignment.max_age = value.parse().ok().or(assignment.max_age),
+                "expires" => assignment.expires = Some(value),
+                "path" => assignment.path = Some(value),
+                "domain" => assignment.domain = Some(value),
+                "secure" => assignment.secure = true,
+                "partitioned" => assignment.partitioned = true,
+                _ => {}
             }
         }
         assignment
+    }
+
+    /// Whether the assignment removes the cookie; `expired` tells whether an `Expires` date
+    /// lies in the past. `Max-Age` wins over `Expires`, as in browsers.
+    pub fn deletes(&self, expired: impl FnOnce(&str) -> bool) -> bool {
+        match self.max_age {
+            Some(age) => age <= 0,
+            None => self.expires.is_some_and(expired),
+        }
+    }
+
+    /// A plain deletion of the same cookie (name, path, domain, `Secure`, `Partitioned`), to
+    /// pass on instead of a page's own string when the name may not be written.
+    pub fn deletion(&self) -> String {
+        let mut text = format!("{}=; Max-Age=0", self.name);
+        for (attribute, value) in [("Path", self.path), ("Domain", self.domain)] {
+            if let Some(value) = value {
+                text.push_str(&format!("; {attribute}={value}"));
+            }
+        }
+        if self.secure {
+            text.push_str("; Secure");
+        }
+        if self.partitioned {
+            text.push_str("; Partitioned");
+        }
+        text
     }
 }
 
@@ -448,10 +492,25 @@ mod tests {
         assert_eq!(parse("a=; Max-Age=0").max_age, Some(0));
         assert_eq!(parse("a=; max-age=-1").max_age, Some(-1));
         assert_eq!(parse("a=1; max-age=soon").max_age, None);
+        assert_eq!(parse("a=1; max-age=5; max-age=soon").max_age, Some(5));
         assert_eq!(
             parse("a=; expires=Thu, 01 Jan 1970 00:00:00 GMT").expires,
             Some("Thu, 01 Jan 1970 00:00:00 GMT")
         );
+        let past = |_: &str| true;
+        assert!(parse("a=; Max-Age=0").deletes(past));
+        assert!(parse("a=; expires=x").deletes(past));
+        assert!(
+            !parse("a=x; expires=x; Max-Age=31536000").deletes(past),
+            "Max-Age wins"
+        );
+        assert!(!parse("a=x").deletes(past));
+        assert_eq!(
+            parse("_ga=x; domain=.example.org; path=/a; secure; samesite=none; partitioned")
+                .deletion(),
+            "_ga=; Max-Age=0; Path=/a; Domain=.example.org; Secure; Partitioned"
+        );
+        assert_eq!(parse("_ga=x").deletion(), "_ga=; Max-Age=0");
     }
 
     #[test]

@@ -78,59 +78,54 @@ impl Banner {
         self.root.remove();
     }
 
-    /// Shows `view` with the switches set from `draft`; moves focus on a change of view and
-    /// returns the event to fire for it.
-    pub fn show(
-        &mut self,
-        view: View,
-        config: &Config,
-        draft: &Choice,
-    ) -> Result<Option<(&'static str, &'static str)>, JsValue> {
+    /// Shows `view` with the switches set from `draft`. On a change of view, returns the event
+    /// to fire and where focus goes: the caller moves it once it holds no borrow, because focus
+    /// listeners of the page run at once and may call the API.
+    pub fn show(&mut self, view: View, config: &Config, draft: &Choice) -> Option<Transition> {
         self.sync_switches(config, draft);
         let before = std::mem::replace(&mut self.shown, view);
         if before == view {
-            return Ok(None);
+            return None;
         }
         self.banner.set_hidden(view != View::Banner);
         self.overlay.set_hidden(view != View::Preferences);
-        match (before, view) {
-            (View::Hidden, View::Banner) => {
+        let focus = match (before, view) {
+            (_, View::Banner) if before == View::Hidden => {
                 self.banner_return = active_element();
-                focus(&self.banner);
+                Focus::To(self.banner.clone())
             }
             (_, View::Preferences) => {
                 self.preferences_return = active_element();
-                focus(&self.dialog);
+                Focus::To(self.dialog.clone())
             }
-            (View::Preferences, View::Banner) => {
+            (_, View::Banner) => {
                 match self.preferences_return.take().filter(|e| e.is_connected()) {
-                    Some(settings) => focus(&settings),
-                    None => focus(&self.banner),
+                    Some(settings) => Focus::To(settings),
+                    None => Focus::To(self.banner.clone()),
                 }
             }
             (_, View::Hidden) => self.restore_focus(),
-            (View::Banner, View::Banner) => {}
-        }
-        Ok(Some(match view {
+        };
+        let event = match view {
             View::Hidden => (events::HIDE, view_name(before)),
             _ => (events::SHOW, view_name(view)),
-        }))
+        };
+        Some(Transition { event, focus })
     }
 
-    /// Gives focus back to where it was, if that is still on the page and outside the banner.
-    fn restore_focus(&mut self) {
+    /// Focus back to where it was, if that is still on the page and outside the banner.
+    fn restore_focus(&mut self) -> Focus {
         let candidates = [self.preferences_return.take(), self.banner_return.take()];
         let target = candidates
             .into_iter()
             .flatten()
             .find(|e| e.is_connected() && !self.root.contains(Some(e)));
         match target {
-            Some(target) => focus(&target),
-            None => {
-                if let Some(active) = active_element().filter(|e| self.root.contains(Some(e))) {
-                    let _ = active.blur();
-                }
-            }
+            Some(target) => Focus::To(target),
+            None => match active_element().filter(|e| self.root.contains(Some(e))) {
+                Some(active) => Focus::Leave(active),
+                None => Focus::Stay,
+            },
         }
     }
 
@@ -418,6 +413,14 @@ fn listen(
 }
 
 fn on_click(page: &Rc<Page>, event: &Event) -> Result<(), JsValue> {
+    if let Some(overlay) = target(event).filter(|t| t.class_list().contains("kd-overlay")) {
+        // A click on the backdrop must not take focus out of the modal dialog: Escape and the
+        // Tab cycle work only while focus is inside it.
+        if let Some(dialog) = overlay.first_element_child() {
+            focus(dialog.unchecked_ref());
+        }
+        return Ok(());
+    }
     let action = target(event)
         .and_then(|t| t.closest("[data-keksdose-action]").ok().flatten())
         .and_then(|b| b.get_attribute("data-keksdose-action"));
@@ -491,6 +494,37 @@ fn active_element() -> Option<HtmlElement> {
         .dyn_into::<HtmlElement>()
         .ok()
         .filter(|e| Some(e) != document().body().as_ref())
+}
+
+/// A change of view: the event to fire (name, view) and the focus move.
+pub struct Transition {
+    /// The event name and the view it names.
+    pub event: (&'static str, &'static str),
+    /// Where focus goes.
+    pub focus: Focus,
+}
+
+/// A focus move, carried out by [`Focus::apply`].
+pub enum Focus {
+    /// Focus this element.
+    To(HtmlElement),
+    /// Take focus away from this element (it is being hidden).
+    Leave(HtmlElement),
+    /// Leave focus where it is.
+    Stay,
+}
+
+impl Focus {
+    /// Moves focus.
+    pub fn apply(self) {
+        match self {
+            Focus::To(element) => focus(&element),
+            Focus::Leave(element) => {
+                let _ = element.blur();
+            }
+            Focus::Stay => {}
+        }
+    }
 }
 
 fn focus(element: &HtmlElement) {

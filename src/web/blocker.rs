@@ -27,7 +27,7 @@ const MARKED: &str = concat!(
     r#"script[type="text/plain"][data-category]:not([data-keksdose-state]),"#,
     "img[data-category]:not([data-keksdose-state]),",
     "link[data-category]:not([data-keksdose-state]),",
-    "iframe[data-category]"
+    r#"iframe[data-category]:not([data-keksdose-state="unknown"])"#
 );
 
 /// Attributes that only instruct keksdose and are not copied to the executable script.
@@ -77,7 +77,9 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
             let _ = guard::set_attribute(&element, "data-keksdose-state", "unknown");
             continue;
         }
-        let open = policy.gate_open(&gate);
+        // Without `data-service` the element also belongs to the services that list its host.
+        let open = policy.gate_open(&gate)
+            && (service.is_some() || guard::held_urls_allowed(&element, policy));
         match tag.as_str() {
             "IFRAME" => steps.push(Step::Embed(element, open)),
             _ if !open => {}
@@ -130,7 +132,7 @@ fn run_queue() {
         let Some(script) = executable_copy(&marked) else {
             continue;
         };
-        if script.has_attribute("src") {
+        if waits_for_load(&script) {
             // Continue with the rest once this one has loaded or failed.
             let next = Closure::once_into_js(|| {
                 RUNNING.with(|r| r.set(false));
@@ -139,11 +141,31 @@ fn run_queue() {
             let _ = script.add_event_listener_with_callback("load", next.unchecked_ref());
             let _ = script.add_event_listener_with_callback("error", next.unchecked_ref());
             replace(&marked, &script);
-            return;
+            if script.is_connected() {
+                return;
+            }
+            // The marked script had left the document: nothing will load, go on.
+            continue;
         }
         replace(&marked, &script);
     }
     RUNNING.with(|r| r.set(false));
+}
+
+/// Whether the browser will fetch `script` once it is in the document, and so fire `load` or
+/// `error`: it has a URL, JavaScript's type (classic or module) and no `nomodule`, and the
+/// marked element is still in the document to be replaced.
+fn waits_for_load(script: &HtmlScriptElement) -> bool {
+    const JAVASCRIPT: [&str; 4] = [
+        "text/javascript",
+        "application/javascript",
+        "text/ecmascript",
+        "application/ecmascript",
+    ];
+    let kind = script.type_().trim().to_ascii_lowercase();
+    script.has_attribute("src")
+        && !script.has_attribute("nomodule")
+        && (kind.is_empty() || kind == "module" || JAVASCRIPT.contains(&kind.as_str()))
 }
 
 fn replace(marked: &Element, script: &HtmlScriptElement) {
@@ -218,7 +240,10 @@ pub fn screen_unmarked(root: &Node) {
             .and_then(|node| node.dyn_into::<Element>().ok());
         if let Some(fresh) = fresh {
             let _ = fresh.remove_attribute("src");
-            let _ = fresh.remove_attribute("srcset");
+            if let Some(srcset) = fresh.get_attribute("srcset") {
+                let _ = guard::set_attribute(&fresh, "data-srcset", &srcset);
+                let _ = fresh.remove_attribute("srcset");
+            }
             let _ = element.replace_with_with_node_1(&fresh);
         }
     }
@@ -231,13 +256,17 @@ pub fn observe() -> Result<(), JsValue> {
         return Ok(());
     }
     let callback = Closure::<dyn Fn(js_sys::Array)>::new(|records: js_sys::Array| {
-        let Some(page) = Page::current() else { return };
+        let page = Page::current();
         for record in records.iter() {
             let record: MutationRecord = record.unchecked_into();
             let added = record.added_nodes();
             for node in (0..added.length()).filter_map(|i| added.item(i)) {
                 if node.node_type() == Node::ELEMENT_NODE && node.is_connected() {
-                    page.on_added(&node);
+                    match &page {
+                        Some(page) => page.on_added(&node),
+                        // Without a running instance, screening still keeps other hosts out.
+                        None => screen_unmarked(&node),
+                    }
                 }
             }
         }

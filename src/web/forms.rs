@@ -16,9 +16,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, HtmlFormElement, Node};
 
 use super::blocker::within;
-use super::page::Page;
-use super::{console_error, document, nodes, text_element, window};
-use crate::config::{KeyStatus, Lang};
+use super::page::{self, Page};
+use super::{console_error, nodes, text_element, window};
+use crate::config::{KeyStatus, LanguageSetting};
 use crate::ui::{TextKey, Texts};
 
 /// Forms keksdose seals.
@@ -199,7 +199,9 @@ fn status(form: &HtmlFormElement, key: TextKey, replace: &[(&str, &str)], proble
     let page = Page::current();
     let text = match &page {
         Some(page) => Texts::new(page.config(), page.lang()).get(key).to_owned(),
-        None => key.default_text(document_lang()).to_owned(),
+        None => key
+            .default_text(page::language(LanguageSetting::Auto))
+            .to_owned(),
     };
     let text = replace
         .iter()
@@ -221,12 +223,4 @@ fn status(form: &HtmlFormElement, key: TextKey, replace: &[(&str, &str)], proble
     let _ = line
         .class_list()
         .toggle_with_force("kd-form-problem", problem);
-}
-
-fn document_lang() -> Lang {
-    document()
-        .document_element()
-        .and_then(|html| html.get_attribute("lang"))
-        .and_then(|tag| Lang::from_tag(&tag))
-        .unwrap_or(Lang::De)
 }

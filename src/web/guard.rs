@@ -54,6 +54,11 @@ pub fn poison() {
     POISONED.with(|p| p.set(true));
 }
 
+/// Whether [`poison`] was called.
+pub fn poisoned() -> bool {
+    POISONED.with(Cell::get)
+}
+
 /// Installs every guard (once per page).
 pub fn install() -> Result<(), JsValue> {
     if NATIVE.with(|n| n.borrow().is_some()) {
@@ -180,6 +185,31 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
     }
 }
 
+/// The URLs in the value of `attribute`: a `srcset` lists several.
+fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
+    if attribute.ends_with("srcset") {
+        value
+            .split(',')
+            .filter_map(|candidate| candidate.split_whitespace().next())
+            .collect()
+    } else {
+        vec![value]
+    }
+}
+
+/// Whether every host in the URLs an element holds for activation (`data-src`,
+/// `data-srcset`, `data-href`) may load under `policy`.
+pub fn held_urls_allowed(element: &Element, policy: Policy<'_>) -> bool {
+    ["data-src", "data-srcset", "data-href"].iter().all(|data| {
+        element.get_attribute(data).is_none_or(|value| {
+            urls_in(data, &value)
+                .into_iter()
+                .filter_map(remote_host)
+                .all(|host| policy.host_allowed(&host))
+        })
+    })
+}
+
 /// Whether a URL may load now: `Ok(())`, or the `(category, service)` it is attributed to
 /// (`None` when it is blocked without attribution: no running instance).
 pub fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
@@ -213,9 +243,6 @@ fn remote_host(url: &str) -> Option<String> {
 /// Runs `decide` with the current policy, or `fallback` when there is none (broken config) or
 /// after an internal error.
 fn decide<T>(decide: impl FnOnce(Policy<'_>) -> T, fallback: impl FnOnce() -> T) -> T {
-    if POISONED.with(Cell::get) {
-        return fallback();
-    }
     match Page::current() {
         Some(page) => page.with_policy(decide),
         None => fallback(),
@@ -239,15 +266,18 @@ fn warn_once(key: String, message: impl FnOnce() -> String) {
 // --- traps: (original function, this, arguments) -> result ---
 
 fn cookie_write(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+    // The string is checked and passed on: an object's `toString` is called once only.
     let text = js_string(&args.get(0));
     let assignment = CookieAssignment::parse(&text);
-    let deletes = assignment.max_age.is_some_and(|age| age <= 0)
-        || assignment
-            .expires
-            .is_some_and(|date| js_sys::Date::parse(date) <= js_sys::Date::now());
     let name = assignment.name;
-    if deletes || decide(|p| p.cookie_write_allowed(name), || false) {
-        return Reflect::apply(original, this, args);
+    if decide(|p| p.cookie_write_allowed(name), || false) {
+        return Reflect::apply(original, this, &Array::of1(&text.as_str().into()));
+    }
+    // Deleting is always allowed; what is passed on is a plain deletion, never the page's
+    // string, so that no reading of its attributes can turn it into a write.
+    if assignment.deletes(|date| js_sys::Date::parse(date) <= js_sys::Date::now()) {
+        let deletion = assignment.deletion();
+        return Reflect::apply(original, this, &Array::of1(&deletion.as_str().into()));
     }
     warn_once(format!("cookie {name}"), || {
         format!(
@@ -280,7 +310,9 @@ fn cookie_store_set(original: &Function, this: &JsValue, args: &Array) -> Result
 fn storage_set_item(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
     let key = js_string(&args.get(0));
     if storage_write_allowed(&key) {
-        Reflect::apply(original, this, args)
+        let checked = args.slice(0, args.length());
+        checked.set(0, key.as_str().into());
+        Reflect::apply(original, this, &checked)
     } else {
         Ok(JsValue::UNDEFINED)
     }
@@ -393,15 +425,10 @@ fn tag_of(class: &str) -> &'static str {
 /// Lets `url` through for `element`'s `attribute`, or marks the element so that keksdose
 /// activates it once its service is allowed; returns whether the URL may be set.
 pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
-    let urls: Vec<&str> = if attribute == "srcset" {
-        url.split(',')
-            .filter_map(|candidate| candidate.split_whitespace().next())
-            .collect()
-    } else {
-        vec![url]
-    };
-    let verdict = urls.iter().try_for_each(|url| url_verdict(url));
-    let Err(attribution) = verdict else {
+    let blocked = urls_in(attribute, url)
+        .into_iter()
+        .find_map(|candidate| url_verdict(candidate).err().map(|a| (candidate, a)));
+    let Some((blocked_url, attribution)) = blocked else {
         return true;
     };
     let data = GUARDED
@@ -420,7 +447,7 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
         let _ = set_attribute(element, "data-keksdose-blocked", "");
         let _ = set_attribute(element, "type", "text/plain");
     }
-    let host = remote_host(url).unwrap_or_default();
+    let host = remote_host(blocked_url).unwrap_or_default();
     warn_once(format!("host {host}"), || match &attribution {
         Some((_, service)) => {
             format!("blocked loading from {host}: the service `{service}` has no consent")

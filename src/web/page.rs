@@ -11,12 +11,12 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event};
 
-use super::banner::Banner;
+use super::banner::{Banner, Transition};
 use super::{
     Listener, blocker, document, embed, events, forms, guard, now, random_bytes, when_parsed,
     window,
 };
-use crate::config::{Config, Lang};
+use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::Policy;
 use crate::consent::{Choice, Consent, consent_id, cookie, revision};
 use crate::ui::{Action, Decision, Ui, View};
@@ -52,7 +52,7 @@ impl Page {
             super::console_warn("started again; the previous instance was removed");
             previous.stop();
         }
-        let lang = resolve_language(&config);
+        let lang = language(config.language);
         let revision = revision(&config);
         let stored = cookie::find(&guard::read_cookies(), &config.consent.cookie_name)
             .and_then(cookie::decode);
@@ -101,6 +101,9 @@ impl Page {
 
     /// The running instance, if one started.
     pub fn current() -> Option<Rc<Page>> {
+        if guard::poisoned() {
+            return None;
+        }
         CURRENT.with(|current| current.borrow().clone())
     }
 
@@ -145,7 +148,9 @@ impl Page {
     /// Answers a policy question under the current decision.
     pub fn with_policy<T>(&self, f: impl FnOnce(Policy<'_>) -> T) -> T {
         let state = self.state.borrow();
-        f(Policy::new(&self.config, state.consent.as_ref()))
+        // After an internal error no decision counts: what still runs sees "nothing allowed".
+        let consent = state.consent.as_ref().filter(|_| !guard::poisoned());
+        f(Policy::new(&self.config, consent))
     }
 
     /// Feeds a visitor action to the banner and applies what follows.
@@ -216,7 +221,8 @@ impl Page {
         Ok((consent, previous))
     }
 
-    /// Erases the stored decision and the consent id, and shows the banner again.
+    /// Erases the stored decision and the consent id, removes what only consent allowed
+    /// (cookies, storage, loaded embeds), and shows the banner again.
     pub fn reset(self: &Rc<Self>) -> Result<(), JsValue> {
         guard::write_cookie(&self.cookie_header("", 0))?;
         {
@@ -224,6 +230,8 @@ impl Page {
             state.consent = None;
             state.consent_id = None;
         }
+        self.clear_refused();
+        self.activate(&document());
         if self.config.needs_decision() {
             self.show_banner()?;
         }
@@ -271,12 +279,14 @@ impl Page {
             let banner = Banner::build(self)?;
             *self.banner.borrow_mut() = Some(banner);
         }
-        let transition = match self.banner.borrow_mut().as_mut() {
-            Some(banner) => banner.show(view, &self.config, &draft)?,
-            None => None,
-        };
-        if let Some((name, view_name)) = transition {
-            events::fire(name, &events::view_detail(view_name));
+        let transition = self
+            .banner
+            .borrow_mut()
+            .as_mut()
+            .and_then(|banner| banner.show(view, &self.config, &draft));
+        if let Some(Transition { event, focus }) = transition {
+            focus.apply();
+            events::fire(event.0, &events::view_detail(event.1));
         }
         Ok(())
     }
@@ -315,14 +325,19 @@ impl Page {
             return Ok(());
         };
         match button.get_attribute("data-keksdose-action").as_deref() {
-            Some("load-once") => embed::load(&iframe, "once"),
+            Some("load-once") => embed::load(&iframe, "once")?,
             Some("load-always") => {
                 let category = iframe.get_attribute("data-category").unwrap_or_default();
                 let service = iframe.get_attribute("data-service");
-                self.allow_embed(category.trim_start_matches('!'), service.as_deref())
+                self.allow_embed(category.trim_start_matches('!'), service.as_deref())?;
             }
-            _ => Ok(()),
+            _ => return Ok(()),
         }
+        // The button went with the placeholder; focus moves on to what it loaded.
+        if let Some(frame) = iframe.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = frame.focus();
+        }
+        Ok(())
     }
 
     fn write_cookie(&self, consent: &Consent) -> Result<(), JsValue> {
@@ -357,7 +372,8 @@ fn changed(old: &[String], new: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn resolve_language(config: &Config) -> Lang {
+/// The language to show for `setting` on this page (`Auto` where there is no config).
+pub fn language(setting: LanguageSetting) -> Lang {
     let document_lang = document()
         .document_element()
         .and_then(|html| html.get_attribute("lang"));
@@ -367,9 +383,7 @@ fn resolve_language(config: &Config) -> Lang {
         .iter()
         .filter_map(|lang| lang.as_string())
         .collect();
-    config
-        .language
-        .resolve(document_lang.as_deref(), browser.iter().map(String::as_str))
+    setting.resolve(document_lang.as_deref(), browser.iter().map(String::as_str))
 }
 
 /// `navigator.globalPrivacyControl === true`.

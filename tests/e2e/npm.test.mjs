@@ -58,3 +58,20 @@ test("(g) the packed package imported by a plain ESM page shows the banner and w
   assert.deepEqual(errors(page), []);
   await context.close();
 });
+
+test("a wasm module that cannot load leaves the npm page necessary-only", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.route("**/keksdose_web_bg.wasm", (route) => route.fulfill({ status: 404, body: "gone" }));
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => window.initError !== undefined);
+  assert.match(errors(page).map((e) => e.text).join("\n"), /keksdose: could not start/);
+  await page.evaluate(() => {
+    document.cookie = "_pk_id.1=x; path=/";
+    localStorage.setItem("matomo_x", "1");
+    localStorage.matomo_y = "2";
+  });
+  assert.deepEqual(await jar(context), {}, "no cookie reached the jar");
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
+  await context.close();
+});

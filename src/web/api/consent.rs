@@ -8,10 +8,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlScriptElement, XmlHttpRequest};
 
 use super::install_panic_hook;
-use crate::config::{Config, Lang};
+use crate::config::{Config, LanguageSetting};
 use crate::consent::Choice;
 use crate::ui::{Action, Decision, TextKey};
-use crate::web::page::Page;
+use crate::web::page::{self, Page};
 use crate::web::{
     append, console_error, document, element, events, js_error, text_element, when_parsed, window,
 };
@@ -31,32 +31,32 @@ impl Keksdose {
     /// Whether the category may run now (necessary categories always).
     #[wasm_bindgen(js_name = acceptedCategory)]
     pub fn accepted_category(&self, name: &str) -> bool {
-        self.page
-            .as_ref()
+        self.running()
+            .ok()
             .is_some_and(|page| page.with_policy(|policy| policy.category_allowed(name)))
     }
 
     /// Whether the service may run now.
     #[wasm_bindgen(js_name = acceptedService)]
     pub fn accepted_service(&self, name: &str) -> bool {
-        self.page
-            .as_ref()
+        self.running()
+            .ok()
             .is_some_and(|page| page.with_policy(|policy| policy.service_allowed(name)))
     }
 
     /// Whether a decision for the current revision exists and has not expired.
     #[wasm_bindgen(js_name = validConsent)]
     pub fn valid_consent(&self) -> bool {
-        self.page
-            .as_ref()
+        self.running()
+            .ok()
             .is_some_and(|page| page.consent().is_some())
     }
 
     /// The decision in force as a plain object, or `null`.
     #[wasm_bindgen(js_name = getConsent)]
     pub fn get_consent(&self) -> JsValue {
-        self.page
-            .as_ref()
+        self.running()
+            .ok()
             .and_then(|page| page.consent())
             .map_or(JsValue::NULL, |consent| events::consent_snapshot(&consent))
     }
@@ -149,10 +149,18 @@ impl Keksdose {
 }
 
 impl Keksdose {
+    /// The page this instance runs, while it is the page's current one.
     fn running(&self) -> Result<&Rc<Page>, JsValue> {
-        self.page.as_ref().ok_or_else(|| {
+        let page = self.page.as_ref().ok_or_else(|| {
             consent_error("keksdose did not start (see the console); only necessary cookies run")
-        })
+        })?;
+        match Page::current() {
+            Some(current) if Rc::ptr_eq(&current, page) => Ok(page),
+            _ => Err(consent_error(
+                "this keksdose instance has stopped (started again, or after an internal error); \
+                 only necessary cookies run",
+            )),
+        }
     }
 }
 
@@ -269,11 +277,7 @@ fn add_stylesheet(script: &HtmlScriptElement) -> Result<(), JsValue> {
 /// A short notice for the visitor that the banner could not start (with a close button).
 fn show_failure_notice() -> Result<(), JsValue> {
     when_parsed(|| {
-        let lang = document()
-            .document_element()
-            .and_then(|html| html.get_attribute("lang"))
-            .and_then(|tag| Lang::from_tag(&tag))
-            .unwrap_or(Lang::De);
+        let lang = page::language(LanguageSetting::Auto);
         let result = (|| -> Result<(), JsValue> {
             let root = element("div", "kd-root")?;
             root.set_attribute("lang", lang.tag())?;
