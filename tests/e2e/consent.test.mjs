@@ -126,6 +126,9 @@ test("closing the preferences is not consent; Escape closes and focus returns", 
   assert.equal(await page.evaluate(() => document.activeElement.className), "kd-banner", "focus moved in");
   await page.click('.kd-banner [data-keksdose-action="settings"]');
   assert.equal(await page.evaluate(() => document.activeElement.className), "kd-dialog");
+  // A click on the backdrop keeps focus in the modal dialog, so Escape still works.
+  await page.mouse.click(5, 5);
+  assert.ok(await page.evaluate(() => document.activeElement.closest(".kd-dialog") !== null), "focus stays in");
   await page.check("#kd-c-analytics");
   await page.keyboard.press("Escape");
   assert.ok(await page.isHidden(".kd-dialog"));
