@@ -7,6 +7,13 @@ cd "$ROOT"
 WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
 TOOLS=${KEKSDOSE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/keksdose/wasm-bindgen-$WASM_BINDGEN_VERSION}
 NODE_TOOLS=$ROOT/tests/e2e/node_modules/.bin
+# Node.js for machines whose own is older than 20 (.ci/setup fetches it from the npm registry).
+NODE_VERSION=22.22.0
+NODE_SHA512=sha512-IUPhYvEZMuxK5isuiosZwtFGZb7Q/M12pG3JrWF12azSAxSnAoRira5Nlt6FuWvxQJglRQVltLoBwPNPOUYXKw==
+NPM_VERSION=10.9.9
+NPM_SHA512=sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg==
+NODE_DIR=${KEKSDOSE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/keksdose}/node-$NODE_VERSION
 export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+if [ -x "$NODE_DIR/bin/node" ]; then PATH="$NODE_DIR/bin:$PATH"; fi
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

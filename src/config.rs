@@ -142,7 +142,8 @@ pub struct ConsentSettings {
     pub domain: Option<String>,
     /// Treat the browser's Global Privacy Control signal as "reject all" (default true).
     pub respect_gpc: bool,
-    /// Same-origin path or URL that receives consent records; `null` = records are not sent.
+    /// Path or URL to receive consent records; `null` = none. Accepted and validated, not yet
+    /// acted on (see [`Config::inert_settings`]).
     pub log_endpoint: Option<String>,
     /// Cookie and storage names no service declares: `"block"` (default) or `"allow"`.
     pub unknown_cookies: UnknownPolicy,
@@ -479,6 +480,19 @@ impl Config {
                     .iter()
                     .map(move |(key, service)| (category_name, key, service))
             })
+    }
+
+    /// The settings given that this version validates but does not act on yet (dotted paths):
+    /// `check-config` and the browser console warn about them.
+    pub fn inert_settings(&self) -> Vec<&'static str> {
+        let mut inert = Vec::new();
+        if self.consent.log_endpoint.is_some() {
+            inert.push("consent.logEndpoint");
+        }
+        if !self.google_consent_mode.is_empty() {
+            inert.push("googleConsentMode");
+        }
+        inert
     }
 
     /// Whether any category needs the visitor's decision (else no banner is shown).

@@ -3,11 +3,13 @@
 //!
 //! This crate is one package with three faces:
 //! - the **web layer** (`wasm32` only), loaded by the `keksdose.js` script tag or the npm
-//!   package: banner, preferences, blocking and activation of marked scripts;
+//!   package: banner, preferences, the guards, activation of marked scripts and embeds, sealed
+//!   forms (the consent build), and sealing in the browser (the seal build, fetched on submit);
 //! - the **pure core**, which compiles natively and serves backends too: [`config`] parsing and
-//!   validation, the [`consent`] state, its cookie codec and policy decisions, and the [`ui`]
-//!   state machine;
-//! - the **CLI** `keksdose` (feature `cli`): demo server and config check.
+//!   validation, the [`consent`] state, its cookie codec and policy decisions, the [`ui`] state
+//!   machine, and [`seal`]: keys, and (feature `seal`) the envelope format and Padmé padding;
+//! - the **CLI** `keksdose` (feature `cli`): the demo server with the collector for sealed
+//!   submissions, `keygen`, `open` and `check-config`.
 //!
 //! # Reading the consent cookie on a server
 //!
@@ -28,8 +30,7 @@
 //! // The `Cookie:` header of a request; this browser never decided.
 //! let header = "PHPSESSID=abc";
 //! let now = 1_764_000_000;
-//! let consent = cookie::find(header, &config.consent.cookie_name)
-//!     .and_then(cookie::decode)
+//! let consent = cookie::read(header, &config.consent.cookie_name)
 //!     .filter(|c| c.is_current(&revision(&config), now));
 //! let policy = Policy::new(&config, consent.as_ref());
 //! assert!(!policy.service_allowed("matomo"));

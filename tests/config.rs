@@ -92,6 +92,11 @@ fn the_design_example_is_valid() {
         "document order is kept"
     );
     assert!(config.needs_decision());
+    assert_eq!(
+        config.inert_settings(),
+        ["consent.logEndpoint", "googleConsentMode"],
+        "warned about, since not acted on"
+    );
 }
 
 #[test]
@@ -106,6 +111,7 @@ fn defaults_fill_optional_sections() {
     assert_eq!(config.consent.expires_after_days, 180);
     assert!(config.consent.respect_gpc);
     assert!(!config.needs_decision(), "only necessary: no banner");
+    assert!(config.inert_settings().is_empty());
 }
 
 /// (what is changed, the new value or None to remove, expected problem lines)
@@ -157,6 +163,16 @@ fn semantic_rules() {
         (
             "/consent/domain",
             Some(json!("https://x.de")),
+            &["consent.domain: expected a domain"],
+        ),
+        (
+            "/consent/domain",
+            Some(json!("de")),
+            &["consent.domain: expected a domain"],
+        ),
+        (
+            "/consent/domain",
+            Some(json!("192.168.0.1")),
             &["consent.domain: expected a domain"],
         ),
         (
@@ -474,4 +490,17 @@ fn language_auto_prefers_the_document_then_the_browser() {
     assert_eq!(auto.resolve(None, ["de-AT"]), Lang::De);
     assert_eq!(auto.resolve(None, ["fr"]), Lang::De);
     assert_eq!(LanguageSetting::En.resolve(Some("de"), ["de"]), Lang::En);
+}
+
+#[test]
+fn a_host_only_cookie_name_cannot_have_a_domain() {
+    let mut config = with("/consent/cookieName", json!("__Host-kd"));
+    assert_eq!(problems(&config), Vec::<String>::new());
+    config["consent"]["domain"] = json!("musterstadt.de");
+    assert_eq!(
+        problems(&config),
+        [
+            "consent.domain: a `__Host-` cookie cannot have a domain: use null, or another cookie name"
+        ]
+    );
 }

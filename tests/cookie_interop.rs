@@ -70,3 +70,26 @@ fn python_and_rust_refuse_the_same_tampered_values() {
         assert_eq!(python(&tampered), serde_json::Value::Null, "{tampered}");
     }
 }
+
+#[test]
+fn python_and_rust_refuse_the_same_malformed_bodies_under_a_valid_checksum() {
+    let with_crc = |body: String| format!("{body}.{:08x}", crc32fast(&body));
+    for body in [
+        VALUE.replace("1779552000", "1764000000"), // expires == decided: still valid
+        VALUE.replace("1779552000", "1763999999"), // expires before decided
+        VALUE.replacen("1.", "2.", 1),
+        VALUE.replace("1764000000", "01764000000"),
+        VALUE.replace("analytics", "Analytics"),
+        VALUE.replace("analytics:media", "analytics::media"),
+        VALUE.replace("QmV7tTf2jXc0", "QmV7tTf2jXc"),
+        format!("{VALUE}.extra"),
+    ] {
+        let value = with_crc(body);
+        let rust = cookie::decode(&value);
+        let py = python(&value);
+        assert_eq!(rust.is_some(), !py.is_null(), "{value}");
+        if let Some(rust) = rust {
+            assert_eq!(py["expiresAt"], rust.expires_at);
+        }
+    }
+}

@@ -132,10 +132,18 @@ impl Validator {
         }
         if let Some(domain) = &consent.domain {
             let host = domain.strip_prefix('.').unwrap_or(domain);
-            if !is_host(host) {
+            // Browsers refuse a Domain that is a single label (`de`) or an IP address: the
+            // decision would never be stored and the banner would come back on every page.
+            let ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+            if !is_host(host) || !host.contains('.') || ip {
                 self.report(
                     "consent.domain",
                     "expected a domain like `example.org` (or null for this host only)",
+                );
+            } else if consent.cookie_name.starts_with("__Host-") {
+                self.report(
+                    "consent.domain",
+                    "a `__Host-` cookie cannot have a domain: use null, or another cookie name",
                 );
             }
         }

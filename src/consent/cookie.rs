@@ -87,12 +87,18 @@ pub fn decode(value: &str) -> Option<Consent> {
     })
 }
 
-/// The value of the cookie `name` in a `document.cookie` / `Cookie:` header string.
-pub fn find<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
-    cookie_header.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key.trim() == name).then(|| value.trim())
-    })
+/// The decision stored in the cookies named `name` of a `document.cookie` / `Cookie:` header
+/// string: the newest intact one. There can be several (host-only and with a `Domain`, after
+/// `consent.domain` changed); keksdose removes the others whenever it writes.
+pub fn read(cookie_header: &str, name: &str) -> Option<Consent> {
+    cookie_header
+        .split(';')
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim())
+        })
+        .filter_map(decode)
+        .max_by_key(|consent| consent.decided_at)
 }
 
 fn is_base64url(text: &str, len: usize) -> bool {
@@ -218,10 +224,27 @@ mod tests {
     }
 
     #[test]
-    fn finds_a_cookie_among_others() {
-        let header = "a=1; kd_consent=1.x.y; kd_consent_old=2";
-        assert_eq!(find(header, "kd_consent"), Some("1.x.y"));
-        assert_eq!(find(header, "kd"), None);
-        assert_eq!(find("", "kd_consent"), None);
+    fn reads_the_newest_intact_decision_among_others() {
+        let at = |decided_at: u64, choice: Choice| {
+            encode(&Consent {
+                decided_at,
+                choice,
+                ..sample()
+            })
+        };
+        let (older, newer) = (at(1000, sample().choice), at(2000, Choice::none()));
+        let header = format!("a=1; kd_consent={older}; kd_consent_old=2; kd_consent={newer}");
+        let read_back = read(&header, "kd_consent").expect("consent");
+        assert_eq!(read_back.decided_at, 2000, "the withdrawal wins");
+        let broken = format!(
+            "kd_consent={}x; kd_consent={older}",
+            &newer[..newer.len() - 1]
+        );
+        assert_eq!(
+            read(&broken, "kd_consent").map(|c| c.decided_at),
+            Some(1000)
+        );
+        assert_eq!(read("kd_consent_old=2", "kd_consent"), None);
+        assert_eq!(read("", "kd_consent"), None);
     }
 }

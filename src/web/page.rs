@@ -17,7 +17,7 @@ use super::{
     window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
-use crate::consent::policy::Policy;
+use crate::consent::policy::{Policy, cookie_deletions};
 use crate::consent::{Choice, Consent, consent_id, cookie, revision};
 use crate::ui::{Action, Decision, Ui, View};
 
@@ -52,10 +52,14 @@ impl Page {
             super::console_warn("started again; the previous instance was removed");
             previous.stop();
         }
+        for setting in config.inert_settings() {
+            super::console_warn(&format!(
+                "{setting} is accepted but not acted on by this version"
+            ));
+        }
         let lang = language(config.language);
         let revision = revision(&config);
-        let stored = cookie::find(&guard::read_cookies(), &config.consent.cookie_name)
-            .and_then(cookie::decode);
+        let stored = cookie::read(&guard::read_cookies(), &config.consent.cookie_name);
         let consent_id = stored.as_ref().map(|c| c.consent_id.clone());
         let consent = stored.filter(|c| c.is_current(&revision, now()));
         let page = Rc::new(Page {
@@ -224,7 +228,7 @@ impl Page {
     /// Erases the stored decision and the consent id, removes what only consent allowed
     /// (cookies, storage, loaded embeds), and shows the banner again.
     pub fn reset(self: &Rc<Self>) -> Result<(), JsValue> {
-        guard::write_cookie(&self.cookie_header("", 0))?;
+        self.set_consent_cookie("", 0)?;
         {
             let mut state = self.state.borrow_mut();
             state.consent = None;
@@ -341,8 +345,18 @@ impl Page {
     }
 
     fn write_cookie(&self, consent: &Consent) -> Result<(), JsValue> {
-        let header = self.cookie_header(&cookie::encode(consent), consent.max_age(now()));
-        guard::write_cookie(&header)
+        self.set_consent_cookie(&cookie::encode(consent), consent.max_age(now()))
+    }
+
+    /// Sets the consent cookie, after deleting its other variants (host-only or with another
+    /// `Domain`, left by an earlier `consent.domain`), so that no older decision stands beside it.
+    fn set_consent_cookie(&self, value: &str, max_age: u64) -> Result<(), JsValue> {
+        let host = window().location().hostname().unwrap_or_default();
+        for deletion in cookie_deletions(&self.config.consent.cookie_name, &host, "/", None) {
+            // Deletions for domains the page cannot reach are ignored by the browser.
+            let _ = guard::write_cookie(&deletion);
+        }
+        guard::write_cookie(&self.cookie_header(value, max_age))
     }
 
     /// A `document.cookie` assignment for the consent cookie.

@@ -29,12 +29,20 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
             source,
         })?;
         match Config::from_json(&text) {
-            Ok(config) => println!(
-                "{}: valid (tenant {}, revision {})",
-                path.display(),
-                config.tenant,
-                revision(&config)
-            ),
+            Ok(config) => {
+                println!(
+                    "{}: valid (tenant {}, revision {})",
+                    path.display(),
+                    config.tenant,
+                    revision(&config)
+                );
+                for setting in config.inert_settings() {
+                    println!(
+                        "{}: warning: {setting} is accepted but not acted on by this version",
+                        path.display()
+                    );
+                }
+            }
             Err(error) => {
                 all_valid = false;
                 for problem in &error.problems {
