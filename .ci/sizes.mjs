@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 /**
- * Budget for the script-tag page load (keksdose.js + keksdose.css), brotli bytes: about 5 % above
- * the current size, so that a regression fails the tests. Most of the size is config parsing
- * (serde, serde_json, serde_path_to_error and core::fmt: roughly half of the wasm).
+ * Budget for the script-tag page load (keksdose.js + keksdose.css), brotli bytes: a few per cent
+ * above the current size, so that a regression fails the tests. Most of the size is config
+ * parsing (serde, serde_json, serde_path_to_error and core::fmt: roughly half of the wasm).
  */
 const BUDGET_BROTLI = 124_000;
 

@@ -4,6 +4,9 @@
 // Tests may unwrap: a failure is the test failing.
 #![allow(clippy::unwrap_used)]
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use js_sys::{Array, Reflect};
 use keksdose::web::api::{Keksdose, start};
 use wasm_bindgen::prelude::*;
@@ -73,6 +76,39 @@ fn cookie_writes_follow_the_decision_and_reads_are_untouched() {
     // Deleting is always allowed, even for names that could not be written.
     set_cookie("SESSION=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT");
     assert!(!has_cookie("SESSION"));
+}
+
+/// An object whose `toString` names a necessary cookie or key the first time and a refused one
+/// after, counting its calls.
+fn shifty(first: &'static str, then: &'static str) -> (js_sys::Object, Rc<Cell<u32>>) {
+    let calls = Rc::new(Cell::new(0));
+    let counted = calls.clone();
+    let to_string = Closure::<dyn FnMut() -> JsValue>::new(move || {
+        counted.set(counted.get() + 1);
+        JsValue::from_str(if counted.get() == 1 { first } else { then })
+    });
+    let object = js_sys::Object::new();
+    Reflect::set(&object, &"toString".into(), to_string.as_ref()).unwrap();
+    to_string.forget();
+    (object, calls)
+}
+
+#[wasm_bindgen_test]
+fn what_is_checked_is_what_is_written() {
+    let _kd = fresh();
+    let (value, calls) = shifty("SESSION=s2; path=/", "_ga=x; path=/");
+    Reflect::set(&document(), &"cookie".into(), &value).unwrap();
+    assert_eq!(calls.get(), 1, "document.cookie: converted once");
+    assert!(has_cookie("SESSION") && !has_cookie("_ga"));
+    let (key, calls) = shifty("cart", "matomo_x");
+    let storage = Reflect::get(&window(), &"localStorage".into()).unwrap();
+    let set_item: js_sys::Function = Reflect::get(&storage, &"setItem".into())
+        .unwrap()
+        .unchecked_into();
+    set_item.call2(&storage, &key, &"1".into()).unwrap();
+    assert_eq!(calls.get(), 1, "setItem: converted once");
+    assert_eq!(local().get_item("cart").unwrap().as_deref(), Some("1"));
+    assert_eq!(local().get_item("matomo_x").unwrap(), None);
 }
 
 #[wasm_bindgen_test]

@@ -18,7 +18,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, Object, Promise, Proxy, Reflect};
+use js_sys::{Array, Function, JsString, Object, Promise, Proxy, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Storage};
@@ -266,12 +266,20 @@ fn warn_once(key: String, message: impl FnOnce() -> String) {
 // --- traps: (original function, this, arguments) -> result ---
 
 fn cookie_write(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
-    // The string is checked and passed on: an object's `toString` is called once only.
-    let text = js_string(&args.get(0));
+    // What is checked is what is passed on: an object's `toString` is called once only, here.
+    // `document.cookie` takes a USVString, so the browser reads the string as `text` does.
+    let first = args.get(0);
+    let converted = js_text(&first);
+    let text = String::from(&converted);
     let assignment = CookieAssignment::parse(&text);
     let name = assignment.name;
     if decide(|p| p.cookie_write_allowed(name), || false) {
-        return Reflect::apply(original, this, &Array::of1(&text.as_str().into()));
+        let checked = if first.is_string() {
+            args
+        } else {
+            &Array::of1(&converted)
+        };
+        return Reflect::apply(original, this, checked);
     }
     // Deleting is always allowed; what is passed on is a plain deletion, never the page's
     // string, so that no reading of its attributes can turn it into a write.
@@ -558,9 +566,9 @@ fn storage_keys(storage: &Storage) -> Vec<String> {
 }
 
 /// `String(value)`, as the browser converts what is assigned.
-fn js_string(value: &JsValue) -> String {
-    if let Some(text) = value.as_string() {
-        return text;
+fn js_text(value: &JsValue) -> JsString {
+    if let Some(text) = value.dyn_ref::<JsString>() {
+        return text.clone();
     }
     Reflect::get(&js_sys::global(), &"String".into())
         .ok()
@@ -570,6 +578,11 @@ fn js_string(value: &JsValue) -> String {
                 .call1(&JsValue::NULL, value)
                 .ok()
         })
-        .and_then(|text| text.as_string())
-        .unwrap_or_default()
+        .and_then(|text| text.dyn_into::<JsString>().ok())
+        .unwrap_or_else(|| JsString::from(""))
+}
+
+/// [`js_text`] as a Rust string (lone surrogates become U+FFFD).
+fn js_string(value: &JsValue) -> String {
+    String::from(&js_text(value))
 }
