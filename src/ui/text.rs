@@ -98,6 +98,10 @@ text_keys! {
         de: "Nicht gesendet: Die Eingaben sind zu umfangreich (mehr als 1 MB Text oder mehr als 10.000 Felder). Es wurde nichts übertragen.",
         en: "Not sent: the entries are too long (more than 1 MB of text or more than 10,000 fields). Nothing was transmitted."
     }
+    SealFileUnreadable "sealFileUnreadable" {
+        de: "Nicht gesendet: Eine angehängte Datei ließ sich nicht lesen – vielleicht wurde sie nach der Auswahl geändert. Bitte wählen Sie sie erneut aus. Es wurde nichts übertragen.",
+        en: "Not sent: an attached file could not be read – perhaps it was changed after it was chosen. Please choose it again. Nothing was transmitted."
+    }
     SealUnavailable "sealUnavailable" {
         de: "Nicht gesendet: Die Verschlüsselung ist auf dieser Seite nicht verfügbar. Es wurde nichts übertragen.",
         en: "Not sent: encryption is not available on this page. Nothing was transmitted."
@@ -135,6 +139,7 @@ impl TextKey {
                 | TextKey::SealSent
                 | TextKey::SealTooLarge
                 | TextKey::SealTooLong
+                | TextKey::SealFileUnreadable
                 | TextKey::SealUnavailable
                 | TextKey::SealFailed
                 | TextKey::SealRejected

@@ -124,6 +124,7 @@ pub fn submit(form: &HtmlFormElement) {
             "too-long" => TextKey::SealTooLong,
             "rejected" => TextKey::SealRejected,
             "network" => TextKey::SealNetwork,
+            "file" => TextKey::SealFileUnreadable,
             "read" | "crypto" => TextKey::SealFailed,
             _ => TextKey::SealUnavailable,
         };

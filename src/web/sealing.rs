@@ -2,6 +2,8 @@
 //!
 //! Files are read in slices twice — once to hash them for the manifest, once to seal them — so a
 //! file is never whole in wasm memory; each sealed chunk moves out into the `Blob` that is sent.
+//! A file changed on disk after it was chosen cannot be read any more (the browser refuses it), so
+//! the two passes see the same bytes or the form is not sent.
 //! Any failure ends before `fetch`: then nothing at all has left the browser.
 
 use js_sys::{Array, Uint8Array};
@@ -187,15 +189,16 @@ async fn for_each_slice(
     mut f: impl FnMut(&[u8]) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let size = file.size();
+    let unreadable = |error: JsValue| Failure::new("file", format!("reading a file: {error:?}"));
     let mut start = 0.0;
     while start < size {
         let end = (start + SLICE).min(size);
         let slice = file
             .slice_with_f64_and_f64(start, end)
-            .map_err(read_error)?;
+            .map_err(unreadable)?;
         let buffer = JsFuture::from(slice.array_buffer())
             .await
-            .map_err(read_error)?;
+            .map_err(unreadable)?;
         f(&Uint8Array::new(&buffer).to_vec())?;
         start = end;
     }

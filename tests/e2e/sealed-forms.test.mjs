@@ -4,7 +4,7 @@
 // way the form must fail closed.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -246,6 +246,24 @@ test("attachments over the configured limit are refused before anything is sent"
   await page.click("button[type=submit]");
   await page.waitForFunction(() => /größer als 1 MB/.test(document.querySelector("[data-keksdose-status]")?.textContent));
   assert.deepEqual(posts(page), []);
+  await context.close();
+});
+
+test("a file changed on disk after it was chosen: nothing is sent, the visitor is asked to choose it again", async () => {
+  const context = await suite.browser.newContext();
+  const page = await contactForm(context);
+  await fill(page);
+  const path = join(scratch, "Lageplan.pdf");
+  writeFileSync(path, randomBytes(4096));
+  await page.setInputFiles("#anhang", path);
+  writeFileSync(path, randomBytes(4096));
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(path, later, later);
+  await page.click("button[type=submit]");
+  await page.waitForFunction(() => /erneut aus/.test(document.querySelector("[data-keksdose-status]")?.textContent));
+  assert.equal(await page.getAttribute("[data-keksdose-status]", "role"), "alert");
+  assert.deepEqual(posts(page), []);
+  assert.equal(await page.inputValue("#nachricht"), TYPED.nachricht, "nothing lost: the input stays");
   await context.close();
 });
 
