@@ -53,8 +53,23 @@ const CHUNK_OVERHEAD: usize = 1 + TAG_LEN;
 const MIN_LAST_CHUNK: usize = CHUNK_OVERHEAD + 1;
 /// The chunk sizes a header may name (powers of two).
 const CHUNK_SIZES: std::ops::RangeInclusive<u32> = 4096..=1 << 20;
-/// The longest header: fixed part, tenant (63), form id (64), origin (2048) with their lengths.
-const MAX_HEADER_LEN: usize = 6 + 1 + 3 * 2 + 16 + 16 + 8 + 4 + (1 + 63) + (1 + 64) + (2 + 2048);
+/// The longest tenant, form id and origin in a header, in bytes.
+const MAX_TENANT_LEN: usize = 63;
+const MAX_FORM_ID_LEN: usize = 64;
+const MAX_ORIGIN_LEN: usize = 2048;
+/// The longest header: fixed part, tenant, form id and origin with their lengths.
+const MAX_HEADER_LEN: usize = 6
+    + 1
+    + 3 * 2
+    + 16
+    + 16
+    + 8
+    + 4
+    + (1 + MAX_TENANT_LEN)
+    + (1 + MAX_FORM_ID_LEN)
+    + (2 + MAX_ORIGIN_LEN);
+/// The media type of a sealed submission on the wire.
+pub const MEDIA_TYPE: &str = "application/vnd.keksdose.sealed";
 /// Domain separation of the `info` string.
 const INFO_LABEL: &[u8] = b"keksdose seal v1";
 /// Largest manifest, sealed or opened.
@@ -252,26 +267,32 @@ impl Header {
 
     /// The rules every header meets.
     fn check(&self) -> Result<(), String> {
-        let tenant_ok = (1..=63).contains(&self.tenant.len())
+        let tenant_ok = (1..=MAX_TENANT_LEN).contains(&self.tenant.len())
             && self
                 .tenant
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !tenant_ok {
-            return Err("tenant: expected 1–63 characters a–z, 0–9, -".into());
+            return Err(format!(
+                "tenant: expected 1–{MAX_TENANT_LEN} characters a–z, 0–9, -"
+            ));
         }
-        let form_ok = (1..=64).contains(&self.form_id.len())
+        let form_ok = (1..=MAX_FORM_ID_LEN).contains(&self.form_id.len())
             && self
                 .form_id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
         if !form_ok {
-            return Err("form id: expected 1–64 characters A–Z, a–z, 0–9, _ . -".into());
+            return Err(format!(
+                "form id: expected 1–{MAX_FORM_ID_LEN} characters A–Z, a–z, 0–9, _ . -"
+            ));
         }
-        let origin_ok = (1..=2048).contains(&self.origin.len())
+        let origin_ok = (1..=MAX_ORIGIN_LEN).contains(&self.origin.len())
             && self.origin.bytes().all(|b| b.is_ascii_graphic());
         if !origin_ok {
-            return Err("origin: expected 1–2048 visible ASCII characters".into());
+            return Err(format!(
+                "origin: expected 1–{MAX_ORIGIN_LEN} visible ASCII characters"
+            ));
         }
         if !self.chunk_size.is_power_of_two() || !CHUNK_SIZES.contains(&self.chunk_size) {
             return Err("chunk size: expected a power of two from 4 KiB to 1 MiB".into());
@@ -464,10 +485,24 @@ impl Sealer {
         }
         self.remaining -= data.len() as u64;
         self.pending.extend_from_slice(data);
-        while self.pending.len() > self.chunk_size {
-            let rest = self.pending.split_off(self.chunk_size);
-            let chunk = std::mem::replace(&mut self.pending, rest);
-            out.push(self.seal_chunk(0, &chunk)?);
+        let mut sealed = 0;
+        while self.pending.len() - sealed > self.chunk_size {
+            let chunk = &self.pending[sealed..sealed + self.chunk_size];
+            out.push(seal_chunk(&mut self.context, 0, chunk)?);
+            sealed += self.chunk_size;
+        }
+        self.pending.drain(..sealed);
+        Ok(())
+    }
+
+    /// Feeds `len` zero bytes, the padding after the content, like [`Sealer::update`].
+    pub fn pad(&mut self, len: u64, out: &mut Vec<Vec<u8>>) -> Result<(), SealError> {
+        let zeros = vec![0u8; self.chunk_size];
+        let mut left = len;
+        while left > 0 {
+            let take = left.min(zeros.len() as u64) as usize;
+            self.update(&zeros[..take], out)?;
+            left -= take as u64;
         }
         Ok(())
     }
@@ -477,18 +512,22 @@ impl Sealer {
         if self.remaining != 0 {
             return Err(SealError::Sealing("fewer bytes than announced"));
         }
-        let last = std::mem::take(&mut self.pending);
-        self.seal_chunk(1, &last)
+        seal_chunk(&mut self.context, 1, &self.pending)
     }
+}
 
-    fn seal_chunk(&mut self, flag: u8, data: &[u8]) -> Result<Vec<u8>, SealError> {
-        let mut plaintext = Vec::with_capacity(1 + data.len());
-        plaintext.push(flag);
-        plaintext.extend_from_slice(data);
-        self.context
-            .seal(&plaintext, &[])
-            .map_err(|_| SealError::Sealing("too many chunks"))
-    }
+/// Seals one chunk: the flag byte, then `data`.
+fn seal_chunk(
+    context: &mut AeadCtxS<Aead, Kdf, Kem>,
+    flag: u8,
+    data: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let mut plaintext = Vec::with_capacity(1 + data.len());
+    plaintext.push(flag);
+    plaintext.extend_from_slice(data);
+    context
+        .seal(&plaintext, &[])
+        .map_err(|_| SealError::Sealing("too many chunks"))
 }
 
 /// Seals a whole submission held in memory (fields and file bytes) with the system's
@@ -534,7 +573,7 @@ pub fn seal_with_rng(
     for (_, bytes) in &files {
         sealer.update(bytes, &mut chunks)?;
     }
-    sealer.update(&vec![0; inner.padding() as usize], &mut chunks)?;
+    sealer.pad(inner.padding(), &mut chunks)?;
     chunks.push(sealer.finish()?);
     for chunk in chunks {
         envelope.extend_from_slice(&chunk);
@@ -558,12 +597,18 @@ pub struct Opened {
 
 /// The secret key's public half.
 pub fn public_key(secret: &SecretKey) -> Result<PublicKey, SealError> {
-    let secret = <Kem as hpke::Kem>::PrivateKey::from_bytes(&secret.0)
-        .map_err(|_| SealError::Sealing("unusable secret key"))?;
-    let public = Kem::sk_to_pk(&secret).to_bytes();
+    Ok(public_of(&private(secret)?))
+}
+
+fn private(secret: &SecretKey) -> Result<<Kem as hpke::Kem>::PrivateKey, SealError> {
+    <Kem as hpke::Kem>::PrivateKey::from_bytes(&secret.0)
+        .map_err(|_| SealError::Sealing("unusable secret key"))
+}
+
+fn public_of(secret: &<Kem as hpke::Kem>::PrivateKey) -> PublicKey {
     let mut bytes = [0u8; 32];
-    bytes.copy_from_slice(&public);
-    Ok(PublicKey(bytes))
+    bytes.copy_from_slice(&Kem::sk_to_pk(secret).to_bytes());
+    PublicKey(bytes)
 }
 
 /// A new key pair from the system's randomness.
@@ -584,7 +629,8 @@ pub fn generate_with_rng(rng: &mut impl CryptoRng) -> (SecretKey, PublicKey) {
 /// Opens an envelope with the controller's secret key.
 pub fn open(secret: &SecretKey, envelope: &[u8]) -> Result<Opened, SealError> {
     let (header, header_len) = Header::parse(envelope)?;
-    let key = public_key(secret)?.kid();
+    let recipient = private(secret)?;
+    let key = public_of(&recipient).kid();
     if header.kid != key {
         return Err(SealError::WrongKey {
             envelope: header.kid,
@@ -600,8 +646,6 @@ pub fn open(secret: &SecretKey, envelope: &[u8]) -> Result<Opened, SealError> {
     let (enc_bytes, mut chunks) = body.split_at(ENC_LEN);
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc_bytes)
         .map_err(|_| SealError::Undecryptable)?;
-    let recipient = <Kem as hpke::Kem>::PrivateKey::from_bytes(&secret.0)
-        .map_err(|_| SealError::Sealing("unusable secret key"))?;
     let mut context = hpke::setup_receiver::<Aead, Kdf, Kem>(
         &OpModeR::Base,
         &recipient,

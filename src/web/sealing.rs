@@ -15,14 +15,12 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestInit, Response};
 
 use super::{js_error, window};
-use crate::seal::envelope::{CHUNK_SIZE, FileEntry, Header, Manifest, Sealer};
+use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
 use crate::seal::hex;
 use crate::seal::keys::PublicKey;
 
 /// Bytes read from a file at a time.
 const SLICE: f64 = 1024.0 * 1024.0;
-/// The media type of a sealed submission.
-const SEALED_TYPE: &str = "application/vnd.keksdose.sealed";
 
 /// What the consent module hands over with a form (JSON).
 #[derive(Deserialize)]
@@ -125,20 +123,14 @@ pub async fn seal_and_send(form: &HtmlFormElement, settings: Settings) -> Result
     for (_, file) in &files {
         for_each_slice(file, |bytes| output.feed(bytes)).await?;
     }
-    let zeros = vec![0u8; CHUNK_SIZE as usize];
-    let mut padding = inner.padding();
-    while padding > 0 {
-        let take = padding.min(zeros.len() as u64) as usize;
-        output.feed(&zeros[..take])?;
-        padding -= take as u64;
-    }
+    output.pad(inner.padding())?;
     let Output { sealer, parts } = output;
     let last = sealer
         .finish()
         .map_err(|e| Failure::new("crypto", e.to_string()))?;
     parts.push(&Uint8Array::from(last.as_slice()));
     let options = BlobPropertyBag::new();
-    options.set_type(SEALED_TYPE);
+    options.set_type(MEDIA_TYPE);
     let body = Blob::new_with_u8_array_sequence_and_options(&parts, &options)
         .map_err(|e| Failure::new("crypto", format!("{e:?}")))?;
     post(&settings.action, &body).await
@@ -152,10 +144,20 @@ struct Output {
 
 impl Output {
     fn feed(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.sealed(|sealer, chunks| sealer.update(bytes, chunks))
+    }
+
+    fn pad(&mut self, len: u64) -> Result<(), Failure> {
+        self.sealed(|sealer, chunks| sealer.pad(len, chunks))
+    }
+
+    /// Runs `seal` and moves the chunks it completed out of wasm memory.
+    fn sealed(
+        &mut self,
+        seal: impl FnOnce(&mut Sealer, &mut Vec<Vec<u8>>) -> Result<(), SealError>,
+    ) -> Result<(), Failure> {
         let mut chunks = Vec::new();
-        self.sealer
-            .update(bytes, &mut chunks)
-            .map_err(|e| Failure::new("crypto", e.to_string()))?;
+        seal(&mut self.sealer, &mut chunks).map_err(|e| Failure::new("crypto", e.to_string()))?;
         for chunk in chunks {
             self.parts.push(&Uint8Array::from(chunk.as_slice()));
         }
@@ -211,7 +213,7 @@ async fn post(action: &str, body: &Blob) -> Result<u16, Failure> {
     init.set_method("POST");
     init.set_body(body);
     let headers = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&headers, &"Content-Type".into(), &SEALED_TYPE.into());
+    let _ = js_sys::Reflect::set(&headers, &"Content-Type".into(), &MEDIA_TYPE.into());
     init.set_headers(&headers);
     let response = JsFuture::from(window().fetch_with_str_and_init(action, &init))
         .await

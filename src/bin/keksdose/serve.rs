@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use keksdose::base64;
 use keksdose::config::Config;
-use keksdose::seal::envelope::{Header, chunks_well_formed, max_envelope_len};
+use keksdose::seal::envelope::{Header, MEDIA_TYPE, chunks_well_formed, max_envelope_len};
 use lexopt::ValueExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -33,8 +33,6 @@ pub const CONTENT_SECURITY_POLICY: &str =
 const PKG_PREFIX: &str = "/keksdose/";
 /// Where sealed submissions are posted: `/inbox/{tenant}`.
 const INBOX_PREFIX: &str = "/inbox/";
-/// The media type of a sealed submission.
-pub const SEALED_TYPE: &str = "application/vnd.keksdose.sealed";
 /// Bodies accepted where no submission is expected (they are read and answered with 405).
 const SMALL_BODY: usize = 64 * 1024;
 
@@ -271,8 +269,8 @@ impl Site {
         let Some(tenant) = collector.tenants.get(tenant_name) else {
             return refuse(404, "unknown tenant");
         };
-        if request.header("content-type") != Some(SEALED_TYPE) {
-            return refuse(415, &format!("expected Content-Type: {SEALED_TYPE}"));
+        if request.header("content-type") != Some(MEDIA_TYPE) {
+            return refuse(415, &format!("expected Content-Type: {MEDIA_TYPE}"));
         }
         let body = &request.body;
         let (header, header_len) = match Header::parse(body) {
