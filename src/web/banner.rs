@@ -361,7 +361,7 @@ fn dialog_attributes(dialog: &HtmlElement, labelled_by: &str, modal: bool) -> Re
 }
 
 /// A row of equal buttons: same element, class and size, so no choice is favoured (R5, R6).
-fn buttons(texts: &Texts<'_>, actions: &[(&str, TextKey)]) -> Result<Element, JsValue> {
+pub(super) fn buttons(texts: &Texts<'_>, actions: &[(&str, TextKey)]) -> Result<Element, JsValue> {
     let row = element("div", "kd-actions")?;
     for &(action, label) in actions {
         append(&row, &button(texts, action, label, "kd-btn")?)?;

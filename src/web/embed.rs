@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
 use super::page::Page;
-use super::{append, element, guard, text_element};
+use super::{append, banner, element, guard, text_element};
 use crate::ui::{TextKey, Texts};
 
 /// Brings `iframe` in line with the decision: `open` = its service may load now.
@@ -128,16 +128,13 @@ fn show_placeholder(page: &Page, iframe: &Element) -> Result<(), JsValue> {
         append(&line, &link)?;
         append(&placeholder, &line)?;
     }
-    let actions = element("div", "kd-actions")?;
-    for (action, label) in [
-        ("load-once", TextKey::LoadOnce),
-        ("load-always", TextKey::LoadAlways),
-    ] {
-        let button = text_element("button", "kd-btn", texts.get(label))?;
-        button.set_attribute("type", "button")?;
-        button.set_attribute("data-keksdose-action", action)?;
-        append(&actions, &button)?;
-    }
+    let actions = banner::buttons(
+        &texts,
+        &[
+            ("load-once", TextKey::LoadOnce),
+            ("load-always", TextKey::LoadAlways),
+        ],
+    )?;
     append(&placeholder, &actions)?;
     iframe.before_with_node_1(&placeholder)
 }

@@ -40,13 +40,14 @@ struct Native {
     set_attribute: Function,
 }
 
-/// Elements whose resource URLs are guarded, and the attribute that holds the URL.
+/// Elements whose resource URLs are guarded (interface, tag name) and the attribute that holds
+/// the URL; a blocked URL is kept in `data-<attribute>`.
 const GUARDED: [(&str, &str, &str); 5] = [
-    ("HTMLScriptElement", "src", "data-src"),
-    ("HTMLImageElement", "src", "data-src"),
-    ("HTMLImageElement", "srcset", "data-srcset"),
-    ("HTMLIFrameElement", "src", "data-src"),
-    ("HTMLLinkElement", "href", "data-href"),
+    ("HTMLScriptElement", "SCRIPT", "src"),
+    ("HTMLImageElement", "IMG", "src"),
+    ("HTMLImageElement", "IMG", "srcset"),
+    ("HTMLIFrameElement", "IFRAME", "src"),
+    ("HTMLLinkElement", "LINK", "href"),
 ];
 
 /// After an internal error nothing is decided any more: everything is blocked.
@@ -103,7 +104,7 @@ pub fn install() -> Result<(), JsValue> {
     }
 
     // Resource URLs of elements.
-    for (class, attribute, _) in GUARDED {
+    for (class, _, attribute) in GUARDED {
         wrap_setter(&global(class)?, attribute, move |original, this, args| {
             element_url_property(original, this, args, attribute)
         })?;
@@ -415,19 +416,14 @@ fn script_type_property(
 
 /// The URL attribute `name` of `element` if it is one keksdose guards.
 fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
-    let tag = element.tag_name();
-    GUARDED.iter().find_map(|(class, attribute, _)| {
-        (*attribute == name && tag_of(class) == tag).then_some(*attribute)
-    })
-}
-
-fn tag_of(class: &str) -> &'static str {
-    match class {
-        "HTMLScriptElement" => "SCRIPT",
-        "HTMLImageElement" => "IMG",
-        "HTMLIFrameElement" => "IFRAME",
-        _ => "LINK",
+    // The name first: most attributes set are none of these, and the tag costs a call to JS.
+    if !GUARDED.iter().any(|(_, _, attribute)| *attribute == name) {
+        return None;
     }
+    let tag = element.tag_name();
+    GUARDED
+        .iter()
+        .find_map(|(_, t, attribute)| (*attribute == name && *t == tag).then_some(*attribute))
 }
 
 /// Lets `url` through for `element`'s `attribute`, or marks the element so that keksdose
@@ -439,11 +435,7 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
     let Some((blocked_url, attribution)) = blocked else {
         return true;
     };
-    let data = GUARDED
-        .iter()
-        .find(|(_, a, _)| *a == attribute)
-        .map_or("data-src", |(_, _, data)| *data);
-    let _ = set_attribute(element, data, url);
+    let _ = set_attribute(element, &format!("data-{attribute}"), url);
     if let Some((category, service)) = &attribution {
         let _ = set_attribute(element, "data-category", category);
         let _ = set_attribute(element, "data-service", service);

@@ -114,6 +114,11 @@ impl Page {
     /// Handles an element added to the document after start.
     pub fn on_added(&self, node: &web_sys::Node) {
         blocker::screen_unmarked(node);
+        // The observer hands over connected nodes only: a frame screening swapped for a fresh
+        // copy is detached now, and the copy comes back as an addition of its own.
+        if !node.is_connected() {
+            return;
+        }
         self.activate(node);
         forms::prepare(self, node);
     }

@@ -164,6 +164,17 @@ impl Keksdose {
     }
 }
 
+/// What both entries do first, in this order: blocking from here on, before anything else can
+/// run; without a valid config it blocks every non-necessary write and every load from another
+/// host.
+fn install(load_seal: Option<Function>) -> Result<(), JsValue> {
+    install_panic_hook();
+    guard::install()?;
+    blocker::observe()?;
+    forms::set_loader(load_seal);
+    Ok(())
+}
+
 /// Starts keksdose with a config (a JSON string) and returns the instance: the npm entry's
 /// `init(config)` calls this once the wasm module is loaded. `load_seal` loads the seal module
 /// when a sealed form is submitted.
@@ -171,10 +182,7 @@ impl Keksdose {
 /// Throws a `ConfigError` naming every problem with its dotted path.
 #[wasm_bindgen]
 pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
-    install_panic_hook();
-    guard::install()?;
-    blocker::observe()?;
-    forms::set_loader(load_seal);
+    install(load_seal)?;
     let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.to_string()))?;
     Ok(Keksdose {
         page: Some(Page::start(config)?),
@@ -194,12 +202,7 @@ pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsVa
 /// visitor sees a short notice, and `window.keksdose` answers "not allowed" to everything.
 #[wasm_bindgen(js_name = startFromScriptTag)]
 pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue> {
-    install_panic_hook();
-    // Blocking from here on, before anything else can run; without a valid config it blocks
-    // every non-necessary write and every load from another host.
-    guard::install()?;
-    blocker::observe()?;
-    forms::set_loader(load_seal);
+    install(load_seal)?;
     let script: Option<HtmlScriptElement> =
         document().current_script().and_then(|s| s.dyn_into().ok());
     if let Some(script) = &script {
