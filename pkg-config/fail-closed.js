@@ -1,8 +1,9 @@
 // The fail-closed fallback of both entries (`keksdose.js` has it inlined, `index.js` imports it),
-// for when the wasm module cannot start. Without the module nothing can be decided, so everything that needs a decision is refused:
-// cookie and storage writes, loads from other hosts, and sealed forms (which would otherwise
-// post plaintext). Each step may fail where the module already installed its own guard, which
-// blocks the same.
+// for when the wasm module cannot start. Without the module nothing can be decided, so everything
+// that needs a decision is refused: cookie and storage writes, loads from other hosts, and sealed
+// forms (which would otherwise post plaintext). Each step may fail where the module already
+// installed its own guard, which blocks the same, or where the browser denies a storage; the
+// other steps still run.
 export function failClosed() {
   let warned = false;
   const refuse = () => {
@@ -32,15 +33,17 @@ export function failClosed() {
   });
   attempt(() => {
     Storage.prototype.setItem = refuse;
-    for (const name of ["localStorage", "sessionStorage"]) {
+  });
+  for (const name of ["localStorage", "sessionStorage"]) {
+    attempt(() => {
       const storage = window[name];
       const guarded = new Proxy(storage, {
         get: (target, key) => (typeof target[key] === "function" ? target[key].bind(target) : target[key]),
         set: (target, key, value) => (typeof key === "string" ? refuse() : (target[key] = value), true),
       });
       Object.defineProperty(window, name, { get: () => guarded, enumerable: true });
-    }
-  });
+    });
+  }
   attempt(() => {
     CookieStore.prototype.set = () => (refuse(), Promise.resolve());
   });

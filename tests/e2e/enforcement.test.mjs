@@ -6,7 +6,19 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, demoSuite, errors, jar, newPage, ready, recordRequests, requestsTo, warnings } from "./harness.mjs";
+import {
+  ROOT,
+  corruptWasm,
+  demoSuite,
+  errorText,
+  errors,
+  jar,
+  newPage,
+  ready,
+  recordRequests,
+  requestsTo,
+  warnings,
+} from "./harness.mjs";
 
 const suite = demoSuite();
 
@@ -208,7 +220,7 @@ test("fail closed: a broken config blocks the same", async () => {
   const page = await open(context, {
     route: (page) => page.route("**/keksdose.json", (route) => route.fulfill({ body: broken, contentType: "application/json" })),
   });
-  assert.match(errors(page).map((e) => e.text).join("\n"), /categories\.analytics\.servces/);
+  assert.match(errorText(page), /categories\.analytics\.servces/);
   await assertNothingNonNecessary(page, context, "broken config");
   // Markup from an HTML string never passes a guarded setter (its request may already have
   // started, see the README's limits); screening still takes the URL away.
@@ -223,14 +235,9 @@ test("fail closed: a broken config blocks the same", async () => {
 test("fail closed: a wasm module that does not load blocks the same", async () => {
   const context = await suite.browser.newContext();
   const page = await open(context, {
-    route: (page) =>
-      page.route("**/keksdose/keksdose.js", async (route) => {
-        const response = await route.fetch();
-        const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
-        await route.fulfill({ response, body });
-      }),
+    route: corruptWasm,
   });
-  assert.match(errors(page).map((e) => e.text).join("\n"), /keksdose: could not start/);
+  assert.match(errorText(page), /keksdose: could not start/);
   assert.equal(await page.evaluate(() => window.kdDemo.unmarkedRan), true);
   await assertNothingNonNecessary(page, context, "failed wasm");
   assert.equal(await page.getAttribute("iframe[data-service=video]", "src"), null);

@@ -2,14 +2,14 @@
 // and says why.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { demoSuite, errors, jar, newPage, ready } from "./harness.mjs";
+import { corruptWasm, demoSuite, errorText, errors, jar, newPage, ready } from "./harness.mjs";
 
 const suite = demoSuite();
 
 test("(f) a broken config: a console error naming the dotted path, nothing non-necessary runs", async () => {
   const { context, page } = await suite.visit("/broken.html");
   await page.waitForTimeout(300);
-  const logged = errors(page).map((e) => e.text).join("\n");
+  const logged = errorText(page);
   assert.match(logged, /keksdose: invalid config:\ncategories\.analytics\.servces: unknown field `servces`/);
   assert.match(logged, /Only technically necessary cookies and scripts run/);
   assert.equal(errors(page).length, 1, "one message, not a cascade");
@@ -49,7 +49,7 @@ test("a config file that cannot be loaded fails closed too", async () => {
   await page.goto(`${suite.server.url}/`);
   await ready(page);
   await page.waitForTimeout(300);
-  const logged = errors(page).map((e) => e.text).join("\n");
+  const logged = errorText(page);
   assert.match(logged, /could not load the config from \/keksdose\.json: HTTP status 404/);
   assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
   assert.deepEqual(await jar(context), {});
@@ -59,19 +59,39 @@ test("a config file that cannot be loaded fails closed too", async () => {
 test("a wasm module that does not load: console error, nothing runs", async () => {
   const context = await suite.browser.newContext();
   const page = await newPage(context);
-  await page.route("**/keksdose/keksdose.js", async (route) => {
-    const response = await route.fetch();
-    // Corrupt the inlined module the way a truncated or mangled download would.
-    const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
-    await route.fulfill({ response, body });
-  });
+  await corruptWasm(page);
   await page.goto(`${suite.server.url}/`);
   await page.waitForLoadState("load");
   await page.waitForTimeout(300);
-  const logged = errors(page).map((e) => e.text).join("\n");
+  const logged = errorText(page);
   assert.match(logged, /keksdose: could not start; only technically necessary cookies and scripts run/);
   assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
   assert.equal(await page.evaluate(() => "keksdose" in window), false);
   assert.deepEqual(await jar(context), {});
+  await context.close();
+});
+
+test("a wasm module that does not load, and a storage the browser denies: the other storage stays guarded", async () => {
+  const context = await suite.browser.newContext();
+  const page = await newPage(context);
+  // As where the visitor blocks site data: reading localStorage throws.
+  await page.addInitScript(() =>
+    Object.defineProperty(window, "localStorage", {
+      get() {
+        throw new DOMException("The user denied access", "SecurityError");
+      },
+      configurable: true,
+    }),
+  );
+  await corruptWasm(page);
+  await page.goto(`${suite.server.url}/`);
+  await page.waitForLoadState("load");
+  assert.match(errorText(page), /keksdose: could not start/);
+  const stored = await page.evaluate(() => {
+    sessionStorage._pk_ses = "1";
+    sessionStorage.setItem("_pk_id", "1");
+    return Object.keys(sessionStorage);
+  });
+  assert.deepEqual(stored, []);
   await context.close();
 });

@@ -118,6 +118,23 @@ export function errors(page) {
   return page.log.filter((entry) => entry.type === "error" || entry.type === "pageerror");
 }
 
+/** The text of every console error and uncaught exception on `page`, one per line. */
+export function errorText(page) {
+  return errors(page)
+    .map((entry) => entry.text)
+    .join("\n");
+}
+
+/** Serves `keksdose.js` to `page` with its inlined module corrupted, the way a truncated or
+ * mangled download would be. */
+export function corruptWasm(page) {
+  return page.route("**/keksdose/keksdose.js", async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
+    await route.fulfill({ response, body });
+  });
+}
+
 /** The browser's cookie jar as `{ name: value }` (not `document.cookie`). */
 export async function jar(context) {
   return Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, cookie.value]));

@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, errors, jar, launch, newPage, startServer } from "./harness.mjs";
+import { ROOT, errorText, errors, jar, launch, newPage, startServer } from "./harness.mjs";
 
 let site;
 let server;
@@ -65,7 +65,7 @@ test("a wasm module that cannot load leaves the npm page necessary-only", async 
   await page.route("**/keksdose_web_bg.wasm", (route) => route.fulfill({ status: 404, body: "gone" }));
   await page.goto(`${server.url}/`);
   await page.waitForFunction(() => window.initError !== undefined);
-  assert.match(errors(page).map((e) => e.text).join("\n"), /keksdose: could not start/);
+  assert.match(errorText(page), /keksdose: could not start/);
   await page.evaluate(() => {
     document.cookie = "_pk_id.1=x; path=/";
     localStorage.setItem("matomo_x", "1");
