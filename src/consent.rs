@@ -208,10 +208,17 @@ pub struct Consent {
 }
 
 impl Consent {
-    /// A decision made `now`, lasting `consent.expiresAfterDays` of `config`.
-    pub fn new(config: &Config, consent_id: String, now: u64, choice: Choice) -> Consent {
+    /// A decision made `now` on the config whose [`revision`] is given, lasting
+    /// `consent.expiresAfterDays` of `config`.
+    pub fn new(
+        config: &Config,
+        revision: String,
+        consent_id: String,
+        now: u64,
+        choice: Choice,
+    ) -> Consent {
         Consent {
-            revision: revision(config),
+            revision,
             consent_id,
             decided_at: now,
             expires_at: now + u64::from(config.consent.expires_after_days) * DAY,
@@ -371,7 +378,13 @@ mod tests {
     #[test]
     fn consent_expires_after_the_configured_days() {
         let config = config();
-        let consent = Consent::new(&config, "id".into(), 1_000, Choice::none());
+        let consent = Consent::new(
+            &config,
+            revision(&config),
+            "id".into(),
+            1_000,
+            Choice::none(),
+        );
         let rev = revision(&config);
         assert_eq!(consent.expires_at, 1_000 + 180 * DAY);
         assert!(consent.is_current(&rev, 1_000 + 180 * DAY - 1));

@@ -86,13 +86,7 @@ impl Validator {
     }
 
     fn tenant(&mut self, tenant: &str) {
-        let valid = (1..=63).contains(&tenant.len())
-            && tenant
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !tenant.starts_with('-')
-            && !tenant.ends_with('-');
-        if !valid {
+        if !is_label(tenant) {
             self.report(
                 "tenant",
                 "expected 1–63 characters a–z, 0–9 and inner hyphens, e.g. `musterstadt`",
@@ -428,15 +422,15 @@ fn is_token_byte(b: u8) -> bool {
 
 /// A lower-case DNS name or IPv4 address, without port.
 fn is_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
+    !host.is_empty() && host.len() <= 253 && host.split('.').all(is_label)
+}
+
+/// A lower-case DNS label: 1–63 characters a–z, 0–9 and inner hyphens.
+fn is_label(label: &str) -> bool {
+    (1..=63).contains(&label.len())
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }

@@ -91,14 +91,19 @@ pub fn decode(value: &str) -> Option<Consent> {
 /// string: the newest intact one. There can be several (host-only and with a `Domain`, after
 /// `consent.domain` changed); keksdose removes the others whenever it writes.
 pub fn read(cookie_header: &str, name: &str) -> Option<Consent> {
-    cookie_header
-        .split(';')
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=')?;
-            (key.trim() == name).then(|| value.trim())
-        })
-        .filter_map(decode)
+    pairs(cookie_header)
+        .filter(|(key, _)| *key == name)
+        .filter_map(|(_, value)| decode(value))
         .max_by_key(|consent| consent.decided_at)
+}
+
+/// The `(name, value)` pairs of a `document.cookie` / `Cookie:` header string, trimmed; a
+/// cookie without `=` (no name) is left out.
+pub fn pairs(cookie_header: &str) -> impl Iterator<Item = (&str, &str)> {
+    cookie_header.split(';').filter_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        Some((key.trim(), value.trim()))
+    })
 }
 
 fn is_base64url(text: &str, len: usize) -> bool {

@@ -61,11 +61,16 @@ impl<'a> Policy<'a> {
     /// Whether the service `key` may run: services of necessary categories always, others when
     /// allowed. Unknown services never.
     pub fn service_allowed(&self, key: &str) -> bool {
-        match self.config.services().find(|(_, k, _)| *k == key) {
-            Some((category, _, _)) if self.category_is_necessary(category) => true,
-            Some(_) => self.consent.is_some_and(|c| c.choice.has_service(key)),
-            None => false,
-        }
+        self.config
+            .services()
+            .find(|(_, k, _)| *k == key)
+            .is_some_and(|(category, _, _)| self.allowed_in(category, key))
+    }
+
+    /// Whether the service `key` of `category` may run (service keys are unique).
+    fn allowed_in(&self, category: &str, key: &str) -> bool {
+        self.category_is_necessary(category)
+            || self.consent.is_some_and(|c| c.choice.has_service(key))
     }
 
     /// Whether a marked element may run now. `!category` runs only after a decision that
@@ -110,10 +115,7 @@ impl<'a> Policy<'a> {
     /// Whether a resource from `host` (lower-case, without port) may load: hosts no service
     /// lists load freely; a listed host when every service listing it may run.
     pub fn host_allowed(&self, host: &str) -> bool {
-        self.config
-            .services()
-            .filter(|(_, _, service)| service.hosts.iter().any(|p| host_matches(p, host)))
-            .all(|(_, key, _)| self.service_allowed(key))
+        self.refused_service_for_host(host).is_none()
     }
 
     /// The first refused service that lists `host`: where a blocked element is attributed, so
@@ -122,7 +124,7 @@ impl<'a> Policy<'a> {
         self.config
             .services()
             .filter(|(_, _, service)| service.hosts.iter().any(|p| host_matches(p, host)))
-            .find(|(_, key, _)| !self.service_allowed(key))
+            .find(|(category, key, _)| !self.allowed_in(category, key))
             .map(|(category, key, _)| (category, key))
     }
 
@@ -131,7 +133,7 @@ impl<'a> Policy<'a> {
     pub fn refused_services(&self) -> impl Iterator<Item = (&'a str, &'a Service)> + '_ {
         self.config
             .services()
-            .filter(|(_, key, _)| !self.service_allowed(key))
+            .filter(|(category, key, _)| !self.allowed_in(category, key))
             .map(|(_, key, service)| (key, service))
     }
 
@@ -161,7 +163,7 @@ impl<'a> Policy<'a> {
         if declaring.peek().is_none() {
             return self.config.consent.unknown_cookies == UnknownPolicy::Allow;
         }
-        declaring.all(|(_, key, _)| self.service_allowed(key))
+        declaring.all(|(category, key, _)| self.allowed_in(category, key))
     }
 
     fn category_is_necessary(&self, name: &str) -> bool {
@@ -325,7 +327,7 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::{Choice, Consent};
+    use crate::consent::{Choice, Consent, revision};
 
     fn config() -> Config {
         Config::from_json(
@@ -348,7 +350,7 @@ mod tests {
     fn decided(config: &Config, categories: &[&str], services: &[&str]) -> Consent {
         let choice =
             Choice::from_names(config, categories.iter().copied(), services.iter().copied());
-        Consent::new(config, "id".into(), 0, choice)
+        Consent::new(config, revision(config), "id".into(), 0, choice)
     }
 
     #[test]

@@ -25,6 +25,7 @@ use web_sys::{Element, Storage};
 
 use super::page::Page;
 use super::{console_warn, document, forms, window};
+use crate::consent::cookie;
 use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions, glob_matches};
 
 thread_local! {
@@ -159,10 +160,7 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
     let host = location.hostname().unwrap_or_default();
     let path = location.pathname().unwrap_or_default();
     let cookies = read_cookies();
-    let names = cookies
-        .split(';')
-        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()));
-    for name in names {
+    for (name, _) in cookie::pairs(&cookies) {
         if refused
             .iter()
             .any(|(_, service)| service.cookies.iter().any(|g| glob_matches(g, name)))
@@ -218,14 +216,9 @@ pub fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
         return Ok(());
     };
     decide(
-        |policy| {
-            if policy.host_allowed(&host) {
-                Ok(())
-            } else {
-                Err(policy
-                    .refused_service_for_host(&host)
-                    .map(|(c, s)| (c.to_owned(), s.to_owned())))
-            }
+        |policy| match policy.refused_service_for_host(&host) {
+            None => Ok(()),
+            Some((c, s)) => Err(Some((c.to_owned(), s.to_owned()))),
         },
         || {
             let own = window().location().hostname().unwrap_or_default();

@@ -222,7 +222,13 @@ impl Page {
             Some(id) => id,
             None => consent_id(random_bytes()?),
         };
-        let consent = Consent::new(&self.config, id.clone(), now(), choice);
+        let consent = Consent::new(
+            &self.config,
+            self.revision.clone(),
+            id.clone(),
+            now(),
+            choice,
+        );
         self.write_cookie(&consent)?;
         let mut state = self.state.borrow_mut();
         state.consent_id = Some(id);
