@@ -11,7 +11,7 @@ use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 mod browser;
-use browser::{cookie, document, order, query_all, reset_page, set_cookie, until, window};
+use browser::{cookie, document, fixture, order, query_all, reset_page, set_cookie, until, window};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -47,9 +47,8 @@ fn visible(selector: &str) -> bool {
 
 /// Appends a marked script to the body.
 fn marked_script(attributes: &[(&str, &str)], text: &str) {
-    let script = document().create_element("script").unwrap();
+    let script = fixture("script");
     script.set_attribute("type", "text/plain").unwrap();
-    script.set_attribute("class", "fixture").unwrap();
     for (name, value) in attributes {
         script.set_attribute(name, value).unwrap();
     }
@@ -316,9 +315,8 @@ fn reset_erases_the_decision_and_asks_again() {
 fn preference_links_anywhere_open_the_dialog() {
     let kd = started();
     kd.accept_category(JsValue::UNDEFINED).unwrap();
-    let link = document().create_element("a").unwrap();
+    let link = fixture("a");
     link.set_attribute("href", "#").unwrap();
-    link.set_attribute("class", "fixture").unwrap();
     link.set_attribute("data-keksdose", "preferences").unwrap();
     let inner = document().create_element("span").unwrap();
     link.append_child(&inner).unwrap();

@@ -14,7 +14,9 @@ use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 mod browser;
-use browser::{cookie, document, local, order, query_all, reset_page, set_cookie, until, window};
+use browser::{
+    cookie, document, fixture, local, order, query_all, reset_page, set_cookie, until, window,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -47,12 +49,6 @@ fn has_cookie(name: &str) -> bool {
 fn fresh() -> Keksdose {
     reset_page();
     start(CONFIG, None).unwrap()
-}
-
-fn fixture(tag: &str) -> Element {
-    let element = document().create_element(tag).unwrap();
-    element.class_list().add_1("fixture").unwrap();
-    element
 }
 
 #[wasm_bindgen_test]

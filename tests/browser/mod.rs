@@ -52,6 +52,13 @@ pub fn reset_page() {
     Reflect::set(&window(), &"order".into(), &Array::new()).unwrap();
 }
 
+/// A new `tag` element marked as a fixture, so that [`reset_page`] removes it.
+pub fn fixture(tag: &str) -> Element {
+    let element = document().create_element(tag).unwrap();
+    element.class_list().add_1("fixture").unwrap();
+    element
+}
+
 /// What the fixtures' scripts pushed to `window.order`, in order.
 pub fn order() -> Vec<String> {
     let order: Array = Reflect::get(&window(), &"order".into())
