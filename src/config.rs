@@ -1,55 +1,47 @@
 //! The configuration: one JSON schema for the browser, the CLI and Rust backends.
 //!
-//! [`Config::from_json`] parses with `serde_json` through `serde_path_to_error`, so a syntax or
-//! shape error names its dotted path (`categories.analytics.servces: unknown field …`), then runs
-//! the semantic rules of [`validate`] and reports **every** problem at once.
+//! [`Config::from_json`] reads the JSON with [`crate::json`] and walks it field by field
+//! (`read`, the one definition of the schema for the browser, the CLI and Rust backends), so
+//! that every syntax or shape problem names its dotted path (`categories.analytics.servces:
+//! unknown field …`); then it runs the semantic rules of [`validate`]. **Every** problem is
+//! reported at once: all shape problems, or, when the shape is right, all semantic ones.
 //!
 //! The schema is documented field by field on the types below; `README.md` shows a full example.
 
+mod read;
 pub(crate) mod validate;
 
 use std::fmt;
-use std::marker::PhantomData;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-
-pub use validate::{Problem, validate};
+pub use validate::validate;
 
 /// Name of the consent cookie when the config does not set one.
 pub const DEFAULT_COOKIE_NAME: &str = "kd_consent";
 
 /// A whole keksdose configuration.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Short machine name of the site or municipality (`[a-z0-9-]`), used in records and by the
     /// collector to keep tenants apart.
     pub tenant: String,
     /// Language of the banner: `"de"` (default), `"en"`, or `"auto"` (`<html lang>`, then the browser).
-    #[serde(default)]
     pub language: LanguageSetting,
     /// Links that must stay reachable while the banner is open.
     pub policy: Policy,
     /// How the decision is stored and logged.
-    #[serde(default)]
     pub consent: ConsentSettings,
     /// Purposes in display order. A category with `readOnly: true` is technically necessary.
     pub categories: OrderedMap<Category>,
     /// Per-language overrides of the shipped default texts (see [`crate::ui::TextKey`]).
-    #[serde(default)]
     pub texts: TextOverrides,
     /// Google Consent Mode v2: consent type (`analytics_storage`, …) → categories that grant it.
-    #[serde(default)]
     pub google_consent_mode: OrderedMap<Vec<String>>,
     /// Sealed forms: the controller's public keys.
-    #[serde(default)]
     pub seal: Option<SealSettings>,
 }
 
 /// The configured banner language.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LanguageSetting {
     /// German.
     #[default]
@@ -110,8 +102,7 @@ impl LanguageSetting {
 }
 
 /// Privacy policy and imprint, linked from the banner.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// URL of the privacy policy (Datenschutzerklärung).
     pub privacy_url: String,
@@ -120,8 +111,7 @@ pub struct Policy {
 }
 
 /// How names that no service declares are treated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum UnknownPolicy {
     /// Undeclared cookie and storage names are refused (default).
     #[default]
@@ -131,8 +121,7 @@ pub enum UnknownPolicy {
 }
 
 /// Storage and logging of the decision.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+#[derive(Debug, Clone)]
 pub struct ConsentSettings {
     /// Name of the first-party consent cookie (default `kd_consent`).
     pub cookie_name: String,
@@ -166,55 +155,41 @@ impl Default for ConsentSettings {
 }
 
 /// A purpose the visitor can allow or refuse as a whole.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct Category {
     /// Technically necessary: always on, no toggle, allowed without consent.
-    #[serde(default)]
     pub read_only: bool,
     /// Heading in the preferences; optional for the names keksdose ships texts for
     /// (`necessary`, `functional`, `analytics`, `marketing`, `media`).
-    #[serde(default)]
     pub title: Option<Localized>,
     /// One or two sentences on the purpose; optional like `title`.
-    #[serde(default)]
     pub description: Option<Localized>,
     /// The services (processors, tools) that serve this purpose.
-    #[serde(default)]
     pub services: OrderedMap<Service>,
 }
 
 /// One service (a tool or provider) within a category.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Service {
     /// Display name; defaults to the service's key.
-    #[serde(default)]
     pub name: Option<String>,
     /// Who processes the data (name, and where relevant the address).
     pub provider: String,
     /// What the service is used for.
     pub purpose: Localized,
     /// Cookie names it writes; `*` matches any run of characters.
-    #[serde(default)]
     pub cookies: Vec<String>,
     /// localStorage / sessionStorage keys it writes; globs like `cookies`.
-    #[serde(default)]
     pub storage: Vec<String>,
     /// Hosts it loads from: `stats.example.org` or `*.example.org` (subdomains).
-    #[serde(default)]
     pub hosts: Vec<String>,
     /// How long its cookies and storage are kept; required when it declares any.
-    #[serde(default)]
     pub retention: Option<Localized>,
     /// Recipients of the data and any third country (Art. 13 GDPR).
-    #[serde(default)]
     pub recipients: Option<Localized>,
     /// The provider's privacy policy.
-    #[serde(default)]
     pub privacy_url: Option<String>,
     /// Its content is embedded with `<iframe data-src>` and gets a placeholder until consent.
-    #[serde(default)]
     pub embed: bool,
 }
 
@@ -226,14 +201,11 @@ impl Service {
 }
 
 /// Per-language overrides of the default texts: `{ "de": { "bannerTitle": "…" }, "en": {…} }`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct TextOverrides {
     /// German overrides.
-    #[serde(default)]
     pub de: OrderedMap<String>,
     /// English overrides.
-    #[serde(default)]
     pub en: OrderedMap<String>,
 }
 
@@ -248,23 +220,19 @@ impl TextOverrides {
 }
 
 /// Sealed forms: where submissions are encrypted to.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct SealSettings {
     /// The controller's public keys; exactly one is `active`.
     pub keys: Vec<SealKey>,
     /// Largest total size of the attachments of one submission, in bytes (default 25 MiB).
-    #[serde(default = "default_max_attachment_bytes")]
     pub max_attachment_bytes: u64,
 }
 
-fn default_max_attachment_bytes() -> u64 {
-    25 * 1024 * 1024
-}
+/// `seal.maxAttachmentBytes` when the config does not set it (25 MiB).
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
 
 /// One public key of the controller.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct SealKey {
     /// The key id as printed by `keksdose keygen`.
     pub kid: String,
@@ -275,8 +243,7 @@ pub struct SealKey {
 }
 
 /// Whether a key seals new submissions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
     /// Seals new submissions.
     Active,
@@ -311,41 +278,6 @@ impl Localized {
                 first.as_deref().or(second.as_deref()).unwrap_or("")
             }
         }
-    }
-}
-
-impl<'de> Deserialize<'de> for Localized {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct LocalizedVisitor;
-
-        impl<'de> Visitor<'de> for LocalizedVisitor {
-            type Value = Localized;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(r#"a string or an object like {"de": "…", "en": "…"}"#)
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Localized, E> {
-                Ok(Localized::Same(text.to_owned()))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Localized, A::Error> {
-                #[derive(Deserialize)]
-                #[serde(deny_unknown_fields)]
-                struct PerLanguage {
-                    de: Option<String>,
-                    en: Option<String>,
-                }
-                let PerLanguage { de, en } =
-                    PerLanguage::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                if de.is_none() && en.is_none() {
-                    return Err(de::Error::custom("expected at least one of `de`, `en`"));
-                }
-                Ok(Localized::PerLanguage { de, en })
-            }
-        }
-
-        deserializer.deserialize_any(LocalizedVisitor)
     }
 }
 
@@ -392,50 +324,59 @@ impl<T> FromIterator<(String, T)> for OrderedMap<T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for OrderedMap<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OrderedMapVisitor<T>(PhantomData<T>);
+/// One thing wrong with a config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the offending value, e.g. `categories.analytics.services.matomo.hosts[0]`;
+    /// empty for the document as a whole.
+    pub path: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
 
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedMapVisitor<T> {
-            type Value = OrderedMap<T>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedMap<T>, A::Error> {
-                let mut entries: Vec<(String, T)> = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if entries.iter().any(|(k, _)| *k == key) {
-                        return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
-                    }
-                    let value = map.next_value()?;
-                    entries.push((key, value));
-                }
-                Ok(OrderedMap(entries))
-            }
+impl Problem {
+    /// A problem at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            message: message.into(),
         }
+    }
 
-        deserializer.deserialize_map(OrderedMapVisitor(PhantomData))
+    /// `path: message`, or the message alone for the document as a whole.
+    pub fn line(&self) -> String {
+        if self.path.is_empty() {
+            self.message.clone()
+        } else {
+            [&self.path, ": ", &self.message].concat()
+        }
     }
 }
 
-/// Everything wrong with a config: one syntax error, or all semantic problems.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line())
+    }
+}
+
+/// Everything wrong with a config: its syntax error, all shape problems, or all semantic ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// The problems, each with its dotted path.
     pub problems: Vec<Problem>,
 }
 
+impl ConfigError {
+    /// One line per problem.
+    pub fn lines(&self) -> String {
+        let lines: Vec<String> = self.problems.iter().map(Problem::line).collect();
+        lines.join("\n")
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, problem) in self.problems.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{problem}")?;
-        }
-        Ok(())
+        f.write_str(&self.lines())
     }
 }
 
@@ -444,19 +385,7 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Parses and validates a JSON config; every problem is reported with its dotted path.
     pub fn from_json(json: &str) -> Result<Config, ConfigError> {
-        let syntax_error = |path: String, message: String| ConfigError {
-            problems: vec![Problem::new(path, message)],
-        };
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let config: Config =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-                let path = error.path().to_string();
-                let path = if path == "." { String::new() } else { path };
-                syntax_error(path, error.into_inner().to_string())
-            })?;
-        deserializer
-            .end()
-            .map_err(|error| syntax_error(String::new(), error.to_string()))?;
+        let config = read::config(json).map_err(|problems| ConfigError { problems })?;
         let problems = validate(&config);
         if problems.is_empty() {
             Ok(config)

@@ -46,6 +46,8 @@
 pub mod base64;
 pub mod config;
 pub mod consent;
+pub mod digits;
+pub mod json;
 pub mod seal;
 pub mod ui;
 #[cfg(all(target_arch = "wasm32", any(feature = "consent", feature = "seal")))]

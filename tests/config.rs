@@ -408,7 +408,7 @@ fn shape_errors_name_the_dotted_path() {
         ),
         (
             with("/consent/expiresAfterDays", json!("180")),
-            "consent.expiresAfterDays: invalid type: string \"180\", expected u32",
+            "consent.expiresAfterDays: invalid type: string \"180\", expected a whole number",
         ),
         (
             with(

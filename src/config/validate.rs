@@ -1,41 +1,10 @@
 //! Semantic rules a config must meet beyond its JSON shape, each reported with its dotted path.
 
-use std::fmt;
-
-use super::{Category, Config, KeyStatus, Lang, Localized, SealSettings, Service};
+use super::{Category, Config, KeyStatus, Lang, Localized, Problem, SealSettings, Service};
 use crate::consent::policy::glob_matches;
+use crate::digits::{decimal, hex};
 use crate::seal::keys::{KeyError, PublicKey};
 use crate::ui::TextKey;
-
-/// One thing wrong with a config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Dotted path of the offending value, e.g. `categories.analytics.services.matomo.hosts[0]`;
-    /// empty for the document as a whole.
-    pub path: String,
-    /// What is wrong and what is expected.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem at `path`.
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Problem {
-        Problem {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
-}
 
 /// Categories keksdose ships default titles and descriptions for.
 pub(crate) const KNOWN_CATEGORIES: [&str; 5] =
@@ -104,7 +73,7 @@ impl Validator {
             if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
                 self.report(
                     path,
-                    format!("scheme `{scheme}:` is not allowed; use a path or an https URL"),
+                    ["scheme `", scheme, ":` is not allowed; use a path or an https URL"].concat(),
                 );
             }
         }
@@ -121,7 +90,12 @@ impl Validator {
         if !(1..=MAX_EXPIRES_AFTER_DAYS).contains(&consent.expires_after_days) {
             self.report(
                 "consent.expiresAfterDays",
-                format!("expected 1 to {MAX_EXPIRES_AFTER_DAYS} days (13 months)"),
+                [
+                    "expected 1 to ",
+                    &decimal(MAX_EXPIRES_AFTER_DAYS.into()),
+                    " days (13 months)",
+                ]
+                .concat(),
             );
         }
         if let Some(domain) = &consent.domain {
@@ -152,7 +126,7 @@ impl Validator {
         }
         let mut seen_services: Vec<(&str, &str)> = Vec::new();
         for (name, category) in config.categories.iter() {
-            let path = format!("categories.{name}");
+            let path = ["categories.", name].concat();
             if !is_identifier(name) {
                 self.report(
                     &path,
@@ -161,14 +135,18 @@ impl Validator {
             }
             self.category(&path, name, category);
             for (key, service) in category.services.iter() {
-                let path = format!("{path}.services.{key}");
+                let path = [&path, ".services.", key].concat();
                 if let Some((_, other)) = seen_services.iter().find(|(k, _)| *k == key) {
                     self.report(
                         &path,
-                        format!(
-                            "service `{key}` is already declared in categories.{other}; \
-                             service names must be unique"
-                        ),
+                        [
+                            "service `",
+                            key,
+                            "` is already declared in categories.",
+                            other,
+                            "; service names must be unique",
+                        ]
+                        .concat(),
                     );
                 }
                 seen_services.push((key, name));
@@ -183,14 +161,16 @@ impl Validator {
             ("title", &category.title),
             ("description", &category.description),
         ] {
+            let path = [path, ".", field].concat();
             match text {
-                Some(text) => self.localized(&format!("{path}.{field}"), text),
+                Some(text) => self.localized(&path, text),
                 None if !known => self.report(
-                    format!("{path}.{field}"),
-                    format!(
-                        "required: keksdose ships default texts only for {}",
-                        KNOWN_CATEGORIES.join(", ")
-                    ),
+                    path,
+                    [
+                        "required: keksdose ships default texts only for ",
+                        &KNOWN_CATEGORIES.join(", "),
+                    ]
+                    .concat(),
                 ),
                 None => {}
             }
@@ -212,12 +192,12 @@ impl Validator {
             );
         }
         if let Some(name) = &service.name {
-            self.non_empty(&format!("{path}.name"), name);
+            self.non_empty(&field(path, "name"), name);
         }
-        self.non_empty(&format!("{path}.provider"), &service.provider);
-        self.localized(&format!("{path}.purpose"), &service.purpose);
+        self.non_empty(&field(path, "provider"), &service.provider);
+        self.localized(&field(path, "purpose"), &service.purpose);
         for (i, glob) in service.cookies.iter().enumerate() {
-            let path = format!("{path}.cookies[{i}]");
+            let path = item(path, "cookies", i);
             if !is_cookie_glob(glob) {
                 self.report(
                     &path,
@@ -226,23 +206,25 @@ impl Validator {
             } else if !necessary && glob_matches(glob, &config.consent.cookie_name) {
                 self.report(
                     &path,
-                    format!(
-                        "matches the consent cookie `{}`, which is always necessary",
-                        config.consent.cookie_name
-                    ),
+                    [
+                        "matches the consent cookie `",
+                        &config.consent.cookie_name,
+                        "`, which is always necessary",
+                    ]
+                    .concat(),
                 );
             }
         }
         for (i, glob) in service.storage.iter().enumerate() {
             if glob.is_empty() || glob.chars().any(char::is_control) {
                 self.report(
-                    format!("{path}.storage[{i}]"),
+                    item(path, "storage", i),
                     "expected a storage key, `*` matching any run of characters",
                 );
             }
         }
         for (i, host) in service.hosts.iter().enumerate() {
-            let path = format!("{path}.hosts[{i}]");
+            let path = item(path, "hosts", i);
             if host.contains("://") || host.contains('/') {
                 self.report(
                     &path,
@@ -256,29 +238,29 @@ impl Validator {
             }
         }
         match &service.retention {
-            Some(retention) => self.localized(&format!("{path}.retention"), retention),
+            Some(retention) => self.localized(&field(path, "retention"), retention),
             None if !service.cookies.is_empty() || !service.storage.is_empty() => self.report(
-                format!("{path}.retention"),
+                field(path, "retention"),
                 "required: say how long the service's cookies and storage are kept",
             ),
             None => {}
         }
         if let Some(recipients) = &service.recipients {
-            self.localized(&format!("{path}.recipients"), recipients);
+            self.localized(&field(path, "recipients"), recipients);
         }
         if let Some(url) = &service.privacy_url {
-            self.url(&format!("{path}.privacyUrl"), url);
+            self.url(&field(path, "privacyUrl"), url);
         }
         if service.embed {
             if necessary {
                 self.report(
-                    format!("{path}.embed"),
+                    field(path, "embed"),
                     "an embed in a read-only category would never wait for consent",
                 );
             }
             if service.hosts.is_empty() {
                 self.report(
-                    format!("{path}.hosts"),
+                    field(path, "hosts"),
                     "required for an embed: the hosts its content loads from",
                 );
             }
@@ -288,11 +270,11 @@ impl Validator {
     fn texts(&mut self, config: &Config) {
         for lang in Lang::ALL {
             for (key, text) in config.texts.get(lang).iter() {
-                let path = format!("texts.{}.{key}", lang.tag());
+                let path = ["texts.", lang.tag(), ".", key].concat();
                 if TextKey::from_name(key).is_none() {
                     self.report(
                         &path,
-                        format!("unknown text key; expected one of {}", TextKey::names()),
+                        ["unknown text key; expected one of ", &TextKey::names()].concat(),
                     );
                 } else {
                     self.non_empty(&path, text);
@@ -303,14 +285,15 @@ impl Validator {
 
     fn google_consent_mode(&mut self, config: &Config) {
         for (consent_type, categories) in config.google_consent_mode.iter() {
-            let path = format!("googleConsentMode.{consent_type}");
+            let path = ["googleConsentMode.", consent_type].concat();
             if !GOOGLE_CONSENT_TYPES.contains(&consent_type) {
                 self.report(
                     &path,
-                    format!(
-                        "unknown consent type; expected one of {}",
-                        GOOGLE_CONSENT_TYPES.join(", ")
-                    ),
+                    [
+                        "unknown consent type; expected one of ",
+                        &GOOGLE_CONSENT_TYPES.join(", "),
+                    ]
+                    .concat(),
                 );
             }
             if categories.is_empty() {
@@ -319,8 +302,8 @@ impl Validator {
             for (i, category) in categories.iter().enumerate() {
                 if config.category(category).is_none() {
                     self.report(
-                        format!("{path}[{i}]"),
-                        format!("no category `{category}` in categories"),
+                        [&path, "[", &decimal(i as u64), "]"].concat(),
+                        ["no category `", category, "` in categories"].concat(),
                     );
                 }
             }
@@ -339,27 +322,31 @@ impl Validator {
         if !seal.keys.is_empty() && active != 1 {
             self.report(
                 "seal.keys",
-                format!("expected exactly one key with status `active`, found {active}"),
+                [
+                    "expected exactly one key with status `active`, found ",
+                    &decimal(active as u64),
+                ]
+                .concat(),
             );
         }
         for (i, key) in seal.keys.iter().enumerate() {
-            let path = format!("seal.keys[{i}]");
+            let path = ["seal.keys[", &decimal(i as u64), "]"].concat();
             match key.public_key.parse::<PublicKey>() {
                 Err(KeyError::SecretWherePublicExpected) => self.report(
-                    format!("{path}.publicKey"),
+                    field(&path, "publicKey"),
                     "this is a SECRET key: remove it from the config at once and keep it only \
                      on the controller's machine; put the public key (kdpk1…) here",
                 ),
                 Err(_) => self.report(
-                    format!("{path}.publicKey"),
+                    field(&path, "publicKey"),
                     "expected a public key starting with `kdpk1` as printed by `keksdose keygen`",
                 ),
                 Ok(public) => {
-                    let kid = public.kid().to_string();
+                    let kid = hex(&public.kid().0);
                     if key.kid != kid {
                         self.report(
-                            format!("{path}.kid"),
-                            format!("does not belong to this public key, whose key id is {kid}"),
+                            field(&path, "kid"),
+                            ["does not belong to this public key, whose key id is ", &kid].concat(),
                         );
                     }
                 }
@@ -368,7 +355,12 @@ impl Validator {
         if seal.max_attachment_bytes > MAX_ATTACHMENT_BYTES {
             self.report(
                 "seal.maxAttachmentBytes",
-                format!("expected at most {MAX_ATTACHMENT_BYTES} bytes (256 MiB)"),
+                [
+                    "expected at most ",
+                    &decimal(MAX_ATTACHMENT_BYTES),
+                    " bytes (256 MiB)",
+                ]
+                .concat(),
             );
         }
     }
@@ -385,12 +377,22 @@ impl Validator {
             Localized::PerLanguage { de, en } => {
                 for (lang, text) in [("de", de), ("en", en)] {
                     if let Some(text) = text {
-                        self.non_empty(&format!("{path}.{lang}"), text);
+                        self.non_empty(&field(path, lang), text);
                     }
                 }
             }
         }
     }
+}
+
+/// `path.name`.
+fn field(path: &str, name: &str) -> String {
+    [path, ".", name].concat()
+}
+
+/// `path.name[index]`.
+fn item(path: &str, name: &str, index: usize) -> String {
+    [path, ".", name, "[", &decimal(index as u64), "]"].concat()
 }
 
 /// The scheme of an absolute URL (`https` of `https://…`), `None` for relative references.
