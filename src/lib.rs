@@ -52,3 +52,8 @@ pub mod seal;
 pub mod ui;
 #[cfg(all(target_arch = "wasm32", any(feature = "consent", feature = "seal")))]
 pub mod web;
+
+/// The wasm modules' allocator (see `Cargo.toml`).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: rlsf::SmallGlobalTlsf = rlsf::SmallGlobalTlsf::new();

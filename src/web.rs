@@ -6,6 +6,12 @@
 //! those added later), `embed` shows placeholders for embedded content, `forms` hands sealed
 //! forms to the seal module, and `events` tells the page what happened. The seal build (loaded
 //! only by pages with a sealed form) holds `sealing`.
+//!
+//! Size: the consent build is paid for on every page view, so this layer is written to compile
+//! small. Every call of a browser API costs an import and glue code, so the layer goes through a
+//! few helpers here (one `setAttribute` rather than `id`, `className`, `type`, `hidden`, …
+//! setters), messages are joined from parts instead of `format!` (which would link
+//! `core::fmt`), and failures of DOM calls that cannot matter are ignored rather than carried.
 
 pub mod api;
 #[cfg(feature = "consent")]
@@ -25,12 +31,10 @@ mod page;
 #[cfg(feature = "seal")]
 mod sealing;
 
-#[cfg(feature = "consent")]
-use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use web_sys::Window;
 #[cfg(feature = "consent")]
-use web_sys::{Document, Element, HtmlDocument};
+use web_sys::{Document, Element, Node};
 
 #[cfg(feature = "consent")]
 /// An event listener kept alive for as long as it is registered.
@@ -49,18 +53,13 @@ fn document() -> Document {
     window().document().expect("the window has a document")
 }
 
-#[cfg(feature = "consent")]
-fn html_document() -> HtmlDocument {
-    document().unchecked_into()
-}
-
 fn console_error(message: &str) {
-    web_sys::console::error_1(&JsValue::from_str(&format!("{LOG_PREFIX}{message}")));
+    web_sys::console::error_1(&[LOG_PREFIX, message].concat().into());
 }
 
 #[cfg(feature = "consent")]
 fn console_warn(message: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(&format!("{LOG_PREFIX}{message}")));
+    web_sys::console::warn_1(&[LOG_PREFIX, message].concat().into());
 }
 
 #[cfg(feature = "consent")]
@@ -71,12 +70,14 @@ fn now() -> u64 {
 
 #[cfg(feature = "consent")]
 /// Cryptographically random bytes from `crypto.getRandomValues`.
-fn random_bytes<const N: usize>() -> Result<[u8; N], JsValue> {
+fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    window()
-        .crypto()?
-        .get_random_values_with_u8_array(&mut bytes)?;
-    Ok(bytes)
+    let filled = window()
+        .crypto()
+        .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes));
+    // Every browser that runs WebAssembly has it; without it nothing is decided (fail closed).
+    filled.expect("crypto.getRandomValues is available");
+    bytes
 }
 
 /// A JavaScript `Error` whose `name` tells the area (`ConfigError`, `ConsentError`, `SealError`).
@@ -87,54 +88,77 @@ fn js_error(name: &str, message: &str) -> JsValue {
 }
 
 #[cfg(feature = "consent")]
-/// Creates an element with a class.
-fn element(tag: &str, class: &str) -> Result<Element, JsValue> {
-    let element = document().create_element(tag)?;
+/// A new element with a class (none when `class` is empty).
+fn element(tag: &str, class: &str) -> Element {
+    let element = document()
+        .create_element(tag)
+        .expect("keksdose creates only valid tags");
     if !class.is_empty() {
-        element.set_class_name(class);
+        set(&element, "class", class);
     }
-    Ok(element)
+    element
 }
 
 #[cfg(feature = "consent")]
-/// Creates an element with a class and text content.
-fn text_element(tag: &str, class: &str, text: &str) -> Result<Element, JsValue> {
-    let element = element(tag, class)?;
-    element.set_text_content(Some(text));
-    Ok(element)
+/// A new element with a class and text (none when empty), appended to `parent`.
+fn child(parent: &Node, tag: &str, class: &str, text: &str) -> Element {
+    let element = element(tag, class);
+    if !text.is_empty() {
+        element.set_text_content(Some(text));
+    }
+    append(parent, &element);
+    element
 }
 
 #[cfg(feature = "consent")]
 /// Appends `child` to `parent`.
-fn append(
-    parent: &impl AsRef<web_sys::Node>,
-    child: &impl AsRef<web_sys::Node>,
-) -> Result<(), JsValue> {
-    parent.as_ref().append_child(child.as_ref()).map(drop)
+fn append(parent: &Node, child: &Node) {
+    // Appending a fresh element to a live one cannot fail.
+    let _ = parent.append_child(child);
 }
 
 #[cfg(feature = "consent")]
-/// The nodes of `list` that are `T`s, in document order.
-fn nodes<T: JsCast>(list: web_sys::NodeList) -> Vec<T> {
+/// Sets an attribute with the browser's own `setAttribute`: keksdose's own markup and its
+/// activation, whose decision is already made, do not pass through the guard.
+fn set(element: &Element, name: &str, value: &str) {
+    guard::set_attribute(element, name, value);
+}
+
+#[cfg(feature = "consent")]
+/// `element.hidden = hidden`.
+fn set_hidden(element: &Element, hidden: bool) {
+    if hidden {
+        set(element, "hidden", "");
+    } else {
+        let _ = element.remove_attribute("hidden");
+    }
+}
+
+#[cfg(feature = "consent")]
+/// The elements of `list`, in document order.
+fn nodes(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
+    use wasm_bindgen::JsCast;
+    let Ok(list) = list else { return Vec::new() };
     (0..list.length())
-        .filter_map(|i| list.item(i)?.dyn_into::<T>().ok())
+        .filter_map(|i| list.item(i))
+        .map(JsCast::unchecked_into)
         .collect()
 }
 
 #[cfg(feature = "consent")]
 /// Runs `f` once the document is parsed (at once if it already is).
-fn when_parsed(f: impl FnOnce() + 'static) -> Result<(), JsValue> {
+fn when_parsed(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
     let document = document();
     if document.ready_state() != "loading" {
-        f();
-        return Ok(());
+        return f();
     }
     let closure = wasm_bindgen::closure::Closure::once_into_js(f);
     let options = web_sys::AddEventListenerOptions::new();
     options.set_once(true);
-    document.add_event_listener_with_callback_and_add_event_listener_options(
+    let _ = document.add_event_listener_with_callback_and_add_event_listener_options(
         "DOMContentLoaded",
         closure.unchecked_ref(),
         &options,
-    )
+    );
 }

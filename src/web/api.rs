@@ -19,8 +19,7 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         #[cfg(feature = "consent")]
         crate::web::guard::poison();
-        console_error(&format!(
-            "internal error, stopped; only technically necessary cookies and scripts run: {info}"
-        ));
+        let _ = info;
+        console_error("internal error, stopped; only technically necessary cookies and scripts run");
     }));
 }

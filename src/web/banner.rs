@@ -7,13 +7,13 @@
 
 use std::rc::{Rc, Weak};
 
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, HtmlElement, HtmlInputElement, KeyboardEvent};
+use web_sys::{Element, Event, HtmlElement, HtmlInputElement, KeyboardEvent, Node};
 
 use super::page::Page;
-use super::{Listener, append, console_error, document, element, events, nodes, text_element};
-use crate::config::Config;
+use super::{Listener, append, child, document, element, events, nodes, set, set_hidden};
+use crate::config::{Config, Lang, Localized, Service};
 use crate::consent::{Choice, Toggle};
 use crate::ui::{Action, TextKey, Texts, View};
 
@@ -24,47 +24,36 @@ const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href]"
 pub struct Banner {
     root: Element,
     banner: HtmlElement,
-    overlay: HtmlElement,
+    overlay: Element,
     dialog: HtmlElement,
     shown: View,
     /// Where focus was before the first layer appeared.
     banner_return: Option<HtmlElement>,
     /// Where focus was before the preferences opened (a settings button or a page link).
     preferences_return: Option<HtmlElement>,
-    _listeners: [Listener; 3],
+    _listeners: Listener,
 }
 
 impl Banner {
-    /// Builds both layers (hidden) at the end of `<body>`.
-    pub fn build(page: &Rc<Page>) -> Result<Banner, JsValue> {
+    /// Builds both layers (hidden) at the end of `<body>`; `None` while there is no body.
+    pub fn build(page: &Rc<Page>) -> Option<Banner> {
+        let body = document().body()?;
         let config = page.config();
         let texts = Texts::new(config, page.lang());
-        let root = element("div", "kd-root")?;
-        root.set_attribute("lang", texts.lang().tag())?;
-        root.set_attribute("data-keksdose-root", "")?;
-
-        let banner = first_layer(config, &texts)?;
-        let overlay = element("div", "kd-overlay")?;
-        let dialog = preferences(config, &texts)?;
-        append(&overlay, &dialog)?;
-        banner.set_hidden(true);
-        overlay.set_attribute("hidden", "")?;
-        append(&root, &banner)?;
-        append(&root, &overlay)?;
-
-        let listeners = [
-            listen(&root, "click", Rc::downgrade(page), on_click)?,
-            listen(&root, "change", Rc::downgrade(page), on_change)?,
-            listen(&root, "keydown", Rc::downgrade(page), on_keydown)?,
-        ];
-        document()
-            .body()
-            .ok_or_else(|| JsValue::from_str("no <body>"))?
-            .append_child(&root)?;
-        Ok(Banner {
+        let root = element("div", "kd-root");
+        set(&root, "lang", texts.lang().tag());
+        set(&root, "data-keksdose-root", "");
+        let banner = first_layer(&root, config, &texts);
+        let overlay = child(&root, "div", "kd-overlay", "");
+        let dialog = preferences(&overlay, config, &texts);
+        set_hidden(&banner, true);
+        set_hidden(&overlay, true);
+        let listeners = listen(&root, Rc::downgrade(page));
+        append(&body, &root);
+        Some(Banner {
             root,
             banner,
-            overlay: overlay.unchecked_into(),
+            overlay,
             dialog,
             shown: View::Hidden,
             banner_return: None,
@@ -87,24 +76,22 @@ impl Banner {
         if before == view {
             return None;
         }
-        self.banner.set_hidden(view != View::Banner);
-        self.overlay.set_hidden(view != View::Preferences);
-        let focus = match (before, view) {
-            (_, View::Banner) if before == View::Hidden => {
+        set_hidden(&self.banner, view != View::Banner);
+        set_hidden(&self.overlay, view != View::Preferences);
+        let focus = match view {
+            View::Banner if before == View::Hidden => {
                 self.banner_return = active_element();
                 Focus::To(self.banner.clone())
             }
-            (_, View::Preferences) => {
+            View::Preferences => {
                 self.preferences_return = active_element();
                 Focus::To(self.dialog.clone())
             }
-            (_, View::Banner) => {
-                match self.preferences_return.take().filter(|e| e.is_connected()) {
-                    Some(settings) => Focus::To(settings),
-                    None => Focus::To(self.banner.clone()),
-                }
-            }
-            (_, View::Hidden) => self.restore_focus(),
+            View::Banner => match self.preferences_return.take().filter(|e| e.is_connected()) {
+                Some(settings) => Focus::To(settings),
+                None => Focus::To(self.banner.clone()),
+            },
+            View::Hidden => self.restore_focus(),
         };
         let event = match view {
             View::Hidden => (events::HIDE, view_name(before)),
@@ -130,22 +117,15 @@ impl Banner {
     }
 
     fn sync_switches(&self, config: &Config, draft: &Choice) {
-        for input in inputs(&self.dialog, "input[data-keksdose-category]") {
-            let name = input
-                .get_attribute("data-keksdose-category")
-                .unwrap_or_default();
-            let state = draft.category_state(config, &name);
-            input.set_checked(state == Toggle::On);
-            input.set_indeterminate(state == Toggle::Mixed);
-        }
-        for input in inputs(&self.dialog, "input[data-keksdose-service]") {
-            let key = input
-                .get_attribute("data-keksdose-service")
-                .unwrap_or_default();
-            let necessary = config
-                .services()
-                .any(|(c, k, _)| k == key && config.category(c).is_some_and(|c| c.read_only));
-            input.set_checked(necessary || draft.has_service(&key));
+        for input in nodes(self.dialog.query_selector_all("input:not([disabled])")) {
+            let input: HtmlInputElement = input.unchecked_into();
+            if let Some(name) = input.get_attribute("data-keksdose-category") {
+                let state = draft.category_state(config, &name);
+                input.set_checked(state == Toggle::On);
+                input.set_indeterminate(state == Toggle::Mixed);
+            } else if let Some(key) = input.get_attribute("data-keksdose-service") {
+                input.set_checked(draft.has_service(&key));
+            }
         }
     }
 }
@@ -158,323 +138,255 @@ fn view_name(view: View) -> &'static str {
 }
 
 /// The first layer: title, short text naming purposes and providers, three equal buttons, links.
-fn first_layer(config: &Config, texts: &Texts<'_>) -> Result<HtmlElement, JsValue> {
-    let banner: HtmlElement = element("section", "kd-banner")?.unchecked_into();
-    dialog_attributes(&banner, "kd-banner-title", false)?;
-    banner.set_attribute("aria-describedby", "kd-banner-text")?;
-    let title = text_element("h2", "kd-title", texts.get(TextKey::BannerTitle))?;
-    title.set_id("kd-banner-title");
-    append(&banner, &title)?;
-    let text = text_element("p", "kd-text", texts.get(TextKey::BannerDescription))?;
-    text.set_id("kd-banner-text");
-    append(&banner, &text)?;
-
-    let purposes = element("ul", "kd-purposes")?;
+fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElement {
+    let banner = dialog(root, "kd-banner", false);
+    heading(&banner, "h2", "kd-banner-title", texts.get(TextKey::BannerTitle));
+    let text = child(&banner, "p", "kd-text", texts.get(TextKey::BannerDescription));
+    set(&text, "id", "kd-banner-text");
+    set(&banner, "aria-describedby", "kd-banner-text");
+    let purposes = child(&banner, "ul", "kd-purposes", "");
     for (name, category) in config.categories.iter().filter(|(_, c)| !c.read_only) {
-        let item = element("li", "")?;
-        append(
-            &item,
-            &text_element("strong", "", texts.category_title(name))?,
-        )?;
+        let item = child(&purposes, "li", "", "");
+        child(&item, "strong", "", texts.category_title(name));
         let providers: Vec<String> = category
             .services
             .iter()
-            .map(|(key, s)| format!("{} ({})", s.display_name(key), s.provider))
+            .map(|(key, s)| [s.display_name(key), " (", &s.provider, ")"].concat())
             .collect();
         if !providers.is_empty() {
-            append(
-                &item,
-                &document().create_text_node(&format!(": {}", providers.join(", "))),
-            )?;
+            let list = [": ", &providers.join(", ")].concat();
+            append(&item, &document().create_text_node(&list));
         }
-        append(&purposes, &item)?;
     }
-    append(&banner, &purposes)?;
-
-    append(
-        &banner,
-        &buttons(
-            texts,
-            &[
-                ("accept-all", TextKey::AcceptAll),
-                ("reject-all", TextKey::RejectAll),
-                ("settings", TextKey::Settings),
-            ],
-        )?,
-    )?;
-    append(&banner, &links(config, texts)?)?;
-    Ok(banner)
+    buttons(&banner, texts, FIRST_LAYER_ACTIONS);
+    links(&banner, config, texts);
+    banner
 }
 
+/// The first layer's three equal choices.
+const FIRST_LAYER_ACTIONS: &[(&str, TextKey)] = &[
+    ("accept-all", TextKey::AcceptAll),
+    ("reject-all", TextKey::RejectAll),
+    ("settings", TextKey::Settings),
+];
+
+/// The preferences' three choices.
+const PREFERENCES_ACTIONS: &[(&str, TextKey)] = &[
+    ("accept-all", TextKey::AcceptAll),
+    ("reject-all", TextKey::RejectAll),
+    ("save", TextKey::Save),
+];
+
 /// The second layer: a switch per category and per service, with everything Art. 13 asks for.
-fn preferences(config: &Config, texts: &Texts<'_>) -> Result<HtmlElement, JsValue> {
-    let dialog: HtmlElement = element("section", "kd-dialog")?.unchecked_into();
-    dialog_attributes(&dialog, "kd-dialog-title", true)?;
-    let header = element("div", "kd-dialog-header")?;
-    let title = text_element("h2", "kd-title", texts.get(TextKey::PreferencesTitle))?;
-    title.set_id("kd-dialog-title");
-    append(&header, &title)?;
-    append(
+fn preferences(overlay: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElement {
+    let dialog = dialog(overlay, "kd-dialog", true);
+    let header = child(&dialog, "div", "kd-dialog-header", "");
+    heading(
         &header,
-        &button(texts, "close", TextKey::Close, "kd-btn kd-close")?,
-    )?;
-    append(&dialog, &header)?;
-    append(
+        "h2",
+        "kd-dialog-title",
+        texts.get(TextKey::PreferencesTitle),
+    );
+    button(&header, texts, "close", TextKey::Close, "kd-btn kd-close");
+    child(
         &dialog,
-        &text_element("p", "kd-text", texts.get(TextKey::PreferencesDescription))?,
-    )?;
-
+        "p",
+        "kd-text",
+        texts.get(TextKey::PreferencesDescription),
+    );
     for (name, category) in config.categories.iter() {
-        let section = element("section", "kd-category")?;
-        let id = format!("kd-c-{name}");
-        append(
-            &section,
-            &switch(
-                &id,
-                texts.category_title(name),
-                "h3",
-                ("data-keksdose-category", name),
-                category.read_only,
-            )?,
-        )?;
-        if category.read_only {
-            append(
-                &section,
-                &text_element("p", "kd-always", texts.get(TextKey::AlwaysActive))?,
-            )?;
+        let section = child(&dialog, "section", "kd-category", "");
+        let title = texts.category_title(name);
+        let readonly = category.read_only;
+        switch(&section, "kd-c-", name, title, "h3", readonly);
+        if readonly {
+            child(&section, "p", "kd-always", texts.get(TextKey::AlwaysActive));
         }
-        append(
-            &section,
-            &text_element("p", "kd-text", texts.category_description(name))?,
-        )?;
+        child(&section, "p", "kd-text", texts.category_description(name));
         if !category.services.is_empty() {
-            let list = element("ul", "kd-services")?;
+            let list = child(&section, "ul", "kd-services", "");
             for (key, service) in category.services.iter() {
-                let item = element("li", "kd-service")?;
-                append(
-                    &item,
-                    &switch(
-                        &format!("kd-s-{key}"),
-                        service.display_name(key),
-                        "h4",
-                        ("data-keksdose-service", key),
-                        category.read_only,
-                    )?,
-                )?;
-                append(&item, &service_details(service, texts)?)?;
-                append(&list, &item)?;
+                let item = child(&list, "li", "kd-service", "");
+                let label = service.display_name(key);
+                switch(&item, "kd-s-", key, label, "h4", readonly);
+                service_details(&item, service, texts);
             }
-            append(&section, &list)?;
         }
-        append(&dialog, &section)?;
     }
-
-    append(
-        &dialog,
-        &buttons(
-            texts,
-            &[
-                ("accept-all", TextKey::AcceptAll),
-                ("reject-all", TextKey::RejectAll),
-                ("save", TextKey::Save),
-            ],
-        )?,
-    )?;
-    append(&dialog, &links(config, texts)?)?;
-    Ok(dialog)
+    buttons(&dialog, texts, PREFERENCES_ACTIONS);
+    links(&dialog, config, texts);
+    dialog
 }
 
 /// Provider, purpose, cookies, storage, hosts, retention, recipients, privacy notice.
-fn service_details(
-    service: &crate::config::Service,
-    texts: &Texts<'_>,
-) -> Result<Element, JsValue> {
+fn service_details(parent: &Element, service: &Service, texts: &Texts<'_>) {
     let lang = texts.lang();
-    let list = element("dl", "kd-details")?;
-    let row = |key: TextKey, value: &str| -> Result<(), JsValue> {
+    let list = child(parent, "dl", "kd-details", "");
+    for (key, value) in [
+        (TextKey::Provider, service.provider.as_str()),
+        (TextKey::Purpose, service.purpose.get(lang)),
+        (TextKey::Cookies, service.cookies.join(", ").as_str()),
+        (TextKey::Storage, service.storage.join(", ").as_str()),
+        (TextKey::Hosts, service.hosts.join(", ").as_str()),
+        (TextKey::Retention, optional(&service.retention, lang)),
+        (TextKey::Recipients, optional(&service.recipients, lang)),
+    ] {
         if !value.is_empty() {
-            append(&list, &text_element("dt", "", texts.get(key))?)?;
-            append(&list, &text_element("dd", "", value)?)?;
+            child(&list, "dt", "", texts.get(key));
+            child(&list, "dd", "", value);
         }
-        Ok(())
-    };
-    row(TextKey::Provider, &service.provider)?;
-    row(TextKey::Purpose, service.purpose.get(lang))?;
-    row(TextKey::Cookies, &service.cookies.join(", "))?;
-    row(TextKey::Storage, &service.storage.join(", "))?;
-    row(TextKey::Hosts, &service.hosts.join(", "))?;
-    row(
-        TextKey::Retention,
-        service.retention.as_ref().map_or("", |t| t.get(lang)),
-    )?;
-    row(
-        TextKey::Recipients,
-        service.recipients.as_ref().map_or("", |t| t.get(lang)),
-    )?;
+    }
     if let Some(url) = &service.privacy_url {
-        append(
-            &list,
-            &text_element("dt", "", texts.get(TextKey::ProviderPrivacy))?,
-        )?;
-        let dd = element("dd", "")?;
-        let link = text_element("a", "", url)?;
-        link.set_attribute("href", url)?;
-        link.set_attribute("rel", "noopener")?;
-        append(&dd, &link)?;
-        append(&list, &dd)?;
+        child(&list, "dt", "", texts.get(TextKey::ProviderPrivacy));
+        let dd = child(&list, "dd", "", "");
+        let link = child(&dd, "a", "", url);
+        set(&link, "href", url);
+        set(&link, "rel", "noopener");
     }
-    Ok(list)
 }
 
-/// A labelled checkbox under a heading; `readonly` ones are checked and disabled.
-fn switch(
-    id: &str,
-    label: &str,
-    heading: &str,
-    (attribute, value): (&str, &str),
-    readonly: bool,
-) -> Result<Element, JsValue> {
-    let head = element("div", "kd-switch")?;
-    let input: HtmlInputElement = element("input", "")?.unchecked_into();
-    input.set_type("checkbox");
-    input.set_id(id);
-    input.set_attribute(attribute, value)?;
+/// An optional text in `lang`, empty when absent.
+fn optional(text: &Option<Localized>, lang: Lang) -> &str {
+    text.as_ref().map_or("", |t| t.get(lang))
+}
+
+/// A labelled checkbox (`id` = `prefix` + `key`) under a heading; `readonly` ones are checked
+/// and disabled.
+fn switch(parent: &Element, prefix: &str, key: &str, label: &str, heading: &str, readonly: bool) {
+    let id = [prefix, key].concat();
+    let head = child(parent, "div", "kd-switch", "");
+    let input = child(&head, "input", "", "");
+    set(&input, "type", "checkbox");
+    set(&input, "id", &id);
+    let attribute = if prefix == "kd-c-" {
+        "data-keksdose-category"
+    } else {
+        "data-keksdose-service"
+    };
+    set(&input, attribute, key);
     if readonly {
-        input.set_checked(true);
-        input.set_disabled(true);
+        set(&input, "checked", "");
+        set(&input, "disabled", "");
     }
-    let title = element(heading, "kd-switch-title")?;
-    let text = text_element("label", "", label)?;
-    text.set_attribute("for", id)?;
-    append(&title, &text)?;
-    append(&head, &input)?;
-    append(&head, &title)?;
-    Ok(head)
+    let title = child(&head, heading, "kd-switch-title", "");
+    let text = child(&title, "label", "", label);
+    set(&text, "for", &id);
 }
 
-fn dialog_attributes(dialog: &HtmlElement, labelled_by: &str, modal: bool) -> Result<(), JsValue> {
-    dialog.set_attribute("role", "dialog")?;
-    dialog.set_attribute("aria-labelledby", labelled_by)?;
-    dialog.set_attribute("aria-modal", if modal { "true" } else { "false" })?;
-    dialog.set_tab_index(-1);
-    Ok(())
+/// A labelled dialog section in `parent`.
+fn dialog(parent: &Element, class: &str, modal: bool) -> HtmlElement {
+    let dialog = child(parent, "section", class, "");
+    set(&dialog, "role", "dialog");
+    set(&dialog, "aria-labelledby", &[class, "-title"].concat());
+    set(&dialog, "aria-modal", if modal { "true" } else { "false" });
+    set(&dialog, "tabindex", "-1");
+    dialog.unchecked_into()
+}
+
+fn heading(parent: &Element, tag: &str, id: &str, text: &str) {
+    let title = child(parent, tag, "kd-title", text);
+    set(&title, "id", id);
 }
 
 /// A row of equal buttons: same element, class and size, so no choice is favoured (R5, R6).
-pub(super) fn buttons(texts: &Texts<'_>, actions: &[(&str, TextKey)]) -> Result<Element, JsValue> {
-    let row = element("div", "kd-actions")?;
+pub(super) fn buttons(parent: &Element, texts: &Texts<'_>, actions: &[(&str, TextKey)]) {
+    let row = child(parent, "div", "kd-actions", "");
     for &(action, label) in actions {
-        append(&row, &button(texts, action, label, "kd-btn")?)?;
+        button(&row, texts, action, label, "kd-btn");
     }
-    Ok(row)
 }
 
-fn button(
-    texts: &Texts<'_>,
-    action: &str,
-    label: TextKey,
-    class: &str,
-) -> Result<Element, JsValue> {
-    let button = text_element("button", class, texts.get(label))?;
-    button.set_attribute("type", "button")?;
-    button.set_attribute("data-keksdose-action", action)?;
-    Ok(button)
+fn button(parent: &Element, texts: &Texts<'_>, action: &str, label: TextKey, class: &str) {
+    let button = child(parent, "button", class, texts.get(label));
+    set(&button, "type", "button");
+    set(&button, "data-keksdose-action", action);
 }
 
 /// Privacy policy and imprint; ordinary links that work while the banner is open.
-fn links(config: &Config, texts: &Texts<'_>) -> Result<Element, JsValue> {
-    let nav = element("p", "kd-links")?;
+fn links(parent: &Element, config: &Config, texts: &Texts<'_>) {
+    let nav = child(parent, "p", "kd-links", "");
     for (url, label) in [
         (&config.policy.privacy_url, TextKey::PrivacyLink),
         (&config.policy.imprint_url, TextKey::ImprintLink),
     ] {
-        let link = text_element("a", "", texts.get(label))?;
-        link.set_attribute("href", url)?;
-        append(&nav, &link)?;
+        let link = child(&nav, "a", "", texts.get(label));
+        set(&link, "href", url);
     }
-    Ok(nav)
 }
 
-fn listen(
-    target: &Element,
-    event: &str,
-    page: Weak<Page>,
-    handler: fn(&Rc<Page>, &Event) -> Result<(), JsValue>,
-) -> Result<Listener, JsValue> {
+/// One listener on the banner's root for clicks, switches and keys.
+fn listen(root: &Element, page: Weak<Page>) -> Listener {
     let closure = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-        if let Some(page) = page.upgrade() {
-            if let Err(error) = handler(&page, &event) {
-                console_error(&format!("banner action failed: {error:?}"));
-            }
+        let (Some(page), Some(target)) = (page.upgrade(), target(&event)) else {
+            return;
+        };
+        match event.type_().as_str() {
+            "click" => on_click(&page, &target),
+            "change" => on_change(&page, target.unchecked_ref()),
+            _ => on_keydown(&page, event.unchecked_ref(), &target),
         }
     });
-    target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
-    Ok(closure)
+    for kind in ["click", "change", "keydown"] {
+        let _ = root.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+    }
+    closure
 }
 
-fn on_click(page: &Rc<Page>, event: &Event) -> Result<(), JsValue> {
-    if let Some(overlay) = target(event).filter(|t| t.class_list().contains("kd-overlay")) {
+fn on_click(page: &Rc<Page>, target: &Element) {
+    if target.class_list().contains("kd-overlay") {
         // A click on the backdrop must not take focus out of the modal dialog: Escape and the
         // Tab cycle work only while focus is inside it.
-        if let Some(dialog) = overlay.first_element_child() {
+        if let Some(dialog) = target.first_element_child() {
             focus(dialog.unchecked_ref());
         }
-        return Ok(());
+        return;
     }
-    let action = target(event)
-        .and_then(|t| t.closest("[data-keksdose-action]").ok().flatten())
+    let action = target
+        .closest("[data-keksdose-action]")
+        .ok()
+        .flatten()
         .and_then(|b| b.get_attribute("data-keksdose-action"));
-    match action.as_deref().and_then(Action::from_name) {
-        Some(action) => page.act(action),
-        None => Ok(()),
+    if let Some(action) = action.as_deref().and_then(Action::from_name) {
+        page.act(action);
     }
 }
 
-fn on_change(page: &Rc<Page>, event: &Event) -> Result<(), JsValue> {
-    let Some(input) = target(event).and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else {
-        return Ok(());
-    };
+fn on_change(page: &Rc<Page>, input: &HtmlInputElement) {
     let on = input.checked();
     if let Some(name) = input.get_attribute("data-keksdose-category") {
-        page.act(Action::SetCategory(&name, on))
+        page.act(Action::SetCategory(&name, on));
     } else if let Some(key) = input.get_attribute("data-keksdose-service") {
-        page.act(Action::SetService(&key, on))
-    } else {
-        Ok(())
+        page.act(Action::SetService(&key, on));
     }
 }
 
 /// Escape closes the preferences; Tab and Shift+Tab cycle inside them.
-fn on_keydown(page: &Rc<Page>, event: &Event) -> Result<(), JsValue> {
-    let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
-        return Ok(());
+fn on_keydown(page: &Rc<Page>, event: &KeyboardEvent, target: &Element) {
+    let Some(dialog) = target.closest(".kd-dialog").ok().flatten() else {
+        return;
     };
-    let Some(dialog) = target(event).and_then(|t| t.closest(".kd-dialog").ok().flatten()) else {
-        return Ok(());
+    let key = event.key();
+    if key == "Escape" {
+        event.prevent_default();
+        return page.act(Action::Close);
+    }
+    if key != "Tab" {
+        return;
+    }
+    let focusable = nodes(dialog.query_selector_all(FOCUSABLE));
+    let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+        return;
     };
-    match event.key().as_str() {
-        "Escape" => {
-            event.prevent_default();
-            page.act(Action::Close)
-        }
-        "Tab" => {
-            let focusable: Vec<HtmlElement> = nodes(dialog.query_selector_all(FOCUSABLE)?);
-            let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
-                return Ok(());
-            };
-            let active = document().active_element();
-            let is = |e: &HtmlElement| active.as_ref() == Some(e.unchecked_ref::<Element>());
-            let on_dialog = active.as_ref() == Some(&dialog);
-            if event.shift_key() && (is(first) || on_dialog) {
-                event.prevent_default();
-                focus(last);
-            } else if !event.shift_key() && is(last) {
-                event.prevent_default();
-                focus(first);
-            }
-            Ok(())
-        }
-        _ => Ok(()),
+    let active = document().active_element();
+    let back = event.shift_key();
+    let wrap = if back {
+        (active.as_ref() == Some(first) || active.as_ref() == Some(&dialog)).then_some(last)
+    } else {
+        (active.as_ref() == Some(last)).then_some(first)
+    };
+    if let Some(to) = wrap {
+        event.prevent_default();
+        focus(to.unchecked_ref());
     }
 }
 
@@ -482,18 +394,11 @@ fn target(event: &Event) -> Option<Element> {
     event.target()?.dyn_into::<Element>().ok()
 }
 
-fn inputs(root: &Element, selector: &str) -> Vec<HtmlInputElement> {
-    root.query_selector_all(selector)
-        .map(nodes)
-        .unwrap_or_default()
-}
-
 fn active_element() -> Option<HtmlElement> {
-    document()
-        .active_element()?
-        .dyn_into::<HtmlElement>()
-        .ok()
-        .filter(|e| Some(e) != document().body().as_ref())
+    let document = document();
+    let active = document.active_element()?;
+    let body: Option<Node> = document.body().map(Into::into);
+    (body.as_ref() != Some(active.as_ref())).then(|| active.unchecked_into())
 }
 
 /// A change of view: the event to fire (name, view) and the focus move.

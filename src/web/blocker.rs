@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, HtmlScriptElement, MutationObserver, MutationRecord, Node};
 
 use super::page::Page;
-use super::{console_warn, document, embed, guard, nodes};
+use super::{console_warn, document, element, embed, guard, nodes, set};
 use crate::consent::policy::{Gate, Policy};
 
 /// Marked elements keksdose has not settled yet (iframes are re-checked on every decision).
@@ -68,13 +68,20 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
         let gate = Gate::parse(&category, service.as_deref());
         let tag = element.tag_name();
         if !policy.names_known(&gate) {
-            console_warn(&format!(
-                "a <{}> marked data-category=\"{category}\"{} names nothing in the config; it \
-                 will never load",
-                tag.to_ascii_lowercase(),
-                service.map_or(String::new(), |s| format!(" data-service=\"{s}\"")),
-            ));
-            let _ = guard::set_attribute(&element, "data-keksdose-state", "unknown");
+            let service = service.map_or(String::new(), |s| [" data-service=\"", &s, "\""].concat());
+            console_warn(
+                &[
+                    "a <",
+                    &tag.to_ascii_lowercase(),
+                    "> marked data-category=\"",
+                    &category,
+                    "\"",
+                    &service,
+                    " names nothing in the config; it will never load",
+                ]
+                .concat(),
+            );
+            set(&element, "data-keksdose-state", "unknown");
             continue;
         }
         // Without `data-service` the element also belongs to the services that list its host.
@@ -84,7 +91,7 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
             "IFRAME" => steps.push(Step::Embed(element, open)),
             _ if !open => {}
             "SCRIPT" => {
-                let _ = guard::set_attribute(&element, "data-keksdose-state", "queued");
+                set(&element, "data-keksdose-state", "queued");
                 steps.push(Step::Run(element));
             }
             _ => steps.push(Step::Load(element)),
@@ -117,10 +124,10 @@ fn load(element: &Element) {
         ("data-href", "href"),
     ] {
         if let Some(url) = element.get_attribute(data) {
-            let _ = guard::set_attribute(element, attribute, &url);
+            set(element, attribute, &url);
         }
     }
-    let _ = guard::set_attribute(element, "data-keksdose-state", "loaded");
+    set(element, "data-keksdose-state", "loaded");
 }
 
 /// Runs queued scripts until the queue is empty or an external script is loading.
@@ -176,29 +183,27 @@ fn replace(marked: &Element, script: &HtmlScriptElement) {
 
 /// A `<script>` with the marked one's attributes, `data-src` as `src`, `data-type` as `type`.
 fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
-    let script: HtmlScriptElement = document().create_element("script").ok()?.unchecked_into();
+    let script: HtmlScriptElement = element("script", "").unchecked_into();
     for name in marked
         .get_attribute_names()
         .iter()
         .filter_map(|n| n.as_string())
     {
         if !MARKUP_ATTRIBUTES.contains(&name.as_str()) {
-            guard::set_attribute(&script, &name, &marked.get_attribute(&name)?).ok()?;
+            set(&script, &name, &marked.get_attribute(&name)?);
         }
     }
     if let Some(kind) = marked.get_attribute("data-type") {
-        guard::set_attribute(&script, "type", &kind).ok()?;
+        set(&script, "type", &kind);
     }
     if let Some(src) = marked.get_attribute("data-src") {
-        guard::set_attribute(&script, "src", &src).ok()?;
+        set(&script, "src", &src);
     }
     if script.has_attribute("src") {
         // Dynamically inserted scripts are async by default; keep the document order.
         script.set_async(false);
     } else {
-        script
-            .set_text(&marked.text_content().unwrap_or_default())
-            .ok()?;
+        script.set_text_content(marked.text_content().as_deref());
     }
     // The nonce is hidden from getAttribute once parsed; carry it over for strict CSPs.
     script.set_nonce(&marked.unchecked_ref::<HtmlElement>().nonce());
@@ -212,13 +217,9 @@ pub fn within(root: &Node, selector: &str) -> Vec<Element> {
         if element.matches(selector).unwrap_or(false) {
             found.push(element.clone());
         }
-        if let Ok(list) = element.query_selector_all(selector) {
-            found.extend(nodes::<Element>(list));
-        }
+        found.extend(nodes(element.query_selector_all(selector)));
     } else if let Some(document) = root.dyn_ref::<web_sys::Document>() {
-        if let Ok(list) = document.query_selector_all(selector) {
-            found.extend(nodes::<Element>(list));
-        }
+        found.extend(nodes(document.query_selector_all(selector)));
     }
     found
 }
@@ -241,7 +242,7 @@ pub fn screen_unmarked(root: &Node) {
         if let Some(fresh) = fresh {
             let _ = fresh.remove_attribute("src");
             if let Some(srcset) = fresh.get_attribute("srcset") {
-                let _ = guard::set_attribute(&fresh, "data-srcset", &srcset);
+                set(&fresh, "data-srcset", &srcset);
                 let _ = fresh.remove_attribute("srcset");
             }
             let _ = element.replace_with_with_node_1(&fresh);
@@ -251,9 +252,9 @@ pub fn screen_unmarked(root: &Node) {
 
 /// Hands every element added to the document from now on to [`Page::on_added`] (once per
 /// page, whatever instance runs).
-pub fn observe() -> Result<(), JsValue> {
+pub fn observe() {
     if OBSERVING.with(|o| o.replace(true)) {
-        return Ok(());
+        return;
     }
     let callback = Closure::<dyn Fn(js_sys::Array)>::new(|records: js_sys::Array| {
         let page = Page::current();
@@ -271,10 +272,11 @@ pub fn observe() -> Result<(), JsValue> {
             }
         }
     });
-    let observer = MutationObserver::new(callback.as_ref().unchecked_ref())?;
+    let observer = MutationObserver::new(callback.as_ref().unchecked_ref())
+        .expect("MutationObserver is available");
     callback.forget();
     let options = web_sys::MutationObserverInit::new();
     options.set_child_list(true);
     options.set_subtree(true);
-    observer.observe_with_options(&document(), &options)
+    let _ = observer.observe_with_options(&document(), &options);
 }

@@ -4,39 +4,33 @@
 //! service). The frame has no URL until then, so the provider gets no request — no thumbnail
 //! either. Frames loaded by consent are unloaded again when it is withdrawn.
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::Element;
 
 use super::page::Page;
-use super::{append, banner, element, guard, text_element};
+use super::{banner, child, console_error, element, set, set_hidden};
 use crate::ui::{TextKey, Texts};
 
 /// Brings `iframe` in line with the decision: `open` = its service may load now.
 pub fn settle(page: &Page, iframe: &Element, open: bool) {
     let state = iframe.get_attribute("data-keksdose-state");
-    let result = match (open, state.as_deref()) {
-        (true, Some("loaded" | "once")) | (false, Some("once" | "placeholder")) => Ok(()),
+    match (open, state.as_deref()) {
+        (true, Some("loaded" | "once")) | (false, Some("once" | "placeholder")) => {}
         (true, _) => load(iframe, "loaded"),
         (false, Some("loaded")) => unload(page, iframe),
         (false, _) => show_placeholder(page, iframe),
-    };
-    if let Err(error) = result {
-        super::console_error(&format!("could not update an embed: {error:?}"));
     }
 }
 
 /// Loads the frame: its placeholder goes, its URL is set. `state` is `loaded` (by consent) or
 /// `once` (by "Einmal laden": stays until the page is left).
-pub fn load(iframe: &Element, state: &str) -> Result<(), JsValue> {
+pub fn load(iframe: &Element, state: &str) {
     if let Some(placeholder) = placeholder_of(iframe) {
         placeholder.remove();
     }
-    iframe.unchecked_ref::<HtmlElement>().set_hidden(false);
-    guard::set_attribute(iframe, "data-keksdose-state", state)?;
-    match iframe.get_attribute("data-src") {
-        Some(url) => guard::set_attribute(iframe, "src", &url),
-        None => Ok(()),
+    set_hidden(iframe, false);
+    set(iframe, "data-keksdose-state", state);
+    if let Some(url) = iframe.get_attribute("data-src") {
+        set(iframe, "src", &url);
     }
 }
 
@@ -54,18 +48,24 @@ fn placeholder_of(iframe: &Element) -> Option<Element> {
 }
 
 /// Replaces a loaded frame by a copy without URL, which ends the embedded document.
-fn unload(page: &Page, iframe: &Element) -> Result<(), JsValue> {
-    let fresh: Element = iframe.clone_node()?.unchecked_into();
-    fresh.remove_attribute("src")?;
-    iframe.replace_with_with_node_1(&fresh)?;
-    show_placeholder(page, &fresh)
+fn unload(page: &Page, iframe: &Element) {
+    let Some(fresh) = iframe
+        .clone_node()
+        .ok()
+        .map(wasm_bindgen::JsCast::unchecked_into::<Element>)
+    else {
+        return console_error("could not unload an embed");
+    };
+    let _ = fresh.remove_attribute("src");
+    let _ = iframe.replace_with_with_node_1(&fresh);
+    show_placeholder(page, &fresh);
 }
 
-fn show_placeholder(page: &Page, iframe: &Element) -> Result<(), JsValue> {
-    iframe.unchecked_ref::<HtmlElement>().set_hidden(true);
-    guard::set_attribute(iframe, "data-keksdose-state", "placeholder")?;
+fn show_placeholder(page: &Page, iframe: &Element) {
+    set_hidden(iframe, true);
+    set(iframe, "data-keksdose-state", "placeholder");
     if placeholder_of(iframe).is_some() {
-        return Ok(());
+        return;
     }
     let config = page.config();
     let texts = Texts::new(config, page.lang());
@@ -104,37 +104,35 @@ fn show_placeholder(page: &Page, iframe: &Element) -> Result<(), JsValue> {
         }
     };
 
-    let placeholder = element("div", "kd-embed")?;
-    placeholder.set_attribute("role", "group")?;
-    placeholder.set_attribute("lang", lang.tag())?;
+    let placeholder = element("div", "kd-embed");
+    set(&placeholder, "role", "group");
+    set(&placeholder, "lang", lang.tag());
     let label = iframe
         .get_attribute("title")
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| name.clone());
-    placeholder.set_attribute("aria-label", &label)?;
-    append(&placeholder, &text_element("p", "kd-embed-title", &name)?)?;
+    set(&placeholder, "aria-label", &label);
+    child(&placeholder, "p", "kd-embed-title", &name);
     let notice = texts
         .get(TextKey::EmbedNotice)
         .replace("{provider}", &provider);
-    append(&placeholder, &text_element("p", "kd-text", &notice)?)?;
+    child(&placeholder, "p", "kd-text", &notice);
     if !purpose.is_empty() {
-        append(&placeholder, &text_element("p", "kd-text", &purpose)?)?;
+        child(&placeholder, "p", "kd-text", &purpose);
     }
     if let Some(url) = privacy {
-        let line = element("p", "kd-text")?;
-        let link = text_element("a", "", texts.get(TextKey::ProviderPrivacy))?;
-        link.set_attribute("href", &url)?;
-        link.set_attribute("rel", "noopener")?;
-        append(&line, &link)?;
-        append(&placeholder, &line)?;
+        let line = child(&placeholder, "p", "kd-text", "");
+        let link = child(&line, "a", "", texts.get(TextKey::ProviderPrivacy));
+        set(&link, "href", &url);
+        set(&link, "rel", "noopener");
     }
-    let actions = banner::buttons(
+    banner::buttons(
+        &placeholder,
         &texts,
         &[
             ("load-once", TextKey::LoadOnce),
             ("load-always", TextKey::LoadAlways),
         ],
-    )?;
-    append(&placeholder, &actions)?;
-    iframe.before_with_node_1(&placeholder)
+    );
+    let _ = iframe.before_with_node_1(&placeholder);
 }

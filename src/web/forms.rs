@@ -13,12 +13,13 @@ use std::cell::RefCell;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Event, HtmlFormElement, Node};
+use web_sys::{Event, HtmlFormElement, Node};
 
 use super::blocker::within;
 use super::page::{self, Page};
-use super::{console_error, nodes, text_element, window};
+use super::{child, console_error, nodes, set, window};
 use crate::config::{KeyStatus, LanguageSetting};
+use crate::digits::decimal;
 use crate::ui::{TextKey, Texts};
 
 /// Forms keksdose seals.
@@ -42,21 +43,17 @@ pub fn prepare(page: &Page, root: &Node) {
         let form: HtmlFormElement = form.unchecked_into();
         match settings(page, &form) {
             Ok(_) => {
-                let _ = form.set_attribute("data-keksdose-state", "ready");
-                for element in form
-                    .query_selector_all("[data-keksdose-enable]")
-                    .map(nodes::<Element>)
-                    .unwrap_or_default()
-                {
+                set(&form, "data-keksdose-state", "ready");
+                for element in nodes(form.query_selector_all("[data-keksdose-enable]")) {
                     let _ = element.remove_attribute("disabled");
                 }
             }
             Err(why) => {
-                let _ = form.set_attribute("data-keksdose-state", "unavailable");
-                console_error(&format!(
-                    "the form `{}` cannot be sealed and stays disabled: {why}",
-                    form.get_attribute("data-keksdose-seal").unwrap_or_default()
-                ));
+                set(&form, "data-keksdose-state", "unavailable");
+                let id = form.get_attribute("data-keksdose-seal").unwrap_or_default();
+                console_error(
+                    &["the form `", &id, "` cannot be sealed and stays disabled: ", why].concat(),
+                );
                 status(&form, TextKey::SealUnavailable, &[], true);
             }
         }
@@ -87,14 +84,14 @@ pub fn submit(form: &HtmlFormElement) {
     let settings = match settings(&page, form) {
         Ok(settings) => settings,
         Err(why) => {
-            console_error(&format!("not sent: {why}"));
+            console_error(&["not sent: ", why].concat());
             return status(form, TextKey::SealUnavailable, &[], true);
         }
     };
     let Some(loader) = LOADER.with(|l| l.borrow().clone()) else {
         return status(form, TextKey::SealUnavailable, &[], true);
     };
-    let _ = form.set_attribute("data-keksdose-state", "sending");
+    set(form, "data-keksdose-state", "sending");
     status(form, TextKey::SealSending, &[], false);
     let form_for_seal = form.clone();
     let seal = Closure::once_into_js(move |module: JsValue| -> Result<JsValue, JsValue> {
@@ -103,13 +100,13 @@ pub fn submit(form: &HtmlFormElement) {
     });
     let form_ok = form.clone();
     let sent = Closure::once_into_js(move |_: JsValue| {
-        let _ = form_ok.set_attribute("data-keksdose-state", "ready");
+        set(&form_ok, "data-keksdose-state", "ready");
         form_ok.reset();
         status(&form_ok, TextKey::SealSent, &[], false);
     });
     let form_failed = form.clone();
     let failed = Closure::once_into_js(move |error: JsValue| {
-        let _ = form_failed.set_attribute("data-keksdose-state", "ready");
+        set(&form_failed, "data-keksdose-state", "ready");
         let code = Reflect::get(&error, &"code".into())
             .ok()
             .and_then(|c| c.as_string())
@@ -118,7 +115,7 @@ pub fn submit(form: &HtmlFormElement) {
             .ok()
             .and_then(|m| m.as_string())
             .unwrap_or_default();
-        console_error(&format!("the form was not sent ({code}): {detail}"));
+        console_error(&["the form was not sent (", &code, "): ", &detail].concat());
         let key = match code.as_str() {
             "too-large" => TextKey::SealTooLarge,
             "too-long" => TextKey::SealTooLong,
@@ -152,7 +149,7 @@ fn then(promise: &JsValue, callbacks: &[&JsValue]) -> JsValue {
 }
 
 /// What the seal module needs for `form` (JSON), or why it cannot be sealed.
-fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, String> {
+fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str> {
     let config = page.config();
     let seal = config
         .seal
@@ -165,9 +162,9 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, String> {
         .ok_or("no active seal key")?;
     let form_id = form.get_attribute("data-keksdose-seal").unwrap_or_default();
     if form_id.is_empty() {
-        return Err("data-keksdose-seal needs the form's id".into());
+        return Err("data-keksdose-seal needs the form's id");
     }
-    let origin = window().location().origin().map_err(|e| format!("{e:?}"))?;
+    let origin = window().location().origin().unwrap_or_default();
     let settings = js_sys::Object::new();
     for (key, value) in [
         ("publicKey", JsValue::from_str(&key.public_key)),
@@ -180,11 +177,11 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, String> {
             JsValue::from_f64(seal.max_attachment_bytes as f64),
         ),
     ] {
-        Reflect::set(&settings, &key.into(), &value).map_err(|e| format!("{e:?}"))?;
+        let _ = Reflect::set(&settings, &key.into(), &value);
     }
     js_sys::JSON::stringify(&settings)
         .map(String::from)
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|_| "the settings could not be written")
 }
 
 /// `25 MB`: the attachment limit for messages.
@@ -192,7 +189,7 @@ fn max_attachment_text() -> String {
     let bytes = Page::current()
         .and_then(|p| p.config().seal.as_ref().map(|s| s.max_attachment_bytes))
         .unwrap_or(0);
-    format!("{} MB", bytes.div_ceil(1024 * 1024))
+    [&decimal(bytes.div_ceil(1024 * 1024)), " MB"].concat()
 }
 
 /// Shows `key` in the form's status line (created on first use), as an alert when `problem`.
@@ -211,15 +208,12 @@ fn status(form: &HtmlFormElement, key: TextKey, replace: &[(&str, &str)], proble
     let line = match existing {
         Some(line) => line,
         None => {
-            let Ok(line) = text_element("p", "kd-form-status", "") else {
-                return;
-            };
-            let _ = line.set_attribute("data-keksdose-status", "");
-            let _ = form.append_child(&line);
+            let line = child(form, "p", "kd-form-status", "");
+            set(&line, "data-keksdose-status", "");
             line
         }
     };
-    let _ = line.set_attribute("role", if problem { "alert" } else { "status" });
+    set(&line, "role", if problem { "alert" } else { "status" });
     line.set_text_content(Some(&text));
     let _ = line
         .class_list()

@@ -21,7 +21,7 @@ use std::cell::{Cell, RefCell};
 use js_sys::{Array, Function, JsString, Object, Promise, Proxy, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Storage};
+use web_sys::{Element, HtmlFormElement, Storage};
 
 use super::page::Page;
 use super::{console_warn, document, forms, window};
@@ -51,6 +51,9 @@ const GUARDED: [(&str, &str, &str); 5] = [
     ("HTMLLinkElement", "LINK", "href"),
 ];
 
+/// A trap: `(original function, this, arguments, guarded attribute) -> result`.
+type Apply = fn(&Function, &JsValue, &Array, &'static str) -> Result<JsValue, JsValue>;
+
 /// After an internal error nothing is decided any more: everything is blocked.
 pub fn poison() {
     POISONED.with(|p| p.set(true));
@@ -61,75 +64,72 @@ pub fn poisoned() -> bool {
     POISONED.with(Cell::get)
 }
 
-/// Installs every guard (once per page).
+/// Installs every guard (once per page). Fails only where the browser lacks what is guarded.
 pub fn install() -> Result<(), JsValue> {
     if NATIVE.with(|n| n.borrow().is_some()) {
         return Ok(());
     }
     let window = window();
-    let document = document();
-    let cookie = descriptor(&global("Document")?, "cookie")?;
+    let cookie = descriptor(&prototype("Document")?, "cookie")?;
     let cookie_get: Function = Reflect::get(&cookie, &"get".into())?.unchecked_into();
     let cookie_set: Function = Reflect::get(&cookie, &"set".into())?.unchecked_into();
-    let element = global("Element")?;
+    let element = prototype("Element")?;
     let set_attribute: Function = Reflect::get(&element, &"setAttribute".into())?.unchecked_into();
     NATIVE.with(|n| {
         *n.borrow_mut() = Some(Native {
             cookie_get: cookie_get.clone(),
             cookie_set: cookie_set.clone(),
-            set_attribute: set_attribute.clone(),
+            set_attribute,
         })
     });
 
     // document.cookie, as an own property of `document` that page code cannot redefine.
-    let own = Object::new();
-    Reflect::set(&own, &"get".into(), &cookie_get)?;
-    Reflect::set(&own, &"set".into(), &trap(&cookie_set, cookie_write))?;
-    Reflect::set(&own, &"enumerable".into(), &JsValue::TRUE)?;
-    Object::define_property(&document, &"cookie".into(), &own.unchecked_into());
+    define(
+        &document(),
+        "cookie",
+        &cookie_get,
+        Some(&trap(&cookie_set, cookie_write, "")),
+    );
 
     // cookieStore.set (Chromium; absent elsewhere).
-    if let Ok(store) = global("CookieStore") {
+    if let Ok(store) = prototype("CookieStore") {
         wrap_method(&store, "set", cookie_store_set)?;
     }
 
     // Storage.prototype.setItem, and property assignment through the storage objects.
-    wrap_method(&global("Storage")?, "setItem", storage_set_item)?;
+    wrap_method(&prototype("Storage")?, "setItem", storage_set_item)?;
     for name in ["localStorage", "sessionStorage"] {
         // Storage can be disabled (then reading it throws); there is nothing to guard then.
         if let Ok(storage) = Reflect::get(&window, &name.into()) {
             if storage.is_object() {
-                guard_storage_object(&window, name, &storage)?;
+                guard_storage_object(&window, name, &storage);
             }
         }
     }
 
     // Resource URLs of elements.
     for (class, _, attribute) in GUARDED {
-        wrap_setter(&global(class)?, attribute, move |original, this, args| {
-            element_url_property(original, this, args, attribute)
-        })?;
+        wrap_setter(&prototype(class)?, attribute, element_url_property, attribute)?;
     }
-    wrap_setter(&global("HTMLScriptElement")?, "type", script_type_property)?;
+    wrap_setter(&prototype("HTMLScriptElement")?, "type", script_type_property, "")?;
     wrap_method(&element, "setAttribute", element_set_attribute)?;
 
     // Sealed forms: every submission goes through keksdose, or nowhere.
-    wrap_method(&global("HTMLFormElement")?, "submit", form_submit)?;
-    let on_submit = Closure::<dyn Fn(web_sys::Event)>::new(forms::on_submit);
-    document.add_event_listener_with_callback_and_bool(
+    wrap_method(&prototype("HTMLFormElement")?, "submit", form_submit)?;
+    let on_submit = Closure::<dyn FnMut(web_sys::Event)>::new(forms::on_submit);
+    let _ = document().add_event_listener_with_callback_and_bool(
         "submit",
         on_submit.as_ref().unchecked_ref(),
         true,
-    )?;
+    );
     on_submit.forget();
     Ok(())
 }
 
 /// Writes a cookie with the browser's own setter (keksdose's consent cookie and deletions).
-pub fn write_cookie(text: &str) -> Result<(), JsValue> {
-    match native(|n| n.cookie_set.clone()) {
-        Some(set) => set.call1(&document(), &text.into()).map(drop),
-        None => super::html_document().set_cookie(text),
+pub fn write_cookie(text: &str) {
+    if let Some(set) = native(|n| n.cookie_set.clone()) {
+        let _ = set.call1(&document(), &text.into());
     }
 }
 
@@ -137,16 +137,19 @@ pub fn write_cookie(text: &str) -> Result<(), JsValue> {
 pub fn read_cookies() -> String {
     native(|n| n.cookie_get.clone())
         .and_then(|get| get.call0(&document()).ok()?.as_string())
-        .or_else(|| super::html_document().cookie().ok())
         .unwrap_or_default()
 }
 
-/// Sets an attribute with the browser's own `setAttribute`: for keksdose's activation, whose
-/// decision is already made (markup attribution wins over host attribution).
-pub fn set_attribute(element: &Element, name: &str, value: &str) -> Result<(), JsValue> {
+/// Sets an attribute with the browser's own `setAttribute`: for keksdose's own markup and its
+/// activation, whose decision is already made (markup attribution wins over host attribution).
+pub fn set_attribute(element: &Element, name: &str, value: &str) {
     match native(|n| n.set_attribute.clone()) {
-        Some(set) => set.call2(element, &name.into(), &value.into()).map(drop),
-        None => element.set_attribute(name, value),
+        Some(set) => {
+            let _ = set.call2(element, &name.into(), &value.into());
+        }
+        None => {
+            let _ = element.set_attribute(name, value);
+        }
     }
 }
 
@@ -156,28 +159,27 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
     if refused.is_empty() {
         return;
     }
+    let declared = |name: &str, globs: fn(&crate::config::Service) -> &Vec<String>| {
+        refused
+            .iter()
+            .any(|(_, service)| globs(service).iter().any(|g| glob_matches(g, name)))
+    };
     let location = window().location();
     let host = location.hostname().unwrap_or_default();
     let path = location.pathname().unwrap_or_default();
     let cookies = read_cookies();
     for (name, _) in cookie::pairs(&cookies) {
-        if refused
-            .iter()
-            .any(|(_, service)| service.cookies.iter().any(|g| glob_matches(g, name)))
-        {
+        if declared(name, |s| &s.cookies) {
             for deletion in cookie_deletions(name, &host, &path, cookie_domain) {
                 // The browser ignores deletions for domains it does not let the page reach.
-                let _ = write_cookie(&deletion);
+                write_cookie(&deletion);
             }
         }
     }
     for storage in [window().local_storage(), window().session_storage()] {
         let Ok(Some(storage)) = storage else { continue };
         for key in storage_keys(&storage) {
-            if refused
-                .iter()
-                .any(|(_, service)| service.storage.iter().any(|g| glob_matches(g, &key)))
-            {
+            if declared(&key, |s| &s.storage) {
                 let _ = storage.remove_item(&key);
             }
         }
@@ -211,20 +213,18 @@ pub fn held_urls_allowed(element: &Element, policy: Policy<'_>) -> bool {
 
 /// Whether a URL may load now: `Ok(())`, or the `(category, service)` it is attributed to
 /// (`None` when it is blocked without attribution: no running instance).
-pub fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
+fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
     let Some(host) = remote_host(url) else {
         return Ok(());
     };
-    decide(
-        |policy| match policy.refused_service_for_host(&host) {
+    match Page::current() {
+        Some(page) => page.with_policy(|policy| match policy.refused_service_for_host(&host) {
             None => Ok(()),
             Some((c, s)) => Err(Some((c.to_owned(), s.to_owned()))),
-        },
-        || {
-            let own = window().location().hostname().unwrap_or_default();
-            if host == own { Ok(()) } else { Err(None) }
-        },
-    )
+        }),
+        None if host == window().location().hostname().unwrap_or_default() => Ok(()),
+        None => Err(None),
+    }
 }
 
 /// The lower-case host of an http(s) URL (resolved against the document); `None` for other
@@ -234,82 +234,111 @@ fn remote_host(url: &str) -> Option<String> {
     matches!(parsed.protocol().as_str(), "http:" | "https:").then(|| parsed.hostname())
 }
 
-/// Runs `decide` with the current policy, or `fallback` when there is none (broken config) or
-/// after an internal error.
-fn decide<T>(decide: impl FnOnce(Policy<'_>) -> T, fallback: impl FnOnce() -> T) -> T {
-    match Page::current() {
-        Some(page) => page.with_policy(decide),
-        None => fallback(),
-    }
+/// Whether a write of `name` may happen under the current policy (nothing without a running
+/// instance); when not, why.
+fn write_verdict(
+    name: &str,
+    allowed: fn(&Policy<'_>, &str) -> bool,
+    declared_by: for<'p> fn(&Policy<'p>, &str) -> Option<&'p str>,
+) -> Result<(), String> {
+    let Some(page) = Page::current() else {
+        return Err("keksdose has no valid config, so only necessary writes would be allowed".into());
+    };
+    page.with_policy(|policy| {
+        if allowed(&policy, name) {
+            return Ok(());
+        }
+        Err(match declared_by(&policy, name) {
+            Some(service) => ["the service `", service, "` has no consent"].concat(),
+            None => "no service in the config declares it (consent.unknownCookies is \"block\")"
+                .to_owned(),
+        })
+    })
 }
 
-fn warn_once(key: String, message: impl FnOnce() -> String) {
+/// `blocked the <what>: <reason>` on the console, once per `what`.
+fn warn_once(what: &str, reason: &str) {
     let first = WARNED.with(|w| {
         let mut warned = w.borrow_mut();
-        let first = !warned.contains(&key);
+        let first = !warned.iter().any(|w| w == what);
         if first {
-            warned.push(key);
+            warned.push(what.to_owned());
         }
         first
     });
     if first {
-        console_warn(&message());
+        console_warn(&["blocked ", what, ": ", reason].concat());
     }
 }
 
-// --- traps: (original function, this, arguments) -> result ---
+fn cookie_verdict(name: &str) -> Result<(), String> {
+    write_verdict(
+        name,
+        |p, name| p.cookie_write_allowed(name),
+        |p, name| p.cookie_declared_by(name),
+    )
+}
 
-fn cookie_write(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+/// Whether the page may write the storage key `key`; a refusal is reported once.
+fn storage_write_allowed(key: &str) -> bool {
+    let verdict = write_verdict(
+        key,
+        |p, key| p.storage_write_allowed(key),
+        |p, key| p.storage_declared_by(key),
+    );
+    if let Err(reason) = &verdict {
+        warn_once(&["the storage key `", key, "`"].concat(), reason);
+    }
+    verdict.is_ok()
+}
+
+// --- traps: (original function, this, arguments, attribute) -> result ---
+
+fn cookie_write(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
     // What is checked is what is passed on: an object's `toString` is called once only, here.
     // `document.cookie` takes a USVString, so the browser reads the string as `text` does.
     let first = args.get(0);
     let converted = js_text(&first);
     let text = String::from(&converted);
     let assignment = CookieAssignment::parse(&text);
-    let name = assignment.name;
-    if decide(|p| p.cookie_write_allowed(name), || false) {
-        let checked = if first.is_string() {
-            args
-        } else {
-            &Array::of1(&converted)
-        };
-        return Reflect::apply(original, this, checked);
+    match cookie_verdict(assignment.name) {
+        Ok(()) => {
+            let checked = if first.is_string() {
+                args
+            } else {
+                &Array::of1(&converted)
+            };
+            Reflect::apply(original, this, checked)
+        }
+        // Deleting is always allowed; what is passed on is a plain deletion, never the page's
+        // string, so that no reading of its attributes can turn it into a write.
+        Err(_) if assignment.deletes(|date| js_sys::Date::parse(date) <= js_sys::Date::now()) => {
+            Reflect::apply(original, this, &Array::of1(&assignment.deletion().into()))
+        }
+        Err(reason) => {
+            warn_once(&["the cookie `", assignment.name, "`"].concat(), &reason);
+            Ok(JsValue::UNDEFINED)
+        }
     }
-    // Deleting is always allowed; what is passed on is a plain deletion, never the page's
-    // string, so that no reading of its attributes can turn it into a write.
-    if assignment.deletes(|date| js_sys::Date::parse(date) <= js_sys::Date::now()) {
-        let deletion = assignment.deletion();
-        return Reflect::apply(original, this, &Array::of1(&deletion.as_str().into()));
-    }
-    warn_once(format!("cookie {name}"), || {
-        format!(
-            "blocked the cookie `{name}`: {}",
-            reason(|p| p.cookie_declared_by(name))
-        )
-    });
-    Ok(JsValue::UNDEFINED)
 }
 
-fn cookie_store_set(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+fn cookie_store_set(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
     let first = args.get(0);
     let name = if first.is_object() {
         js_string(&Reflect::get(&first, &"name".into()).unwrap_or_default())
     } else {
         js_string(&first)
     };
-    if decide(|p| p.cookie_write_allowed(&name), || false) {
-        return Reflect::apply(original, this, args);
+    match cookie_verdict(&name) {
+        Ok(()) => Reflect::apply(original, this, args),
+        Err(reason) => {
+            warn_once(&["the cookie `", &name, "`"].concat(), &reason);
+            Ok(Promise::resolve(&JsValue::UNDEFINED).into())
+        }
     }
-    warn_once(format!("cookie {name}"), || {
-        format!(
-            "blocked the cookie `{name}` (cookieStore.set): {}",
-            reason(|p| p.cookie_declared_by(&name))
-        )
-    });
-    Ok(Promise::resolve(&JsValue::UNDEFINED).into())
 }
 
-fn storage_set_item(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
+fn storage_set_item(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
     let key = js_string(&args.get(0));
     if storage_write_allowed(&key) {
         let checked = args.slice(0, args.length());
@@ -318,31 +347,6 @@ fn storage_set_item(original: &Function, this: &JsValue, args: &Array) -> Result
     } else {
         Ok(JsValue::UNDEFINED)
     }
-}
-
-fn storage_write_allowed(key: &str) -> bool {
-    let allowed = decide(|p| p.storage_write_allowed(key), || false);
-    if !allowed {
-        warn_once(format!("storage {key}"), || {
-            format!(
-                "blocked the storage key `{key}`: {}",
-                reason(|p| p.storage_declared_by(key))
-            )
-        });
-    }
-    allowed
-}
-
-/// Why a name is blocked, for the console.
-fn reason(declared_by: impl for<'p> FnOnce(Policy<'p>) -> Option<&'p str>) -> String {
-    decide(
-        |policy| match declared_by(policy) {
-            Some(service) => format!("the service `{service}` has no consent"),
-            None => "no service in the config declares it (consent.unknownCookies is \"block\")"
-                .to_owned(),
-        },
-        || "keksdose has no valid config, so only necessary writes would be allowed".to_owned(),
-    )
 }
 
 fn element_url_property(
@@ -366,6 +370,7 @@ fn element_set_attribute(
     original: &Function,
     this: &JsValue,
     args: &Array,
+    _: &str,
 ) -> Result<JsValue, JsValue> {
     if let Some(element) = this.dyn_ref::<Element>() {
         let name = js_string(&args.get(0)).to_ascii_lowercase();
@@ -375,7 +380,7 @@ fn element_set_attribute(
             }
         } else if name == "type" && element.has_attribute("data-keksdose-blocked") {
             // A blocked script keeps type="text/plain"; the wanted type is kept for activation.
-            set_attribute(element, "data-type", &js_string(&args.get(1)))?;
+            set_attribute(element, "data-type", &js_string(&args.get(1)));
             return Ok(JsValue::UNDEFINED);
         }
     }
@@ -383,8 +388,8 @@ fn element_set_attribute(
 }
 
 /// `form.submit()` skips the submit event; for a sealed form it is routed to sealing.
-fn form_submit(original: &Function, this: &JsValue, args: &Array) -> Result<JsValue, JsValue> {
-    match this.dyn_ref::<web_sys::HtmlFormElement>() {
+fn form_submit(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
+    match this.dyn_ref::<HtmlFormElement>() {
         Some(form) if form.matches(forms::SEALED).unwrap_or(false) => {
             forms::submit(form);
             Ok(JsValue::UNDEFINED)
@@ -397,10 +402,11 @@ fn script_type_property(
     original: &Function,
     this: &JsValue,
     args: &Array,
+    _: &str,
 ) -> Result<JsValue, JsValue> {
     match this.dyn_ref::<Element>() {
         Some(script) if script.has_attribute("data-keksdose-blocked") => {
-            set_attribute(script, "data-type", &js_string(&args.get(0)))?;
+            set_attribute(script, "data-type", &js_string(&args.get(0)));
             Ok(JsValue::UNDEFINED)
         }
         _ => Reflect::apply(original, this, args),
@@ -428,35 +434,34 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
     let Some((blocked_url, attribution)) = blocked else {
         return true;
     };
-    let _ = set_attribute(element, &format!("data-{attribute}"), url);
+    set_attribute(element, &["data-", attribute].concat(), url);
     if let Some((category, service)) = &attribution {
-        let _ = set_attribute(element, "data-category", category);
-        let _ = set_attribute(element, "data-service", service);
+        set_attribute(element, "data-category", category);
+        set_attribute(element, "data-service", service);
     }
     if element.tag_name() == "SCRIPT" {
         if let Some(kind) = element.get_attribute("type").filter(|t| t != "text/plain") {
-            let _ = set_attribute(element, "data-type", &kind);
+            set_attribute(element, "data-type", &kind);
         }
-        let _ = set_attribute(element, "data-keksdose-blocked", "");
-        let _ = set_attribute(element, "type", "text/plain");
+        set_attribute(element, "data-keksdose-blocked", "");
+        set_attribute(element, "type", "text/plain");
     }
     let host = remote_host(blocked_url).unwrap_or_default();
-    warn_once(format!("host {host}"), || match &attribution {
-        Some((_, service)) => {
-            format!("blocked loading from {host}: the service `{service}` has no consent")
-        }
-        None => format!("blocked loading from {host}: keksdose has no valid config"),
-    });
+    let reason = match &attribution {
+        Some((_, service)) => ["the service `", service, "` has no consent"].concat(),
+        None => "keksdose has no valid config".to_owned(),
+    };
+    warn_once(&["loading from ", &host].concat(), &reason);
     false
 }
 
 // --- installation helpers ---
 
-/// `window[name].prototype` (or `window[name]` for non-constructors).
-fn global(name: &str) -> Result<Object, JsValue> {
+/// `window[name].prototype`.
+fn prototype(name: &str) -> Result<Object, JsValue> {
     let constructor = Reflect::get(&window(), &name.into())?;
     if constructor.is_undefined() {
-        return Err(JsValue::from_str(&format!("{name} is not available")));
+        return Err(JsValue::from_str(&[name, " is not available"].concat()));
     }
     Ok(Reflect::get(&constructor, &"prototype".into())?.unchecked_into())
 }
@@ -464,52 +469,55 @@ fn global(name: &str) -> Result<Object, JsValue> {
 fn descriptor(object: &Object, property: &str) -> Result<Object, JsValue> {
     let descriptor = Object::get_own_property_descriptor(object, &property.into());
     if descriptor.is_undefined() {
-        return Err(JsValue::from_str(&format!("no property {property}")));
+        return Err(JsValue::from_str(&["no property ", property].concat()));
     }
     Ok(descriptor.unchecked_into())
 }
 
-/// `new Proxy(original, { apply })`: `apply(original, this, arguments)` decides; it lives as
-/// long as the page.
-fn trap(
-    original: &Function,
-    apply: impl Fn(&Function, &JsValue, &Array) -> Result<JsValue, JsValue> + 'static,
-) -> JsValue {
+/// Defines an enumerable accessor property `name` on `object`.
+fn define(object: &Object, name: &str, get: &JsValue, set: Option<&JsValue>) {
+    let accessor = Object::new();
+    let _ = Reflect::set(&accessor, &"get".into(), get);
+    if let Some(set) = set {
+        let _ = Reflect::set(&accessor, &"set".into(), set);
+    }
+    let _ = Reflect::set(&accessor, &"enumerable".into(), &JsValue::TRUE);
+    Object::define_property(object, &name.into(), &accessor);
+}
+
+/// `new Proxy(original, { apply })`: `apply(original, this, arguments, attribute)` decides; it
+/// lives as long as the page.
+fn trap(original: &Function, apply: Apply, attribute: &'static str) -> JsValue {
     let apply = Closure::<dyn Fn(Function, JsValue, Array) -> Result<JsValue, JsValue>>::new(
-        move |original: Function, this: JsValue, args: Array| apply(&original, &this, &args),
+        move |original: Function, this: JsValue, args: Array| {
+            apply(&original, &this, &args, attribute)
+        },
     );
     let handler = Object::new();
     let _ = Reflect::set(&handler, &"apply".into(), &apply.into_js_value());
     Proxy::new(original, &handler).into()
 }
 
-fn wrap_method(
-    prototype: &Object,
-    name: &str,
-    apply: impl Fn(&Function, &JsValue, &Array) -> Result<JsValue, JsValue> + 'static,
-) -> Result<(), JsValue> {
+fn wrap_method(prototype: &Object, name: &str, apply: Apply) -> Result<(), JsValue> {
     let original: Function = Reflect::get(prototype, &name.into())?.unchecked_into();
-    Reflect::set(prototype, &name.into(), &trap(&original, apply)).map(drop)
+    Reflect::set(prototype, &name.into(), &trap(&original, apply, "")).map(drop)
 }
 
 fn wrap_setter(
     prototype: &Object,
     property: &str,
-    apply: impl Fn(&Function, &JsValue, &Array) -> Result<JsValue, JsValue> + 'static,
+    apply: Apply,
+    attribute: &'static str,
 ) -> Result<(), JsValue> {
     let accessor = descriptor(prototype, property)?;
     let setter: Function = Reflect::get(&accessor, &"set".into())?.unchecked_into();
-    Reflect::set(&accessor, &"set".into(), &trap(&setter, apply))?;
-    Object::define_property(prototype, &property.into(), &accessor.unchecked_into());
+    Reflect::set(&accessor, &"set".into(), &trap(&setter, apply, attribute))?;
+    Object::define_property(prototype, &property.into(), &accessor);
     Ok(())
 }
 
 /// Replaces `window[name]` by a proxy of the storage object whose property writes are guarded.
-fn guard_storage_object(
-    window: &web_sys::Window,
-    name: &str,
-    storage: &JsValue,
-) -> Result<(), JsValue> {
+fn guard_storage_object(window: &web_sys::Window, name: &str, storage: &JsValue) {
     let handler = Object::new();
     let get = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
         |target: JsValue, key: JsValue| {
@@ -528,15 +536,11 @@ fn guard_storage_object(
             Reflect::set(&target.unchecked_into(), &key, &value)
         },
     );
-    Reflect::set(&handler, &"get".into(), &get.into_js_value())?;
-    Reflect::set(&handler, &"set".into(), &set.into_js_value())?;
+    let _ = Reflect::set(&handler, &"get".into(), &get.into_js_value());
+    let _ = Reflect::set(&handler, &"set".into(), &set.into_js_value());
     let proxy: JsValue = Proxy::new(storage, &handler).into();
     let getter = Closure::<dyn Fn() -> JsValue>::new(move || proxy.clone());
-    let own = Object::new();
-    Reflect::set(&own, &"get".into(), &getter.into_js_value())?;
-    Reflect::set(&own, &"enumerable".into(), &JsValue::TRUE)?;
-    Object::define_property(window, &name.into(), &own.unchecked_into());
-    Ok(())
+    define(window, name, &getter.into_js_value(), None);
 }
 
 fn native<T>(f: impl FnOnce(&Native) -> T) -> Option<T> {

@@ -6,19 +6,19 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Reflect;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event};
+use web_sys::{Element, Event, HtmlElement, Node};
 
 use super::banner::{Banner, Transition};
 use super::{
-    Listener, blocker, document, embed, events, forms, guard, now, random_bytes, when_parsed,
-    window,
+    Listener, blocker, console_warn, document, embed, events, forms, guard, now, random_bytes,
+    when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::{Policy, cookie_deletions};
-use crate::consent::{Choice, Consent, consent_id, cookie, revision};
+use crate::consent::{Choice, Consent, Method, consent_id, cookie, revision};
+use crate::digits::decimal;
 use crate::ui::{Action, Decision, Ui, View};
 
 thread_local! {
@@ -47,15 +47,13 @@ struct State {
 
 impl Page {
     /// Starts keksdose with a validated config; replaces an instance started before.
-    pub fn start(config: Config) -> Result<Rc<Page>, JsValue> {
+    pub fn start(config: Config) -> Rc<Page> {
         if let Some(previous) = CURRENT.with(|current| current.borrow_mut().take()) {
-            super::console_warn("started again; the previous instance was removed");
+            console_warn("started again; the previous instance was removed");
             previous.stop();
         }
         for setting in config.inert_settings() {
-            super::console_warn(&format!(
-                "{setting} is accepted but not acted on by this version"
-            ));
+            console_warn(&[setting, " is accepted but not acted on by this version"].concat());
         }
         let lang = language(config.language);
         let revision = revision(&config);
@@ -75,11 +73,11 @@ impl Page {
             page_controls: RefCell::new(None),
         });
         CURRENT.with(|current| *current.borrow_mut() = Some(page.clone()));
-        page.listen_for_page_controls()?;
+        page.listen_for_page_controls();
 
         if page.consent().is_none() && page.config.needs_decision() {
             if page.config.consent.respect_gpc && global_privacy_control() {
-                page.store(Choice::none())?;
+                page.store(Choice::none());
             } else {
                 page.state.borrow_mut().ui.show_banner();
             }
@@ -90,17 +88,16 @@ impl Page {
         let weak = Rc::downgrade(&page);
         when_parsed(move || {
             let Some(page) = weak.upgrade() else { return };
-            page.activate(&document());
-            forms::prepare(&page, &document());
-            if let Err(error) = page.sync_view() {
-                super::console_error(&format!("could not show the banner: {error:?}"));
-            }
+            let document = document();
+            page.activate(&document);
+            forms::prepare(&page, &document);
+            page.sync_view();
             // Announced once the page's own scripts had a chance to listen.
             if let Some(consent) = page.consent() {
                 events::fire(events::CONSENT, &events::consent_snapshot(&consent));
             }
-        })?;
-        Ok(page)
+        });
+        page
     }
 
     /// The running instance, if one started.
@@ -112,7 +109,7 @@ impl Page {
     }
 
     /// Handles an element added to the document after start.
-    pub fn on_added(&self, node: &web_sys::Node) {
+    pub fn on_added(&self, node: &Node) {
         blocker::screen_unmarked(node);
         // The observer hands over connected nodes only: a frame screening swapped for a fresh
         // copy is detached now, and the copy comes back as an addition of its own.
@@ -163,28 +160,27 @@ impl Page {
     }
 
     /// Feeds a visitor action to the banner and applies what follows.
-    pub fn act(self: &Rc<Self>, action: Action<'_>) -> Result<(), JsValue> {
+    pub fn act(self: &Rc<Self>, action: Action<'_>) {
         let decision = {
             let mut state = self.state.borrow_mut();
             let current = state.consent.as_ref().map(|c| c.choice.clone());
             state.ui.handle(&self.config, current.as_ref(), action)
         };
-        self.sync_view()?;
+        self.sync_view();
         if let Some(decision) = decision {
-            self.decide(decision)?;
+            self.decide(decision);
         }
-        Ok(())
     }
 
     /// Shows the first layer again.
-    pub fn show_banner(self: &Rc<Self>) -> Result<(), JsValue> {
+    pub fn show_banner(self: &Rc<Self>) {
         self.state.borrow_mut().ui.show_banner();
-        self.sync_view()
+        self.sync_view();
     }
 
     /// Stores a decision and applies it: cookie, clean-up, events, scripts, embeds.
-    pub fn decide(self: &Rc<Self>, decision: Decision) -> Result<(), JsValue> {
-        let (consent, previous) = self.store(decision.choice)?;
+    pub fn decide(self: &Rc<Self>, decision: Decision) {
+        let (consent, previous) = self.store(decision.choice);
         self.clear_refused();
         let withdrawal = previous
             .as_ref()
@@ -205,23 +201,22 @@ impl Page {
         }
         if withdrawal && self.config.consent.reload_on_withdrawal {
             // Code that already runs can only be stopped by leaving the page.
-            return window().location().reload();
+            let _ = window().location().reload();
+            return;
         }
         let weak = Rc::downgrade(self);
         when_parsed(move || {
             if let Some(page) = weak.upgrade() {
                 page.activate(&document());
             }
-        })
+        });
     }
 
     /// Writes the consent cookie for `choice` and makes it the decision in force; returns it
     /// with the decision it replaces.
-    fn store(&self, choice: Choice) -> Result<(Consent, Option<Consent>), JsValue> {
-        let id = match self.state.borrow().consent_id.clone() {
-            Some(id) => id,
-            None => consent_id(random_bytes()?),
-        };
+    fn store(&self, choice: Choice) -> (Consent, Option<Consent>) {
+        let known = self.state.borrow().consent_id.clone();
+        let id = known.unwrap_or_else(|| consent_id(random_bytes()));
         let consent = Consent::new(
             &self.config,
             self.revision.clone(),
@@ -229,17 +224,17 @@ impl Page {
             now(),
             choice,
         );
-        self.write_cookie(&consent)?;
+        self.set_consent_cookie(&cookie::encode(&consent), consent.max_age(now()));
         let mut state = self.state.borrow_mut();
         state.consent_id = Some(id);
         let previous = state.consent.replace(consent.clone());
-        Ok((consent, previous))
+        (consent, previous)
     }
 
     /// Erases the stored decision and the consent id, removes what only consent allowed
     /// (cookies, storage, loaded embeds), and shows the banner again.
-    pub fn reset(self: &Rc<Self>) -> Result<(), JsValue> {
-        self.set_consent_cookie("", 0)?;
+    pub fn reset(self: &Rc<Self>) {
+        self.set_consent_cookie("", 0);
         {
             let mut state = self.state.borrow_mut();
             state.consent = None;
@@ -248,14 +243,13 @@ impl Page {
         self.clear_refused();
         self.activate(&document());
         if self.config.needs_decision() {
-            self.show_banner()?;
+            self.show_banner();
         }
-        Ok(())
     }
 
     /// Activates, loads or parks the marked elements at and below `root` as the current
     /// decision says.
-    fn activate(&self, root: &web_sys::Node) {
+    fn activate(&self, root: &Node) {
         let steps = self.with_policy(|policy| blocker::plan(root, policy));
         blocker::apply(self, steps);
     }
@@ -268,7 +262,7 @@ impl Page {
 
     /// Allows one more service (or a whole category) on top of the current decision: the
     /// embed placeholder's "Immer erlauben".
-    fn allow_embed(self: &Rc<Self>, category: &str, service: Option<&str>) -> Result<(), JsValue> {
+    fn allow_embed(self: &Rc<Self>, category: &str, service: Option<&str>) {
         let current = self.consent().map(|c| c.choice).unwrap_or_default();
         let choice = match service {
             Some(service) => current.with_service(&self.config, service, true),
@@ -276,22 +270,21 @@ impl Page {
         };
         self.decide(Decision {
             choice,
-            method: crate::consent::Method::Custom,
-        })
+            method: Method::Custom,
+        });
     }
 
     /// Makes the DOM match the banner state (builds the banner on first need).
-    fn sync_view(self: &Rc<Self>) -> Result<(), JsValue> {
+    fn sync_view(self: &Rc<Self>) {
         let (view, draft) = {
             let state = self.state.borrow();
             (state.ui.view(), state.ui.draft().clone())
         };
         if view != View::Hidden && self.banner.borrow().is_none() {
-            if document().body().is_none() {
-                // Still parsing the <head>; the start-up hook renders once the body exists.
-                return Ok(());
-            }
-            let banner = Banner::build(self)?;
+            // Still parsing the <head>: the start-up hook renders once the body exists.
+            let Some(banner) = Banner::build(self) else {
+                return;
+            };
             *self.banner.borrow_mut() = Some(banner);
         }
         let transition = self
@@ -303,88 +296,75 @@ impl Page {
             focus.apply();
             events::fire(event.0, &events::view_detail(event.1));
         }
-        Ok(())
     }
 
     /// One document-level listener for the controls keksdose puts into the page itself:
     /// `[data-keksdose="preferences"]` links and the embed placeholders' buttons.
-    fn listen_for_page_controls(self: &Rc<Self>) -> Result<(), JsValue> {
+    fn listen_for_page_controls(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
         let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-            let Some(page) = weak.upgrade() else { return };
-            let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
-                return;
-            };
-            if let Err(error) = page.on_page_control(&event, &target) {
-                super::console_error(&format!("action failed: {error:?}"));
+            let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+            if let (Some(page), Some(target)) = (weak.upgrade(), target) {
+                page.on_page_control(&event, &target);
             }
         });
-        document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref())?;
+        let _ = document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref());
         *self.page_controls.borrow_mut() = Some(listener);
-        Ok(())
     }
 
-    fn on_page_control(self: &Rc<Self>, event: &Event, target: &Element) -> Result<(), JsValue> {
-        if target
-            .closest(r#"[data-keksdose="preferences"]"#)?
-            .is_some()
-        {
+    fn on_page_control(self: &Rc<Self>, event: &Event, target: &Element) {
+        let closest = |selector| target.closest(selector).ok().flatten();
+        if closest(r#"[data-keksdose="preferences"]"#).is_some() {
             event.prevent_default();
             return self.act(Action::OpenPreferences);
         }
-        let Some(button) = target.closest(".kd-embed [data-keksdose-action]")? else {
-            return Ok(());
+        let Some(button) = closest(".kd-embed [data-keksdose-action]") else {
+            return;
         };
-        let placeholder = button.closest(".kd-embed")?;
+        let placeholder = button.closest(".kd-embed").ok().flatten();
         let Some(iframe) = placeholder.as_ref().and_then(embed::frame_of) else {
-            return Ok(());
+            return;
         };
         match button.get_attribute("data-keksdose-action").as_deref() {
-            Some("load-once") => embed::load(&iframe, "once")?,
+            Some("load-once") => embed::load(&iframe, "once"),
             Some("load-always") => {
                 let category = iframe.get_attribute("data-category").unwrap_or_default();
                 let service = iframe.get_attribute("data-service");
-                self.allow_embed(category.trim_start_matches('!'), service.as_deref())?;
+                self.allow_embed(category.trim_start_matches('!'), service.as_deref());
             }
-            _ => return Ok(()),
+            _ => return,
         }
         // The button went with the placeholder; focus moves on to what it loaded.
-        if let Some(frame) = iframe.dyn_ref::<web_sys::HtmlElement>() {
-            let _ = frame.focus();
-        }
-        Ok(())
-    }
-
-    fn write_cookie(&self, consent: &Consent) -> Result<(), JsValue> {
-        self.set_consent_cookie(&cookie::encode(consent), consent.max_age(now()))
+        let _ = iframe.unchecked_ref::<HtmlElement>().focus();
     }
 
     /// Sets the consent cookie, after deleting its other variants (host-only or with another
     /// `Domain`, left by an earlier `consent.domain`), so that no older decision stands beside it.
-    fn set_consent_cookie(&self, value: &str, max_age: u64) -> Result<(), JsValue> {
-        let host = window().location().hostname().unwrap_or_default();
-        for deletion in cookie_deletions(&self.config.consent.cookie_name, &host, "/", None) {
-            // Deletions for domains the page cannot reach are ignored by the browser.
-            let _ = guard::write_cookie(&deletion);
-        }
-        guard::write_cookie(&self.cookie_header(value, max_age))
-    }
-
-    /// A `document.cookie` assignment for the consent cookie.
-    fn cookie_header(&self, value: &str, max_age: u64) -> String {
+    fn set_consent_cookie(&self, value: &str, max_age: u64) {
         let settings = &self.config.consent;
-        let mut header = format!(
-            "{}={value}; Path=/; Max-Age={max_age}; SameSite=Lax",
-            settings.cookie_name
-        );
+        let location = window().location();
+        let host = location.hostname().unwrap_or_default();
+        for deletion in cookie_deletions(&settings.cookie_name, &host, "/", None) {
+            // Deletions for domains the page cannot reach are ignored by the browser.
+            guard::write_cookie(&deletion);
+        }
+        let mut header = [
+            &settings.cookie_name,
+            "=",
+            value,
+            "; Path=/; Max-Age=",
+            &decimal(max_age),
+            "; SameSite=Lax",
+        ]
+        .concat();
         if let Some(domain) = &settings.domain {
             header.push_str("; Domain=");
             header.push_str(domain);
         }
-        if window().location().protocol().is_ok_and(|p| p == "https:") {
+        if location.protocol().is_ok_and(|p| p == "https:") {
             header.push_str("; Secure");
         }
-        header
+        guard::write_cookie(&header);
     }
 }
 
@@ -413,6 +393,6 @@ pub fn language(setting: LanguageSetting) -> Lang {
 
 /// `navigator.globalPrivacyControl === true`.
 fn global_privacy_control() -> bool {
-    Reflect::get(&window().navigator(), &"globalPrivacyControl".into())
-        .is_ok_and(|value| value == JsValue::TRUE)
+    js_sys::Reflect::get(&window().navigator(), &"globalPrivacyControl".into())
+        .is_ok_and(|value| value.as_bool() == Some(true))
 }

@@ -9,11 +9,12 @@ use web_sys::{HtmlScriptElement, XmlHttpRequest};
 
 use super::install_panic_hook;
 use crate::config::{Config, LanguageSetting};
-use crate::consent::Choice;
+use crate::consent::{Choice, Method};
+use crate::digits::decimal;
 use crate::ui::{Action, Decision, TextKey};
 use crate::web::page::{self, Page};
 use crate::web::{
-    append, console_error, document, element, events, js_error, text_element, when_parsed, window,
+    append, child, console_error, document, element, events, js_error, set, when_parsed, window,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -84,15 +85,16 @@ impl Keksdose {
             Some(names) if names.iter().any(|n| n == "all") => Choice::all(config),
             Some(names) => {
                 if let Some(unknown) = names.iter().find(|n| config.category(n).is_none()) {
-                    return Err(consent_error(&format!("unknown category `{unknown}`")));
+                    return Err(unknown_category(unknown));
                 }
                 Choice::from_names(config, names.iter().map(String::as_str), [])
             }
         };
         page.decide(Decision {
             choice,
-            method: crate::consent::Method::Custom,
-        })
+            method: Method::Custom,
+        });
+        Ok(())
     }
 
     /// Allows exactly the given services of `category` (a name, an array, or `"all"`), and
@@ -102,7 +104,7 @@ impl Keksdose {
         let page = self.running()?;
         let config = page.config();
         let Some(own) = config.category(category) else {
-            return Err(consent_error(&format!("unknown category `{category}`")));
+            return Err(unknown_category(category));
         };
         let wanted = names(&services)?
             .ok_or_else(|| consent_error("acceptService needs a service name or an array"))?;
@@ -111,9 +113,9 @@ impl Keksdose {
             .iter()
             .find(|n| *n != "all" && own.services.get(n).is_none())
         {
-            return Err(consent_error(&format!(
-                "no service `{unknown}` in category `{category}`"
-            )));
+            return Err(consent_error(
+                &["no service `", unknown, "` in category `", category, "`"].concat(),
+            ));
         }
         let current = page.consent().map(|c| c.choice).unwrap_or_default();
         let choice = own.services.keys().fold(current, |choice, key| {
@@ -121,30 +123,35 @@ impl Keksdose {
         });
         page.decide(Decision {
             choice,
-            method: crate::consent::Method::Custom,
-        })
+            method: Method::Custom,
+        });
+        Ok(())
     }
 
     /// Opens the preferences dialog.
     #[wasm_bindgen(js_name = showPreferences)]
     pub fn show_preferences(&self) -> Result<(), JsValue> {
-        self.running()?.act(Action::OpenPreferences)
+        self.running()?.act(Action::OpenPreferences);
+        Ok(())
     }
 
     /// Closes the preferences dialog (back to the first layer while no decision exists).
     #[wasm_bindgen(js_name = hidePreferences)]
     pub fn hide_preferences(&self) -> Result<(), JsValue> {
-        self.running()?.act(Action::Close)
+        self.running()?.act(Action::Close);
+        Ok(())
     }
 
     /// Shows the first layer.
     pub fn show(&self) -> Result<(), JsValue> {
-        self.running()?.show_banner()
+        self.running()?.show_banner();
+        Ok(())
     }
 
     /// Erases the stored decision and consent id, and asks again.
     pub fn reset(&self) -> Result<(), JsValue> {
-        self.running()?.reset()
+        self.running()?.reset();
+        Ok(())
     }
 }
 
@@ -170,7 +177,7 @@ impl Keksdose {
 fn install(load_seal: Option<Function>) -> Result<(), JsValue> {
     install_panic_hook();
     guard::install()?;
-    blocker::observe()?;
+    blocker::observe();
     forms::set_loader(load_seal);
     Ok(())
 }
@@ -183,9 +190,9 @@ fn install(load_seal: Option<Function>) -> Result<(), JsValue> {
 #[wasm_bindgen]
 pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
     install(load_seal)?;
-    let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.to_string()))?;
+    let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.lines()))?;
     Ok(Keksdose {
-        page: Some(Page::start(config)?),
+        page: Some(Page::start(config)),
     })
 }
 
@@ -206,19 +213,18 @@ pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue>
     let script: Option<HtmlScriptElement> =
         document().current_script().and_then(|s| s.dyn_into().ok());
     if let Some(script) = &script {
-        add_stylesheet(script)?;
+        add_stylesheet(script);
     }
-    let page = read_config(script.as_ref())
-        .and_then(|json| Config::from_json(&json).map_err(|e| format!("invalid config:\n{e}")));
+    let page = read_config(script.as_ref()).and_then(|json| {
+        Config::from_json(&json).map_err(|e| ["invalid config:\n", &e.lines()].concat())
+    });
     let keksdose = match page {
         Ok(config) => Keksdose {
-            page: Some(Page::start(config)?),
+            page: Some(Page::start(config)),
         },
         Err(message) => {
-            console_error(&format!(
-                "{message}\nOnly technically necessary cookies and scripts run."
-            ));
-            show_failure_notice()?;
+            console_error(&[&message, "\nOnly technically necessary cookies and scripts run."].concat());
+            show_failure_notice();
             Keksdose { page: None }
         }
     };
@@ -235,29 +241,31 @@ fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
         return document()
             .get_element_by_id(id)
             .and_then(|element| element.text_content())
-            .ok_or_else(|| format!("no config: no element with id `{id}` before the script tag"));
+            .ok_or_else(|| ["no config: no element with id `", id, "` before the script tag"].concat());
     }
-    let failed = |detail: String| format!("could not load the config from {source}: {detail}");
-    let request = XmlHttpRequest::new().map_err(|e| failed(format!("{e:?}")))?;
-    request
+    let failed = |detail: &str| ["could not load the config from ", &source, ": ", detail].concat();
+    let request = XmlHttpRequest::new().map_err(|_| failed("no XMLHttpRequest"))?;
+    let sent = request
         .open_with_async("GET", &source, false)
-        .and_then(|()| request.send())
-        .map_err(|e| failed(format!("{e:?}")))?;
+        .and_then(|()| request.send());
+    if sent.is_err() {
+        return Err(failed("the request failed"));
+    }
     match request.status() {
         Ok(200) => request
             .response_text()
             .ok()
             .flatten()
-            .ok_or_else(|| failed("empty response".to_owned())),
-        Ok(status) => Err(failed(format!("HTTP status {status}"))),
-        Err(e) => Err(failed(format!("{e:?}"))),
+            .ok_or_else(|| failed("empty response")),
+        Ok(status) => Err(failed(&["HTTP status ", &decimal(status.into())].concat())),
+        Err(_) => Err(failed("the request failed")),
     }
 }
 
 /// Links the stylesheet next to the script (or `data-css`), right after the script tag.
-fn add_stylesheet(script: &HtmlScriptElement) -> Result<(), JsValue> {
+fn add_stylesheet(script: &HtmlScriptElement) {
     let href = match script.get_attribute("data-css") {
-        Some(css) if css == "none" => return Ok(()),
+        Some(css) if css == "none" => return,
         Some(css) => css,
         None => {
             let src = script.src();
@@ -266,48 +274,37 @@ fn add_stylesheet(script: &HtmlScriptElement) -> Result<(), JsValue> {
                 .next()
                 .and_then(|s| s.strip_suffix(".js"))
             else {
-                return Ok(());
+                return;
             };
-            format!("{base}.css")
+            [base, ".css"].concat()
         }
     };
-    let link = document().create_element("link")?;
-    link.set_attribute("rel", "stylesheet")?;
-    link.set_attribute("href", &href)?;
-    script.after_with_node_1(&link)
+    let link = element("link", "");
+    set(&link, "rel", "stylesheet");
+    set(&link, "href", &href);
+    let _ = script.after_with_node_1(&link);
 }
 
 /// A short notice for the visitor that the banner could not start (with a close button).
-fn show_failure_notice() -> Result<(), JsValue> {
+fn show_failure_notice() {
     when_parsed(|| {
+        let Some(body) = document().body() else {
+            return console_error("could not show the failure notice: no <body>");
+        };
         let lang = page::language(LanguageSetting::Auto);
-        let result = (|| -> Result<(), JsValue> {
-            let root = element("div", "kd-root")?;
-            root.set_attribute("lang", lang.tag())?;
-            let notice = element("div", "kd-notice")?;
-            notice.set_attribute("role", "status")?;
-            append(
-                &notice,
-                &text_element("p", "kd-text", TextKey::ConfigFailed.default_text(lang))?,
-            )?;
-            let close = text_element("button", "kd-btn", TextKey::Close.default_text(lang))?;
-            close.set_attribute("type", "button")?;
-            close.set_attribute("data-keksdose-action", "close")?;
-            let remove = root.clone();
-            let on_close = Closure::once_into_js(move || remove.remove());
-            close.add_event_listener_with_callback("click", on_close.unchecked_ref())?;
-            append(&notice, &close)?;
-            append(&root, &notice)?;
-            document()
-                .body()
-                .ok_or_else(|| JsValue::from_str("no <body>"))?
-                .append_child(&root)?;
-            Ok(())
-        })();
-        if let Err(error) = result {
-            console_error(&format!("could not show the failure notice: {error:?}"));
-        }
-    })
+        let root = element("div", "kd-root");
+        set(&root, "lang", lang.tag());
+        let notice = child(&root, "div", "kd-notice", "");
+        set(&notice, "role", "status");
+        child(&notice, "p", "kd-text", TextKey::ConfigFailed.default_text(lang));
+        let close = child(&notice, "button", "kd-btn", TextKey::Close.default_text(lang));
+        set(&close, "type", "button");
+        set(&close, "data-keksdose-action", "close");
+        let remove = root.clone();
+        let on_close = Closure::once_into_js(move || remove.remove());
+        let _ = close.add_event_listener_with_callback("click", on_close.unchecked_ref());
+        append(&body, &root);
+    });
 }
 
 /// Names from `undefined`/`null` (none given), a string, or an array of strings.
@@ -333,4 +330,8 @@ fn names(value: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
 
 fn consent_error(message: &str) -> JsValue {
     js_error("ConsentError", message)
+}
+
+fn unknown_category(name: &str) -> JsValue {
+    consent_error(&["unknown category `", name, "`"].concat())
 }
