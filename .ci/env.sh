@@ -7,6 +7,11 @@ cd "$ROOT"
 WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
 TOOLS=${KEKSDOSE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/keksdose/wasm-bindgen-$WASM_BINDGEN_VERSION}
 NODE_TOOLS=$ROOT/tests/e2e/node_modules/.bin
+# The wasm modules are built with this nightly, which rebuilds the standard library for size
+# (.ci/build); KEKSDOSE_STABLE=1 builds them with the stable toolchain instead.
+NIGHTLY=nightly-2026-05-20
+# twiggy attributes the consent module's size to crates for the size report (.ci/sizes.mjs).
+TWIGGY_VERSION=0.8.0
 # Node.js for machines whose own is older than 20 (.ci/setup fetches it from the npm registry).
 NODE_VERSION=22.22.0
 NODE_SHA512=sha512-IUPhYvEZMuxK5isuiosZwtFGZb7Q/M12pG3JrWF12azSAxSnAoRira5Nlt6FuWvxQJglRQVltLoBwPNPOUYXKw==

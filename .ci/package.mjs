@@ -5,9 +5,11 @@
 // keksdose_seal.js + keksdose_seal_bg.wasm = the seal module
 // fail-closed.js = the fallback when the module cannot start (inlined into keksdose.js too)
 // package.json = pkg-config/package.json with Cargo.toml's version
+// Each module and its glue get short names for what they share (see wasm-names.mjs).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { shortenNames } from "./wasm-names.mjs";
 
 const [bindgen, pkg] = process.argv.slice(2);
 if (!bindgen || !pkg) {
@@ -23,10 +25,18 @@ const version = readFileSync("Cargo.toml", "utf8").match(/^version = "([^"]+)"/m
 rmSync(pkg, { recursive: true, force: true });
 mkdirSync(pkg, { recursive: true });
 
+/** A module's glue, wasm and declarations from wasm-bindgen's output, with short shared names. */
+const module = (dir, name) => {
+  const file = (suffix) => join(bindgen, dir, `${name}${suffix}`);
+  const types = dir === "esm" ? readFileSync(file(".d.ts"), "utf8") : "";
+  return shortenNames(readFileSync(file(".js"), "utf8"), readFileSync(file("_bg.wasm")), types);
+};
+
 // The script-tag bundle.
 const entry = readFileSync("pkg-config/keksdose.js", "utf8");
-const glue = readFileSync(join(bindgen, "script", "keksdose.js"), "utf8");
-const wasm = readFileSync(join(bindgen, "script", "keksdose_bg.wasm")).toString("hex");
+const script = module("script", "keksdose");
+const glue = script.glue;
+const wasm = Buffer.from(script.wasm).toString("hex");
 const failClosed = readFileSync("pkg-config/fail-closed.js", "utf8").replace(/^export function/m, "function");
 for (const marker of ["/* @glue */", '"@wasm"', "/* @failClosed */"]) {
   if (entry.split(marker).length !== 2) throw new Error(`pkg-config/keksdose.js: expected one ${marker}`);
@@ -37,15 +47,17 @@ const bundle = entry
   .replace("/* @failClosed */", () => failClosed);
 writeFileSync(join(pkg, "keksdose.js"), minify(bundle));
 
-// The ES module entry.
-writeFileSync(join(pkg, "keksdose_web.js"), minify(readFileSync(join(bindgen, "esm", "keksdose_web.js"), "utf8")));
-for (const file of ["keksdose_web_bg.wasm", "keksdose_web.d.ts"]) {
-  copyFileSync(join(bindgen, "esm", file), join(pkg, file));
+// The ES module entry, and the seal module, which both entries load only when a sealed form is
+// submitted.
+for (const [dir, name] of [
+  ["esm", "keksdose_web"],
+  ["seal", "keksdose_seal"],
+]) {
+  const { glue, wasm, types } = module(dir, name);
+  writeFileSync(join(pkg, `${name}.js`), minify(glue));
+  writeFileSync(join(pkg, `${name}_bg.wasm`), wasm);
+  if (types) writeFileSync(join(pkg, `${name}.d.ts`), types);
 }
-
-// The seal module, loaded by both entries only when a sealed form is submitted.
-writeFileSync(join(pkg, "keksdose_seal.js"), minify(readFileSync(join(bindgen, "seal", "keksdose_seal.js"), "utf8")));
-copyFileSync(join(bindgen, "seal", "keksdose_seal_bg.wasm"), join(pkg, "keksdose_seal_bg.wasm"));
 for (const file of ["index.js", "fail-closed.js", "index.d.ts", "keksdose.css"]) {
   copyFileSync(join("pkg-config", file), join(pkg, file));
 }
