@@ -18,14 +18,3 @@ pub mod envelope;
 pub mod keys;
 #[cfg(feature = "seal")]
 pub mod padding;
-
-/// Lower-case hex of `bytes` (key ids, submission ids, SHA-256 digests).
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}

@@ -10,7 +10,7 @@ use keksdose::seal::envelope::{
     self, CHUNK_SIZE, FileEntry, Header, Manifest, SealError, Sealer, chunks_well_formed,
     max_envelope_len,
 };
-use keksdose::seal::hex;
+use keksdose::digits::hex;
 use keksdose::seal::keys::{PublicKey, SecretKey};
 use keksdose::seal::padding::padded_len;
 use rand_core::{Infallible, TryCryptoRng, TryRng};

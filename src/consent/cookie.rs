@@ -23,23 +23,31 @@
 
 use super::{Choice, Consent};
 use crate::config::validate::is_identifier;
+use crate::digits::{decimal, hex};
 
 /// The format version written by [`encode`].
 pub const VERSION: &str = "1";
 
 /// The cookie value for `consent`.
 pub fn encode(consent: &Consent) -> String {
-    let body = format!(
-        "{VERSION}.{}.{}.{}.{}.{}.{}",
-        consent.revision,
-        consent.consent_id,
-        consent.decided_at,
-        consent.expires_at,
-        consent.choice.categories.join(":"),
-        consent.choice.services.join(":"),
-    );
-    let checksum = crc32(body.as_bytes());
-    format!("{body}.{checksum:08x}")
+    let body = [
+        VERSION,
+        ".",
+        &consent.revision,
+        ".",
+        &consent.consent_id,
+        ".",
+        &decimal(consent.decided_at),
+        ".",
+        &decimal(consent.expires_at),
+        ".",
+        &consent.choice.categories.join(":"),
+        ".",
+        &consent.choice.services.join(":"),
+    ]
+    .concat();
+    let checksum = hex(&crc32(body.as_bytes()).to_be_bytes());
+    [body, checksum].join(".")
 }
 
 /// The consent stored in a cookie value; `None` for anything that is not a well-formed,

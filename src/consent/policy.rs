@@ -246,10 +246,11 @@ impl<'a> CookieAssignment<'a> {
     /// A plain deletion of the same cookie (name, path, domain, `Secure`, `Partitioned`), to
     /// pass on instead of a page's own string when the name may not be written.
     pub fn deletion(&self) -> String {
-        let mut text = format!("{}=; Max-Age=0", self.name);
-        for (attribute, value) in [("Path", self.path), ("Domain", self.domain)] {
+        let mut text = [self.name, "=; Max-Age=0"].concat();
+        for (attribute, value) in [("; Path=", self.path), ("; Domain=", self.domain)] {
             if let Some(value) = value {
-                text.push_str(&format!("; {attribute}={value}"));
+                text.push_str(attribute);
+                text.push_str(value);
             }
         }
         if self.secure {
@@ -272,7 +273,7 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
         prefix.push('/');
         prefix.push_str(segment);
         paths.push(prefix.clone());
-        paths.push(format!("{prefix}/"));
+        paths.push([&prefix, "/"].concat());
     }
     let mut domains: Vec<Option<String>> = vec![None];
     let labels: Vec<&str> = host.split('.').collect();
@@ -292,7 +293,7 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
     let mut out = Vec::with_capacity(paths.len() * domains.len());
     for domain in &domains {
         for path in &paths {
-            let mut header = format!("{name}=; Max-Age=0; Path={path}");
+            let mut header = [name, "=; Max-Age=0; Path=", path].concat();
             if let Some(domain) = domain {
                 header.push_str("; Domain=");
                 header.push_str(domain);

@@ -25,7 +25,7 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::hex;
+use crate::digits::hex;
 use super::keys::{KEM_ID, KeyId, PublicKey, SecretKey};
 use super::padding::padded_len;
 

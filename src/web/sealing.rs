@@ -16,7 +16,7 @@ use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestIni
 
 use super::{js_error, window};
 use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
-use crate::seal::hex;
+use crate::digits::hex;
 use crate::seal::keys::PublicKey;
 
 /// Bytes read from a file at a time.

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use keksdose::seal::envelope::{self, Opened};
-use keksdose::seal::hex;
+use keksdose::digits::hex;
 use keksdose::seal::keys::SecretKey;
 use serde_json::{Value, json};
 
