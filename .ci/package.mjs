@@ -17,8 +17,8 @@ if (!bindgen || !pkg) {
   process.exit(2);
 }
 const esbuild = join("tests", "e2e", "node_modules", ".bin", "esbuild");
-const minify = (source) =>
-  execFileSync(esbuild, ["--minify", "--log-level=warning"], { input: source, encoding: "utf8" });
+const minify = (source, loader = "js") =>
+  execFileSync(esbuild, ["--minify", `--loader=${loader}`, "--log-level=warning"], { input: source, encoding: "utf8" });
 
 const version = readFileSync("Cargo.toml", "utf8").match(/^version = "([^"]+)"/m)[1];
 
@@ -58,9 +58,10 @@ for (const [dir, name] of [
   writeFileSync(join(pkg, `${name}_bg.wasm`), wasm);
   if (types) writeFileSync(join(pkg, `${name}.d.ts`), types);
 }
-for (const file of ["index.js", "fail-closed.js", "index.d.ts", "keksdose.css"]) {
+for (const file of ["index.js", "fail-closed.js", "index.d.ts"]) {
   copyFileSync(join("pkg-config", file), join(pkg, file));
 }
+writeFileSync(join(pkg, "keksdose.css"), minify(readFileSync("pkg-config/keksdose.css", "utf8"), "css"));
 copyFileSync("README.md", join(pkg, "README.md"));
 
 const manifest = JSON.parse(readFileSync("pkg-config/package.json", "utf8"));

@@ -399,16 +399,23 @@ impl Config {
         self.categories.get(name)
     }
 
-    /// Every service with the category it belongs to: `(category, service key, service)`.
-    pub fn services(&self) -> impl Iterator<Item = (&str, &str, &Service)> {
+    /// Every service with the category it belongs to: `(category, service key, service)`, in
+    /// config order.
+    pub fn services(&self) -> Vec<(&str, &str, &Service)> {
+        let mut all = Vec::new();
+        for (category, c) in self.categories.iter() {
+            for (key, service) in c.services.iter() {
+                all.push((category, key, service));
+            }
+        }
+        all
+    }
+
+    /// The service `key` with the name of its category (service keys are unique).
+    pub fn service(&self, key: &str) -> Option<(&str, &Service)> {
         self.categories
             .iter()
-            .flat_map(|(category_name, category)| {
-                category
-                    .services
-                    .iter()
-                    .map(move |(key, service)| (category_name, key, service))
-            })
+            .find_map(|(category, c)| Some((category, c.services.get(key)?)))
     }
 
     /// The settings given that this version validates but does not act on yet (dotted paths):

@@ -279,7 +279,9 @@ impl Parser<'_> {
 
     /// The character of an escape sequence after its backslash.
     fn escape(&mut self) -> Result<char, String> {
-        let byte = self.peek().ok_or_else(|| self.error("EOF while parsing a string"))?;
+        let byte = self
+            .peek()
+            .ok_or_else(|| self.error("EOF while parsing a string"))?;
         self.at += 1;
         Ok(match byte {
             b'"' => '"',
@@ -345,8 +347,8 @@ mod tests {
 
     #[test]
     fn reads_every_kind_of_value_and_keeps_key_order_and_repeats() {
-        let value = parse(r#" { "b": [true, false, null], "a": -1.5e+3, "a": "x" } "#)
-            .expect("valid");
+        let value =
+            parse(r#" { "b": [true, false, null], "a": -1.5e+3, "a": "x" } "#).expect("valid");
         assert_eq!(
             value,
             object(&[
@@ -382,10 +384,16 @@ mod tests {
     fn refuses_what_the_grammar_does_not_allow_and_says_where() {
         for (text, error) in [
             ("", "EOF while parsing: expected a value at line 1 column 1"),
-            ("{", "EOF while parsing: expected a key in double quotes at line 1 column 2"),
+            (
+                "{",
+                "EOF while parsing: expected a key in double quotes at line 1 column 2",
+            ),
             ("{\n  \"a\" 1}", "expected `:` at line 2 column 7"),
             ("[1,]", "expected a value at line 1 column 4"),
-            ("{\"a\":1,}", "expected a key in double quotes at line 1 column 8"),
+            (
+                "{\"a\":1,}",
+                "expected a key in double quotes at line 1 column 8",
+            ),
             ("[1 2]", "expected `,` or `]` at line 1 column 4"),
             ("01", "trailing characters at line 1 column 2"),
             ("{} x", "trailing characters at line 1 column 4"),
@@ -393,11 +401,20 @@ mod tests {
             ("-", "invalid number at line 1 column 2"),
             ("1e", "invalid number at line 1 column 3"),
             ("tru", "expected a value at line 1 column 1"),
-            ("\"a\tb\"", "control character in a string at line 1 column 3"),
+            (
+                "\"a\tb\"",
+                "control character in a string at line 1 column 3",
+            ),
             ("\"\\x\"", "invalid escape at line 1 column 3"),
             ("\"\\u12\"", "invalid escape at line 1 column 6"),
-            ("\"\\ud800\"", "lone surrogate in a string at line 1 column 8"),
-            ("\"\\udc00\"", "lone surrogate in a string at line 1 column 8"),
+            (
+                "\"\\ud800\"",
+                "lone surrogate in a string at line 1 column 8",
+            ),
+            (
+                "\"\\udc00\"",
+                "lone surrogate in a string at line 1 column 8",
+            ),
             ("\"äb", "EOF while parsing a string at line 1 column 4"),
             ("'a'", "expected a value at line 1 column 1"),
         ] {

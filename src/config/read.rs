@@ -80,12 +80,7 @@ impl Reader {
     }
 
     /// An object whose keys are among `allowed`; each unknown or repeated key is reported.
-    fn object<'v>(
-        &mut self,
-        path: &str,
-        value: &'v Value,
-        allowed: &[&str],
-    ) -> Option<Fields<'v>> {
+    fn object<'v>(&mut self, path: &str, value: &'v Value, allowed: &[&str]) -> Option<Fields<'v>> {
         let entries = self.entries(path, value)?;
         for (key, _) in entries {
             if !allowed.contains(&key.as_str()) {
@@ -249,7 +244,9 @@ impl Reader {
         name: &str,
         read: fn(&mut Reader, &str, &Value) -> Option<T>,
     ) -> Option<T> {
-        fields.get(name).and_then(|value| read(self, &child(path, name), value))
+        fields
+            .get(name)
+            .and_then(|value| read(self, &child(path, name), value))
     }
 
     fn config(&mut self, value: &Value) -> Option<Config> {
@@ -348,7 +345,10 @@ impl Reader {
             r.variant(
                 path,
                 v,
-                &[("block", UnknownPolicy::Block), ("allow", UnknownPolicy::Allow)],
+                &[
+                    ("block", UnknownPolicy::Block),
+                    ("allow", UnknownPolicy::Allow),
+                ],
             )
         };
         Some(ConsentSettings {
@@ -373,7 +373,11 @@ impl Reader {
     }
 
     fn category(&mut self, path: &str, value: &Value) -> Option<Category> {
-        let fields = self.object(path, value, &["readOnly", "title", "description", "services"])?;
+        let fields = self.object(
+            path,
+            value,
+            &["readOnly", "title", "description", "services"],
+        )?;
         Some(Category {
             read_only: self
                 .optional(path, &fields, "readOnly", Reader::boolean)
@@ -476,7 +480,10 @@ impl Reader {
             self.variant(
                 &child(path, "status"),
                 v,
-                &[("active", KeyStatus::Active), ("retired", KeyStatus::Retired)],
+                &[
+                    ("active", KeyStatus::Active),
+                    ("retired", KeyStatus::Retired),
+                ],
             )
         });
         Some(SealKey {
@@ -552,6 +559,9 @@ mod tests {
             problems("{ \"tenant\": }"),
             ["expected a value at line 1 column 13"]
         );
-        assert_eq!(problems("[]"), ["invalid type: an array, expected an object"]);
+        assert_eq!(
+            problems("[]"),
+            ["invalid type: an array, expected an object"]
+        );
     }
 }

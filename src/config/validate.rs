@@ -73,7 +73,12 @@ impl Validator {
             if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
                 self.report(
                     path,
-                    ["scheme `", scheme, ":` is not allowed; use a path or an https URL"].concat(),
+                    [
+                        "scheme `",
+                        scheme,
+                        ":` is not allowed; use a path or an https URL",
+                    ]
+                    .concat(),
                 );
             }
         }

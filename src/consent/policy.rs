@@ -37,6 +37,9 @@ pub struct Policy<'a> {
     consent: Option<&'a Consent>,
 }
 
+/// The names a service declares of one kind: its `cookies` or its `storage` globs.
+type Globs = fn(&Service) -> &[String];
+
 impl<'a> Policy<'a> {
     /// The policy for `config` with the visitor's current, valid decision (`None` before one).
     pub fn new(config: &'a Config, consent: Option<&'a Consent>) -> Policy<'a> {
@@ -62,9 +65,8 @@ impl<'a> Policy<'a> {
     /// allowed. Unknown services never.
     pub fn service_allowed(&self, key: &str) -> bool {
         self.config
-            .services()
-            .find(|(_, k, _)| *k == key)
-            .is_some_and(|(category, _, _)| self.allowed_in(category, key))
+            .service(key)
+            .is_some_and(|(category, _)| self.allowed_in(category, key))
     }
 
     /// Whether the service `key` of `category` may run (service keys are unique).
@@ -95,21 +97,20 @@ impl<'a> Policy<'a> {
         self.config.category(gate.category).is_some()
             && gate
                 .service
-                .is_none_or(|service| self.config.services().any(|(_, k, _)| k == service))
+                .is_none_or(|service| self.config.service(service).is_some())
     }
 
     /// Whether a script may write the cookie `name`: the consent cookie always; a declared name
     /// when every service declaring it may run (most restrictive); an undeclared one per
     /// `consent.unknownCookies`.
     pub fn cookie_write_allowed(&self, name: &str) -> bool {
-        name == self.config.consent.cookie_name
-            || self.declared_allowed(|service| &service.cookies, name)
+        name == self.config.consent.cookie_name || self.declared_allowed(cookie_globs, name)
     }
 
     /// Whether a script may write the localStorage / sessionStorage key `key`; the same rules
     /// as for cookies, with the services' `storage` globs.
     pub fn storage_write_allowed(&self, key: &str) -> bool {
-        self.declared_allowed(|service| &service.storage, key)
+        self.declared_allowed(storage_globs, key)
     }
 
     /// Whether a resource from `host` (lower-case, without port) may load: hosts no service
@@ -121,54 +122,74 @@ impl<'a> Policy<'a> {
     /// The first refused service that lists `host`: where a blocked element is attributed, so
     /// that it is activated once that service is allowed. `(category, service)`.
     pub fn refused_service_for_host(&self, host: &str) -> Option<(&'a str, &'a str)> {
-        self.config
-            .services()
-            .filter(|(_, _, service)| service.hosts.iter().any(|p| host_matches(p, host)))
-            .find(|(category, key, _)| !self.allowed_in(category, key))
-            .map(|(category, key, _)| (category, key))
+        for (category, key, service) in self.config.services() {
+            if service.hosts.iter().any(|p| host_matches(p, host))
+                && !self.allowed_in(category, key)
+            {
+                return Some((category, key));
+            }
+        }
+        None
     }
 
     /// The services that may not run now, `(key, service)`: their cookies and storage are
     /// cleared.
-    pub fn refused_services(&self) -> impl Iterator<Item = (&'a str, &'a Service)> + '_ {
-        self.config
-            .services()
-            .filter(|(category, key, _)| !self.allowed_in(category, key))
-            .map(|(_, key, service)| (key, service))
+    pub fn refused_services(&self) -> Vec<(&'a str, &'a Service)> {
+        let mut refused = Vec::new();
+        for (category, key, service) in self.config.services() {
+            if !self.allowed_in(category, key) {
+                refused.push((key, service));
+            }
+        }
+        refused
     }
 
     /// The first service that declares the cookie `name` (for messages).
     pub fn cookie_declared_by(&self, name: &str) -> Option<&'a str> {
-        self.declared_by(|service| &service.cookies, name)
+        self.declaring(cookie_globs, name)
+            .first()
+            .map(|(_, key)| *key)
     }
 
     /// The first service that declares the storage key `key` (for messages).
     pub fn storage_declared_by(&self, key: &str) -> Option<&'a str> {
-        self.declared_by(|service| &service.storage, key)
+        self.declaring(storage_globs, key)
+            .first()
+            .map(|(_, key)| *key)
     }
 
-    fn declared_by(&self, globs: impl Fn(&Service) -> &Vec<String>, name: &str) -> Option<&'a str> {
-        self.config
-            .services()
-            .find(|(_, _, service)| globs(service).iter().any(|g| glob_matches(g, name)))
-            .map(|(_, key, _)| key)
+    /// The services, `(category, key)`, whose `globs` match `name`.
+    fn declaring(&self, globs: Globs, name: &str) -> Vec<(&'a str, &'a str)> {
+        let mut found = Vec::new();
+        for (category, key, service) in self.config.services() {
+            if globs(service).iter().any(|g| glob_matches(g, name)) {
+                found.push((category, key));
+            }
+        }
+        found
     }
 
-    fn declared_allowed(&self, globs: impl Fn(&Service) -> &Vec<String>, name: &str) -> bool {
-        let mut declaring = self
-            .config
-            .services()
-            .filter(|(_, _, service)| globs(service).iter().any(|g| glob_matches(g, name)))
-            .peekable();
-        if declaring.peek().is_none() {
+    fn declared_allowed(&self, globs: Globs, name: &str) -> bool {
+        let declaring = self.declaring(globs, name);
+        if declaring.is_empty() {
             return self.config.consent.unknown_cookies == UnknownPolicy::Allow;
         }
-        declaring.all(|(category, key, _)| self.allowed_in(category, key))
+        declaring
+            .iter()
+            .all(|(category, key)| self.allowed_in(category, key))
     }
 
     fn category_is_necessary(&self, name: &str) -> bool {
         self.config.category(name).is_some_and(|c| c.read_only)
     }
+}
+
+fn cookie_globs(service: &Service) -> &[String] {
+    &service.cookies
+}
+
+fn storage_globs(service: &Service) -> &[String] {
+    &service.storage
 }
 
 /// Whether `host` matches a `hosts` entry: `example.org` exactly, `*.example.org` any subdomain.
@@ -470,7 +491,11 @@ mod tests {
             Some(("analytics", "matomo"))
         );
         assert_eq!(policy.refused_service_for_host("elsewhere.example"), None);
-        let refused: Vec<&str> = policy.refused_services().map(|(key, _)| key).collect();
+        let refused: Vec<&str> = policy
+            .refused_services()
+            .iter()
+            .map(|(key, _)| *key)
+            .collect();
         assert_eq!(refused, ["matomo", "video"]);
     }
 

@@ -25,9 +25,9 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::digits::hex;
 use super::keys::{KEM_ID, KeyId, PublicKey, SecretKey};
 use super::padding::padded_len;
+use crate::digits::hex;
 
 type Kem = X25519HkdfSha256;
 type Kdf = HkdfSha256;

@@ -20,6 +20,8 @@ fn install_panic_hook() {
         #[cfg(feature = "consent")]
         crate::web::guard::poison();
         let _ = info;
-        console_error("internal error, stopped; only technically necessary cookies and scripts run");
+        console_error(
+            "internal error, stopped; only technically necessary cookies and scripts run",
+        );
     }));
 }

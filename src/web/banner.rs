@@ -140,8 +140,18 @@ fn view_name(view: View) -> &'static str {
 /// The first layer: title, short text naming purposes and providers, three equal buttons, links.
 fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElement {
     let banner = dialog(root, "kd-banner", false);
-    heading(&banner, "h2", "kd-banner-title", texts.get(TextKey::BannerTitle));
-    let text = child(&banner, "p", "kd-text", texts.get(TextKey::BannerDescription));
+    heading(
+        &banner,
+        "h2",
+        "kd-banner-title",
+        texts.get(TextKey::BannerTitle),
+    );
+    let text = child(
+        &banner,
+        "p",
+        "kd-text",
+        texts.get(TextKey::BannerDescription),
+    );
     set(&text, "id", "kd-banner-text");
     set(&banner, "aria-describedby", "kd-banner-text");
     let purposes = child(&banner, "ul", "kd-purposes", "");

@@ -68,7 +68,8 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
         let gate = Gate::parse(&category, service.as_deref());
         let tag = element.tag_name();
         if !policy.names_known(&gate) {
-            let service = service.map_or(String::new(), |s| [" data-service=\"", &s, "\""].concat());
+            let service =
+                service.map_or(String::new(), |s| [" data-service=\"", &s, "\""].concat());
             console_warn(
                 &[
                     "a <",

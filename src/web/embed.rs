@@ -72,12 +72,9 @@ fn show_placeholder(page: &Page, iframe: &Element) {
     let lang = texts.lang();
     let category = iframe.get_attribute("data-category").unwrap_or_default();
     let service_key = iframe.get_attribute("data-service");
-    let service = service_key.as_deref().and_then(|key| {
-        config
-            .services()
-            .find(|(_, k, _)| *k == key)
-            .map(|(_, k, s)| (k, s))
-    });
+    let service = service_key
+        .as_deref()
+        .and_then(|key| Some((key, config.service(key)?.1)));
     let (name, provider, purpose, privacy) = match service {
         Some((key, service)) => (
             service.display_name(key).to_owned(),

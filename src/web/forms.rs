@@ -52,7 +52,13 @@ pub fn prepare(page: &Page, root: &Node) {
                 set(&form, "data-keksdose-state", "unavailable");
                 let id = form.get_attribute("data-keksdose-seal").unwrap_or_default();
                 console_error(
-                    &["the form `", &id, "` cannot be sealed and stays disabled: ", why].concat(),
+                    &[
+                        "the form `",
+                        &id,
+                        "` cannot be sealed and stays disabled: ",
+                        why,
+                    ]
+                    .concat(),
                 );
                 status(&form, TextKey::SealUnavailable, &[], true);
             }

@@ -109,9 +109,19 @@ pub fn install() -> Result<(), JsValue> {
 
     // Resource URLs of elements.
     for (class, _, attribute) in GUARDED {
-        wrap_setter(&prototype(class)?, attribute, element_url_property, attribute)?;
+        wrap_setter(
+            &prototype(class)?,
+            attribute,
+            element_url_property,
+            attribute,
+        )?;
     }
-    wrap_setter(&prototype("HTMLScriptElement")?, "type", script_type_property, "")?;
+    wrap_setter(
+        &prototype("HTMLScriptElement")?,
+        "type",
+        script_type_property,
+        "",
+    )?;
     wrap_method(&element, "setAttribute", element_set_attribute)?;
 
     // Sealed forms: every submission goes through keksdose, or nowhere.
@@ -155,7 +165,7 @@ pub fn set_attribute(element: &Element, name: &str, value: &str) {
 
 /// Deletes the cookies and storage keys of every service `policy` refuses.
 pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
-    let refused: Vec<_> = policy.refused_services().collect();
+    let refused = policy.refused_services();
     if refused.is_empty() {
         return;
     }
@@ -242,7 +252,9 @@ fn write_verdict(
     declared_by: for<'p> fn(&Policy<'p>, &str) -> Option<&'p str>,
 ) -> Result<(), String> {
     let Some(page) = Page::current() else {
-        return Err("keksdose has no valid config, so only necessary writes would be allowed".into());
+        return Err(
+            "keksdose has no valid config, so only necessary writes would be allowed".into(),
+        );
     };
     page.with_policy(|policy| {
         if allowed(&policy, name) {
@@ -294,7 +306,12 @@ fn storage_write_allowed(key: &str) -> bool {
 
 // --- traps: (original function, this, arguments, attribute) -> result ---
 
-fn cookie_write(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
+fn cookie_write(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    _: &str,
+) -> Result<JsValue, JsValue> {
     // What is checked is what is passed on: an object's `toString` is called once only, here.
     // `document.cookie` takes a USVString, so the browser reads the string as `text` does.
     let first = args.get(0);
@@ -322,7 +339,12 @@ fn cookie_write(original: &Function, this: &JsValue, args: &Array, _: &str) -> R
     }
 }
 
-fn cookie_store_set(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
+fn cookie_store_set(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    _: &str,
+) -> Result<JsValue, JsValue> {
     let first = args.get(0);
     let name = if first.is_object() {
         js_string(&Reflect::get(&first, &"name".into()).unwrap_or_default())
@@ -338,7 +360,12 @@ fn cookie_store_set(original: &Function, this: &JsValue, args: &Array, _: &str) 
     }
 }
 
-fn storage_set_item(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
+fn storage_set_item(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    _: &str,
+) -> Result<JsValue, JsValue> {
     let key = js_string(&args.get(0));
     if storage_write_allowed(&key) {
         let checked = args.slice(0, args.length());
@@ -388,7 +415,12 @@ fn element_set_attribute(
 }
 
 /// `form.submit()` skips the submit event; for a sealed form it is routed to sealing.
-fn form_submit(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
+fn form_submit(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    _: &str,
+) -> Result<JsValue, JsValue> {
     match this.dyn_ref::<HtmlFormElement>() {
         Some(form) if form.matches(forms::SEALED).unwrap_or(false) => {
             forms::submit(form);

@@ -308,7 +308,8 @@ impl Page {
                 page.on_page_control(&event, &target);
             }
         });
-        let _ = document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref());
+        let _ =
+            document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref());
         *self.page_controls.borrow_mut() = Some(listener);
     }
 

@@ -15,8 +15,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestInit, Response};
 
 use super::{js_error, window};
-use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
 use crate::digits::hex;
+use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
 use crate::seal::keys::PublicKey;
 
 /// Bytes read from a file at a time.

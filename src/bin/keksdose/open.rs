@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use keksdose::seal::envelope::{self, Opened};
 use keksdose::digits::hex;
+use keksdose::seal::envelope::{self, Opened};
 use keksdose::seal::keys::SecretKey;
 use serde_json::{Value, json};
 

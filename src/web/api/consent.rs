@@ -223,7 +223,13 @@ pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue>
             page: Some(Page::start(config)),
         },
         Err(message) => {
-            console_error(&[&message, "\nOnly technically necessary cookies and scripts run."].concat());
+            console_error(
+                &[
+                    &message,
+                    "\nOnly technically necessary cookies and scripts run.",
+                ]
+                .concat(),
+            );
             show_failure_notice();
             Keksdose { page: None }
         }
@@ -241,7 +247,14 @@ fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
         return document()
             .get_element_by_id(id)
             .and_then(|element| element.text_content())
-            .ok_or_else(|| ["no config: no element with id `", id, "` before the script tag"].concat());
+            .ok_or_else(|| {
+                [
+                    "no config: no element with id `",
+                    id,
+                    "` before the script tag",
+                ]
+                .concat()
+            });
     }
     let failed = |detail: &str| ["could not load the config from ", &source, ": ", detail].concat();
     let request = XmlHttpRequest::new().map_err(|_| failed("no XMLHttpRequest"))?;
@@ -296,8 +309,18 @@ fn show_failure_notice() {
         set(&root, "lang", lang.tag());
         let notice = child(&root, "div", "kd-notice", "");
         set(&notice, "role", "status");
-        child(&notice, "p", "kd-text", TextKey::ConfigFailed.default_text(lang));
-        let close = child(&notice, "button", "kd-btn", TextKey::Close.default_text(lang));
+        child(
+            &notice,
+            "p",
+            "kd-text",
+            TextKey::ConfigFailed.default_text(lang),
+        );
+        let close = child(
+            &notice,
+            "button",
+            "kd-btn",
+            TextKey::Close.default_text(lang),
+        );
         set(&close, "type", "button");
         set(&close, "data-keksdose-action", "close");
         let remove = root.clone();
