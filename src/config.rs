@@ -13,6 +13,8 @@ pub(crate) mod validate;
 
 use std::fmt;
 
+use crate::strings::{concat, join};
+
 pub use validate::validate;
 
 /// Name of the consent cookie when the config does not set one.
@@ -348,7 +350,7 @@ impl Problem {
         if self.path.is_empty() {
             self.message.clone()
         } else {
-            [&self.path, ": ", &self.message].concat()
+            concat(&[&self.path, ": ", &self.message])
         }
     }
 }
@@ -370,7 +372,7 @@ impl ConfigError {
     /// One line per problem.
     pub fn lines(&self) -> String {
         let lines: Vec<String> = self.problems.iter().map(Problem::line).collect();
-        lines.join("\n")
+        join(&lines, "\n")
     }
 }
 

@@ -8,7 +8,7 @@
 //! errors with line and column. Nesting deeper than [`MAX_DEPTH`] is refused, so hostile input
 //! cannot exhaust the stack.
 
-use crate::digits::decimal;
+use crate::strings::{concat, decimal};
 
 /// The deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 128;
@@ -89,14 +89,13 @@ impl Parser<'_> {
         let before = self.text.get(..self.at).unwrap_or(self.text);
         let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
         let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-        [
+        concat(&[
             what,
             " at line ",
             &decimal(line as u64),
             " column ",
             &decimal(column as u64),
-        ]
-        .concat()
+        ])
     }
 
     fn peek(&self) -> Option<u8> {
@@ -122,9 +121,9 @@ impl Parser<'_> {
 
     fn unexpected(&self, expected: &str) -> String {
         if self.at >= self.bytes.len() {
-            self.error(&["EOF while parsing: expected ", expected].concat())
+            self.error(&concat(&["EOF while parsing: expected ", expected]))
         } else {
-            self.error(&["expected ", expected].concat())
+            self.error(&concat(&["expected ", expected]))
         }
     }
 

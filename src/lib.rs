@@ -46,9 +46,9 @@
 pub mod base64;
 pub mod config;
 pub mod consent;
-pub mod digits;
 pub mod json;
 pub mod seal;
+pub mod strings;
 pub mod ui;
 #[cfg(all(target_arch = "wasm32", any(feature = "consent", feature = "seal")))]
 pub mod web;

@@ -33,6 +33,8 @@ mod sealing;
 
 use wasm_bindgen::JsValue;
 use web_sys::Window;
+
+use crate::strings::concat;
 #[cfg(feature = "consent")]
 use web_sys::{Document, Element, Node};
 
@@ -54,12 +56,12 @@ fn document() -> Document {
 }
 
 fn console_error(message: &str) {
-    web_sys::console::error_1(&[LOG_PREFIX, message].concat().into());
+    web_sys::console::error_1(&concat(&[LOG_PREFIX, message]).into());
 }
 
 #[cfg(feature = "consent")]
 fn console_warn(message: &str) {
-    web_sys::console::warn_1(&[LOG_PREFIX, message].concat().into());
+    web_sys::console::warn_1(&concat(&[LOG_PREFIX, message]).into());
 }
 
 #[cfg(feature = "consent")]

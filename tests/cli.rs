@@ -7,9 +7,9 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use keksdose::digits::hex;
 use keksdose::seal::envelope::{self, FileEntry, Header};
 use keksdose::seal::keys::PublicKey;
+use keksdose::strings::hex;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -6,13 +6,13 @@ use hpke::aead::AesGcm256;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
-use keksdose::digits::hex;
 use keksdose::seal::envelope::{
     self, CHUNK_SIZE, FileEntry, Header, Manifest, SealError, Sealer, chunks_well_formed,
     max_envelope_len,
 };
 use keksdose::seal::keys::{PublicKey, SecretKey};
 use keksdose::seal::padding::padded_len;
+use keksdose::strings::hex;
 use rand_core::{Infallible, TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 

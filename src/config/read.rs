@@ -10,8 +10,8 @@ use super::{
     Localized, OrderedMap, Policy, Problem, SealKey, SealSettings, Service, TextOverrides,
     UnknownPolicy,
 };
-use crate::digits::decimal;
 use crate::json::{self, Value};
+use crate::strings::{concat, decimal};
 
 /// Reads a config's JSON text; the problems with their paths when it has the wrong shape.
 pub(super) fn config(text: &str) -> Result<Config, Vec<Problem>> {
@@ -32,7 +32,7 @@ impl<'v> Fields<'v> {
     fn get(&self, name: &str) -> Option<&'v Value> {
         self.0
             .iter()
-            .find(|(key, value)| key == name && *value != Value::Null)
+            .find(|(key, value)| key == name && !matches!(value, Value::Null))
             .map(|(_, value)| value)
     }
 }
@@ -47,19 +47,27 @@ fn child(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
     } else {
-        [path, ".", key].concat()
+        concat(&[path, ".", key])
     }
 }
 
 /// `path[index]`.
 fn item(path: &str, index: usize) -> String {
-    [path, "[", &decimal(index as u64), "]"].concat()
+    concat(&[path, "[", &decimal(index as u64), "]"])
 }
 
 /// `` `a`, `b`, `c` ``
 fn quoted_list(names: &[&str]) -> String {
-    let quoted: Vec<String> = names.iter().map(|name| ["`", name, "`"].concat()).collect();
-    quoted.join(", ")
+    let mut list = String::new();
+    for name in names {
+        if !list.is_empty() {
+            list.push_str(", ");
+        }
+        list.push('`');
+        list.push_str(name);
+        list.push('`');
+    }
+    list
 }
 
 impl Reader {
@@ -69,13 +77,13 @@ impl Reader {
 
     fn invalid_type(&mut self, path: &str, found: &Value, expected: &str) {
         let found = match found {
-            Value::String(text) => ["string \"", text, "\""].concat(),
-            Value::Number(text) => ["number ", text].concat(),
+            Value::String(text) => concat(&["string \"", text, "\""]),
+            Value::Number(text) => concat(&["number ", text]),
             other => other.kind().to_owned(),
         };
         self.report(
             path,
-            ["invalid type: ", &found, ", expected ", expected].concat(),
+            concat(&["invalid type: ", &found, ", expected ", expected]),
         );
     }
 
@@ -86,13 +94,12 @@ impl Reader {
             if !allowed.contains(&key.as_str()) {
                 self.report(
                     &child(path, key),
-                    [
+                    concat(&[
                         "unknown field `",
                         key,
                         "`, expected one of ",
                         &quoted_list(allowed),
-                    ]
-                    .concat(),
+                    ]),
                 );
             }
         }
@@ -107,7 +114,7 @@ impl Reader {
         };
         for (i, (key, _)) in entries.iter().enumerate() {
             if entries[..i].iter().any(|(earlier, _)| earlier == key) {
-                self.report(path, ["duplicate key `", key, "`"].concat());
+                self.report(path, concat(&["duplicate key `", key, "`"]));
             }
         }
         Some(entries)
@@ -117,7 +124,7 @@ impl Reader {
     fn required<'v>(&mut self, path: &str, fields: &Fields<'v>, name: &str) -> Option<&'v Value> {
         let value = fields.get(name);
         if value.is_none() {
-            self.report(path, ["missing field `", name, "`"].concat());
+            self.report(path, concat(&["missing field `", name, "`"]));
         }
         value
     }
@@ -170,7 +177,7 @@ impl Reader {
     fn whole(&mut self, path: &str, value: &Value, max: u64) -> Option<u64> {
         let n = value.as_u64().filter(|&n| n <= max);
         if n.is_none() {
-            let expected = ["a whole number from 0 to ", &decimal(max)].concat();
+            let expected = concat(&["a whole number from 0 to ", &decimal(max)]);
             self.invalid_type(path, value, &expected);
         }
         n
@@ -182,27 +189,30 @@ impl Reader {
             return None;
         };
         let mut strings = Vec::with_capacity(items.len());
+        let mut complete = true;
         for (i, value) in items.iter().enumerate() {
-            strings.push(self.string(&item(path, i), value));
+            match self.string(&item(path, i), value) {
+                Some(text) => strings.push(text),
+                None => complete = false,
+            }
         }
-        strings.into_iter().collect()
+        complete.then_some(strings)
     }
 
     /// One of the names in `variants`.
-    fn variant<T: Copy>(&mut self, path: &str, value: &Value, variants: &[(&str, T)]) -> Option<T> {
+    /// One of the names in `names`: its index.
+    fn variant(&mut self, path: &str, value: &Value, names: &[&str]) -> Option<usize> {
         let name = self.string(path, value)?;
-        let found = variants.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        let found = names.iter().position(|n| *n == name);
         if found.is_none() {
-            let names: Vec<&str> = variants.iter().map(|(n, _)| *n).collect();
             self.report(
                 path,
-                [
+                concat(&[
                     "unknown variant `",
                     &name,
                     "`, expected one of ",
-                    &quoted_list(&names),
-                ]
-                .concat(),
+                    &quoted_list(names),
+                ]),
             );
         }
         found
@@ -269,15 +279,12 @@ impl Reader {
             .and_then(|v| self.string("tenant", v));
         let language = self
             .optional("", &fields, "language", |r, path, v| {
-                r.variant(
-                    path,
-                    v,
-                    &[
-                        ("de", LanguageSetting::De),
-                        ("en", LanguageSetting::En),
-                        ("auto", LanguageSetting::Auto),
-                    ],
-                )
+                let languages = [
+                    LanguageSetting::De,
+                    LanguageSetting::En,
+                    LanguageSetting::Auto,
+                ];
+                Some(languages[r.variant(path, v, &["de", "en", "auto"])?])
             })
             .unwrap_or_default();
         let policy = self
@@ -342,14 +349,8 @@ impl Reader {
         let defaults = ConsentSettings::default();
         let days = |r: &mut Reader, path: &str, v: &Value| r.whole(path, v, u64::from(u32::MAX));
         let unknown = |r: &mut Reader, path: &str, v: &Value| {
-            r.variant(
-                path,
-                v,
-                &[
-                    ("block", UnknownPolicy::Block),
-                    ("allow", UnknownPolicy::Allow),
-                ],
-            )
+            let policies = [UnknownPolicy::Block, UnknownPolicy::Allow];
+            Some(policies[r.variant(path, v, &["block", "allow"])?])
         };
         Some(ConsentSettings {
             cookie_name: self
@@ -453,12 +454,15 @@ impl Reader {
                 self.invalid_type(&path, value, "an array of keys");
                 return None;
             };
-            let keys: Vec<Option<SealKey>> = items
-                .iter()
-                .enumerate()
-                .map(|(i, value)| self.seal_key(&item(&path, i), value))
-                .collect();
-            keys.into_iter().collect::<Option<Vec<_>>>()
+            let mut keys = Vec::with_capacity(items.len());
+            let mut complete = true;
+            for (i, value) in items.iter().enumerate() {
+                match self.seal_key(&item(&path, i), value) {
+                    Some(key) => keys.push(key),
+                    None => complete = false,
+                }
+            }
+            complete.then_some(keys)
         });
         let max = |r: &mut Reader, path: &str, v: &Value| r.whole(path, v, u64::MAX);
         Some(SealSettings {
@@ -477,14 +481,8 @@ impl Reader {
         };
         let (kid, public_key) = (text("kid"), text("publicKey"));
         let status = self.required(path, &fields, "status").and_then(|v| {
-            self.variant(
-                &child(path, "status"),
-                v,
-                &[
-                    ("active", KeyStatus::Active),
-                    ("retired", KeyStatus::Retired),
-                ],
-            )
+            let statuses = [KeyStatus::Active, KeyStatus::Retired];
+            Some(statuses[self.variant(&child(path, "status"), v, &["active", "retired"])?])
         });
         Some(SealKey {
             kid: kid?,

@@ -2,8 +2,8 @@
 
 use super::{Category, Config, KeyStatus, Lang, Localized, Problem, SealSettings, Service};
 use crate::consent::policy::glob_matches;
-use crate::digits::{decimal, hex};
 use crate::seal::keys::{KeyError, PublicKey};
+use crate::strings::{concat, decimal, hex, join};
 use crate::ui::TextKey;
 
 /// Categories keksdose ships default titles and descriptions for.
@@ -73,12 +73,11 @@ impl Validator {
             if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
                 self.report(
                     path,
-                    [
+                    concat(&[
                         "scheme `",
                         scheme,
                         ":` is not allowed; use a path or an https URL",
-                    ]
-                    .concat(),
+                    ]),
                 );
             }
         }
@@ -95,12 +94,11 @@ impl Validator {
         if !(1..=MAX_EXPIRES_AFTER_DAYS).contains(&consent.expires_after_days) {
             self.report(
                 "consent.expiresAfterDays",
-                [
+                concat(&[
                     "expected 1 to ",
                     &decimal(MAX_EXPIRES_AFTER_DAYS.into()),
                     " days (13 months)",
-                ]
-                .concat(),
+                ]),
             );
         }
         if let Some(domain) = &consent.domain {
@@ -131,7 +129,7 @@ impl Validator {
         }
         let mut seen_services: Vec<(&str, &str)> = Vec::new();
         for (name, category) in config.categories.iter() {
-            let path = ["categories.", name].concat();
+            let path = concat(&["categories.", name]);
             if !is_identifier(name) {
                 self.report(
                     &path,
@@ -140,18 +138,17 @@ impl Validator {
             }
             self.category(&path, name, category);
             for (key, service) in category.services.iter() {
-                let path = [&path, ".services.", key].concat();
+                let path = concat(&[&path, ".services.", key]);
                 if let Some((_, other)) = seen_services.iter().find(|(k, _)| *k == key) {
                     self.report(
                         &path,
-                        [
+                        concat(&[
                             "service `",
                             key,
                             "` is already declared in categories.",
                             other,
                             "; service names must be unique",
-                        ]
-                        .concat(),
+                        ]),
                     );
                 }
                 seen_services.push((key, name));
@@ -166,16 +163,15 @@ impl Validator {
             ("title", &category.title),
             ("description", &category.description),
         ] {
-            let path = [path, ".", field].concat();
+            let path = concat(&[path, ".", field]);
             match text {
                 Some(text) => self.localized(&path, text),
                 None if !known => self.report(
                     path,
-                    [
+                    concat(&[
                         "required: keksdose ships default texts only for ",
-                        &KNOWN_CATEGORIES.join(", "),
-                    ]
-                    .concat(),
+                        &join(&KNOWN_CATEGORIES, ", "),
+                    ]),
                 ),
                 None => {}
             }
@@ -211,12 +207,11 @@ impl Validator {
             } else if !necessary && glob_matches(glob, &config.consent.cookie_name) {
                 self.report(
                     &path,
-                    [
+                    concat(&[
                         "matches the consent cookie `",
                         &config.consent.cookie_name,
                         "`, which is always necessary",
-                    ]
-                    .concat(),
+                    ]),
                 );
             }
         }
@@ -275,11 +270,11 @@ impl Validator {
     fn texts(&mut self, config: &Config) {
         for lang in Lang::ALL {
             for (key, text) in config.texts.get(lang).iter() {
-                let path = ["texts.", lang.tag(), ".", key].concat();
+                let path = concat(&["texts.", lang.tag(), ".", key]);
                 if TextKey::from_name(key).is_none() {
                     self.report(
                         &path,
-                        ["unknown text key; expected one of ", &TextKey::names()].concat(),
+                        concat(&["unknown text key; expected one of ", &TextKey::names()]),
                     );
                 } else {
                     self.non_empty(&path, text);
@@ -290,15 +285,14 @@ impl Validator {
 
     fn google_consent_mode(&mut self, config: &Config) {
         for (consent_type, categories) in config.google_consent_mode.iter() {
-            let path = ["googleConsentMode.", consent_type].concat();
+            let path = concat(&["googleConsentMode.", consent_type]);
             if !GOOGLE_CONSENT_TYPES.contains(&consent_type) {
                 self.report(
                     &path,
-                    [
+                    concat(&[
                         "unknown consent type; expected one of ",
-                        &GOOGLE_CONSENT_TYPES.join(", "),
-                    ]
-                    .concat(),
+                        &join(&GOOGLE_CONSENT_TYPES, ", "),
+                    ]),
                 );
             }
             if categories.is_empty() {
@@ -307,8 +301,8 @@ impl Validator {
             for (i, category) in categories.iter().enumerate() {
                 if config.category(category).is_none() {
                     self.report(
-                        [&path, "[", &decimal(i as u64), "]"].concat(),
-                        ["no category `", category, "` in categories"].concat(),
+                        concat(&[&path, "[", &decimal(i as u64), "]"]),
+                        concat(&["no category `", category, "` in categories"]),
                     );
                 }
             }
@@ -327,15 +321,14 @@ impl Validator {
         if !seal.keys.is_empty() && active != 1 {
             self.report(
                 "seal.keys",
-                [
+                concat(&[
                     "expected exactly one key with status `active`, found ",
                     &decimal(active as u64),
-                ]
-                .concat(),
+                ]),
             );
         }
         for (i, key) in seal.keys.iter().enumerate() {
-            let path = ["seal.keys[", &decimal(i as u64), "]"].concat();
+            let path = concat(&["seal.keys[", &decimal(i as u64), "]"]);
             match key.public_key.parse::<PublicKey>() {
                 Err(KeyError::SecretWherePublicExpected) => self.report(
                     field(&path, "publicKey"),
@@ -351,7 +344,7 @@ impl Validator {
                     if key.kid != kid {
                         self.report(
                             field(&path, "kid"),
-                            ["does not belong to this public key, whose key id is ", &kid].concat(),
+                            concat(&["does not belong to this public key, whose key id is ", &kid]),
                         );
                     }
                 }
@@ -360,12 +353,11 @@ impl Validator {
         if seal.max_attachment_bytes > MAX_ATTACHMENT_BYTES {
             self.report(
                 "seal.maxAttachmentBytes",
-                [
+                concat(&[
                     "expected at most ",
                     &decimal(MAX_ATTACHMENT_BYTES),
                     " bytes (256 MiB)",
-                ]
-                .concat(),
+                ]),
             );
         }
     }
@@ -392,12 +384,12 @@ impl Validator {
 
 /// `path.name`.
 fn field(path: &str, name: &str) -> String {
-    [path, ".", name].concat()
+    concat(&[path, ".", name])
 }
 
 /// `path.name[index]`.
 fn item(path: &str, name: &str, index: usize) -> String {
-    [path, ".", name, "[", &decimal(index as u64), "]"].concat()
+    concat(&[path, ".", name, "[", &decimal(index as u64), "]"])
 }
 
 /// The scheme of an absolute URL (`https` of `https://…`), `None` for relative references.

@@ -23,14 +23,14 @@
 
 use super::{Choice, Consent};
 use crate::config::validate::is_identifier;
-use crate::digits::{decimal, hex};
+use crate::strings::{concat, decimal, hex, join};
 
 /// The format version written by [`encode`].
 pub const VERSION: &str = "1";
 
 /// The cookie value for `consent`.
 pub fn encode(consent: &Consent) -> String {
-    let body = [
+    let body = concat(&[
         VERSION,
         ".",
         &consent.revision,
@@ -41,13 +41,12 @@ pub fn encode(consent: &Consent) -> String {
         ".",
         &decimal(consent.expires_at),
         ".",
-        &consent.choice.categories.join(":"),
+        &join(&consent.choice.categories, ":"),
         ".",
-        &consent.choice.services.join(":"),
-    ]
-    .concat();
+        &join(&consent.choice.services, ":"),
+    ]);
     let checksum = hex(&crc32(body.as_bytes()).to_be_bytes());
-    [body, checksum].join(".")
+    concat(&[&body, ".", &checksum])
 }
 
 /// The consent stored in a cookie value; `None` for anything that is not a well-formed,

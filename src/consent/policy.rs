@@ -2,6 +2,7 @@
 
 use super::Consent;
 use crate::config::{Config, Service, UnknownPolicy};
+use crate::strings::{concat, join};
 
 /// What a marked element's `data-category` / `data-service` attributes ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,7 +268,7 @@ impl<'a> CookieAssignment<'a> {
     /// A plain deletion of the same cookie (name, path, domain, `Secure`, `Partitioned`), to
     /// pass on instead of a page's own string when the name may not be written.
     pub fn deletion(&self) -> String {
-        let mut text = [self.name, "=; Max-Age=0"].concat();
+        let mut text = concat(&[self.name, "=; Max-Age=0"]);
         for (attribute, value) in [("; Path=", self.path), ("; Domain=", self.domain)] {
             if let Some(value) = value {
                 text.push_str(attribute);
@@ -294,7 +295,7 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
         prefix.push('/');
         prefix.push_str(segment);
         paths.push(prefix.clone());
-        paths.push([&prefix, "/"].concat());
+        paths.push(concat(&[&prefix, "/"]));
     }
     let mut domains: Vec<Option<String>> = vec![None];
     let labels: Vec<&str> = host.split('.').collect();
@@ -302,7 +303,7 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
     let ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':');
     if !ip {
         for i in 0..labels.len() {
-            domains.push(Some(labels[i..].join(".")));
+            domains.push(Some(join(&labels[i..], ".")));
         }
     }
     if let Some(domain) = domain {
@@ -314,7 +315,7 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
     let mut out = Vec::with_capacity(paths.len() * domains.len());
     for domain in &domains {
         for path in &paths {
-            let mut header = [name, "=; Max-Age=0; Path=", path].concat();
+            let mut header = concat(&[name, "=; Max-Age=0; Path=", path]);
             if let Some(domain) = domain {
                 header.push_str("; Domain=");
                 header.push_str(domain);

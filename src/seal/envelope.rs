@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{KEM_ID, KeyId, PublicKey, SecretKey};
 use super::padding::padded_len;
-use crate::digits::hex;
+use crate::strings::hex;
 
 type Kem = X25519HkdfSha256;
 type Kdf = HkdfSha256;

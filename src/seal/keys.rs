@@ -60,7 +60,7 @@ pub struct KeyId(pub [u8; 16]);
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::digits::hex(&self.0))
+        f.write_str(&crate::strings::hex(&self.0))
     }
 }
 

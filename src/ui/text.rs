@@ -4,6 +4,7 @@
 //! refusal named as prominently as the consent, withdrawal explained on the first layer.
 
 use crate::config::{Config, Lang};
+use crate::strings::join;
 
 macro_rules! text_keys {
     ($($key:ident $name:literal { de: $de:literal, en: $en:literal })*) => {
@@ -150,11 +151,8 @@ impl TextKey {
 
     /// Every key name, comma-separated (for error messages).
     pub fn names() -> String {
-        TextKey::ALL
-            .iter()
-            .map(|key| key.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        let names: Vec<&str> = TextKey::ALL.iter().map(|key| key.name()).collect();
+        join(&names, ", ")
     }
 }
 

@@ -15,6 +15,7 @@ use super::page::Page;
 use super::{Listener, append, child, document, element, events, nodes, set, set_hidden};
 use crate::config::{Config, Lang, Localized, Service};
 use crate::consent::{Choice, Toggle};
+use crate::strings::{concat, join};
 use crate::ui::{Action, TextKey, Texts, View};
 
 /// What can take focus inside the preferences dialog.
@@ -161,10 +162,10 @@ fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElemen
         let providers: Vec<String> = category
             .services
             .iter()
-            .map(|(key, s)| [s.display_name(key), " (", &s.provider, ")"].concat())
+            .map(|(key, s)| concat(&[s.display_name(key), " (", &s.provider, ")"]))
             .collect();
         if !providers.is_empty() {
-            let list = [": ", &providers.join(", ")].concat();
+            let list = concat(&[": ", &join(&providers, ", ")]);
             append(&item, &document().create_text_node(&list));
         }
     }
@@ -235,9 +236,9 @@ fn service_details(parent: &Element, service: &Service, texts: &Texts<'_>) {
     for (key, value) in [
         (TextKey::Provider, service.provider.as_str()),
         (TextKey::Purpose, service.purpose.get(lang)),
-        (TextKey::Cookies, service.cookies.join(", ").as_str()),
-        (TextKey::Storage, service.storage.join(", ").as_str()),
-        (TextKey::Hosts, service.hosts.join(", ").as_str()),
+        (TextKey::Cookies, join(&service.cookies, ", ").as_str()),
+        (TextKey::Storage, join(&service.storage, ", ").as_str()),
+        (TextKey::Hosts, join(&service.hosts, ", ").as_str()),
         (TextKey::Retention, optional(&service.retention, lang)),
         (TextKey::Recipients, optional(&service.recipients, lang)),
     ] {
@@ -263,7 +264,7 @@ fn optional(text: &Option<Localized>, lang: Lang) -> &str {
 /// A labelled checkbox (`id` = `prefix` + `key`) under a heading; `readonly` ones are checked
 /// and disabled.
 fn switch(parent: &Element, prefix: &str, key: &str, label: &str, heading: &str, readonly: bool) {
-    let id = [prefix, key].concat();
+    let id = concat(&[prefix, key]);
     let head = child(parent, "div", "kd-switch", "");
     let input = child(&head, "input", "", "");
     set(&input, "type", "checkbox");
@@ -287,7 +288,7 @@ fn switch(parent: &Element, prefix: &str, key: &str, label: &str, heading: &str,
 fn dialog(parent: &Element, class: &str, modal: bool) -> HtmlElement {
     let dialog = child(parent, "section", class, "");
     set(&dialog, "role", "dialog");
-    set(&dialog, "aria-labelledby", &[class, "-title"].concat());
+    set(&dialog, "aria-labelledby", &concat(&[class, "-title"]));
     set(&dialog, "aria-modal", if modal { "true" } else { "false" });
     set(&dialog, "tabindex", "-1");
     dialog.unchecked_into()

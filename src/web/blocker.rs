@@ -21,6 +21,7 @@ use web_sys::{Element, HtmlElement, HtmlScriptElement, MutationObserver, Mutatio
 use super::page::Page;
 use super::{console_warn, document, element, embed, guard, nodes, set};
 use crate::consent::policy::{Gate, Policy};
+use crate::strings::concat;
 
 /// Marked elements keksdose has not settled yet (iframes are re-checked on every decision).
 const MARKED: &str = concat!(
@@ -69,19 +70,16 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
         let tag = element.tag_name();
         if !policy.names_known(&gate) {
             let service =
-                service.map_or(String::new(), |s| [" data-service=\"", &s, "\""].concat());
-            console_warn(
-                &[
-                    "a <",
-                    &tag.to_ascii_lowercase(),
-                    "> marked data-category=\"",
-                    &category,
-                    "\"",
-                    &service,
-                    " names nothing in the config; it will never load",
-                ]
-                .concat(),
-            );
+                service.map_or(String::new(), |s| concat(&[" data-service=\"", &s, "\""]));
+            console_warn(&concat(&[
+                "a <",
+                &tag.to_ascii_lowercase(),
+                "> marked data-category=\"",
+                &category,
+                "\"",
+                &service,
+                " names nothing in the config; it will never load",
+            ]));
             set(&element, "data-keksdose-state", "unknown");
             continue;
         }

@@ -8,6 +8,7 @@ use web_sys::Element;
 
 use super::page::Page;
 use super::{banner, child, console_error, element, set, set_hidden};
+use crate::strings::join;
 use crate::ui::{TextKey, Texts};
 
 /// Brings `iframe` in line with the decision: `open` = its service may load now.
@@ -94,7 +95,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
                 .unwrap_or_default();
             (
                 texts.category_title(&category).to_owned(),
-                providers.join(", "),
+                join(&providers, ", "),
                 texts.category_description(&category).to_owned(),
                 None,
             )

@@ -19,7 +19,7 @@ use super::blocker::within;
 use super::page::{self, Page};
 use super::{child, console_error, nodes, set, window};
 use crate::config::{KeyStatus, LanguageSetting};
-use crate::digits::decimal;
+use crate::strings::{concat, decimal};
 use crate::ui::{TextKey, Texts};
 
 /// Forms keksdose seals.
@@ -51,15 +51,12 @@ pub fn prepare(page: &Page, root: &Node) {
             Err(why) => {
                 set(&form, "data-keksdose-state", "unavailable");
                 let id = form.get_attribute("data-keksdose-seal").unwrap_or_default();
-                console_error(
-                    &[
-                        "the form `",
-                        &id,
-                        "` cannot be sealed and stays disabled: ",
-                        why,
-                    ]
-                    .concat(),
-                );
+                console_error(&concat(&[
+                    "the form `",
+                    &id,
+                    "` cannot be sealed and stays disabled: ",
+                    why,
+                ]));
                 status(&form, TextKey::SealUnavailable, &[], true);
             }
         }
@@ -90,7 +87,7 @@ pub fn submit(form: &HtmlFormElement) {
     let settings = match settings(&page, form) {
         Ok(settings) => settings,
         Err(why) => {
-            console_error(&["not sent: ", why].concat());
+            console_error(&concat(&["not sent: ", why]));
             return status(form, TextKey::SealUnavailable, &[], true);
         }
     };
@@ -121,7 +118,7 @@ pub fn submit(form: &HtmlFormElement) {
             .ok()
             .and_then(|m| m.as_string())
             .unwrap_or_default();
-        console_error(&["the form was not sent (", &code, "): ", &detail].concat());
+        console_error(&concat(&["the form was not sent (", &code, "): ", &detail]));
         let key = match code.as_str() {
             "too-large" => TextKey::SealTooLarge,
             "too-long" => TextKey::SealTooLong,
@@ -195,7 +192,7 @@ fn max_attachment_text() -> String {
     let bytes = Page::current()
         .and_then(|p| p.config().seal.as_ref().map(|s| s.max_attachment_bytes))
         .unwrap_or(0);
-    [&decimal(bytes.div_ceil(1024 * 1024)), " MB"].concat()
+    concat(&[&decimal(bytes.div_ceil(1024 * 1024)), " MB"])
 }
 
 /// Shows `key` in the form's status line (created on first use), as an alert when `problem`.

@@ -27,6 +27,7 @@ use super::page::Page;
 use super::{console_warn, document, forms, window};
 use crate::consent::cookie;
 use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions, glob_matches};
+use crate::strings::concat;
 
 thread_local! {
     static NATIVE: RefCell<Option<Native>> = const { RefCell::new(None) };
@@ -261,7 +262,7 @@ fn write_verdict(
             return Ok(());
         }
         Err(match declared_by(&policy, name) {
-            Some(service) => ["the service `", service, "` has no consent"].concat(),
+            Some(service) => concat(&["the service `", service, "` has no consent"]),
             None => "no service in the config declares it (consent.unknownCookies is \"block\")"
                 .to_owned(),
         })
@@ -279,7 +280,7 @@ fn warn_once(what: &str, reason: &str) {
         first
     });
     if first {
-        console_warn(&["blocked ", what, ": ", reason].concat());
+        console_warn(&concat(&["blocked ", what, ": ", reason]));
     }
 }
 
@@ -299,7 +300,7 @@ fn storage_write_allowed(key: &str) -> bool {
         |p, key| p.storage_declared_by(key),
     );
     if let Err(reason) = &verdict {
-        warn_once(&["the storage key `", key, "`"].concat(), reason);
+        warn_once(&concat(&["the storage key `", key, "`"]), reason);
     }
     verdict.is_ok()
 }
@@ -333,7 +334,7 @@ fn cookie_write(
             Reflect::apply(original, this, &Array::of1(&assignment.deletion().into()))
         }
         Err(reason) => {
-            warn_once(&["the cookie `", assignment.name, "`"].concat(), &reason);
+            warn_once(&concat(&["the cookie `", assignment.name, "`"]), &reason);
             Ok(JsValue::UNDEFINED)
         }
     }
@@ -354,7 +355,7 @@ fn cookie_store_set(
     match cookie_verdict(&name) {
         Ok(()) => Reflect::apply(original, this, args),
         Err(reason) => {
-            warn_once(&["the cookie `", &name, "`"].concat(), &reason);
+            warn_once(&concat(&["the cookie `", &name, "`"]), &reason);
             Ok(Promise::resolve(&JsValue::UNDEFINED).into())
         }
     }
@@ -466,7 +467,7 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
     let Some((blocked_url, attribution)) = blocked else {
         return true;
     };
-    set_attribute(element, &["data-", attribute].concat(), url);
+    set_attribute(element, &concat(&["data-", attribute]), url);
     if let Some((category, service)) = &attribution {
         set_attribute(element, "data-category", category);
         set_attribute(element, "data-service", service);
@@ -480,10 +481,10 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
     }
     let host = remote_host(blocked_url).unwrap_or_default();
     let reason = match &attribution {
-        Some((_, service)) => ["the service `", service, "` has no consent"].concat(),
+        Some((_, service)) => concat(&["the service `", service, "` has no consent"]),
         None => "keksdose has no valid config".to_owned(),
     };
-    warn_once(&["loading from ", &host].concat(), &reason);
+    warn_once(&concat(&["loading from ", &host]), &reason);
     false
 }
 
@@ -493,7 +494,7 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
 fn prototype(name: &str) -> Result<Object, JsValue> {
     let constructor = Reflect::get(&window(), &name.into())?;
     if constructor.is_undefined() {
-        return Err(JsValue::from_str(&[name, " is not available"].concat()));
+        return Err(JsValue::from_str(&concat(&[name, " is not available"])));
     }
     Ok(Reflect::get(&constructor, &"prototype".into())?.unchecked_into())
 }
@@ -501,7 +502,7 @@ fn prototype(name: &str) -> Result<Object, JsValue> {
 fn descriptor(object: &Object, property: &str) -> Result<Object, JsValue> {
     let descriptor = Object::get_own_property_descriptor(object, &property.into());
     if descriptor.is_undefined() {
-        return Err(JsValue::from_str(&["no property ", property].concat()));
+        return Err(JsValue::from_str(&concat(&["no property ", property])));
     }
     Ok(descriptor.unchecked_into())
 }

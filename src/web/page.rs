@@ -18,7 +18,7 @@ use super::{
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::{Policy, cookie_deletions};
 use crate::consent::{Choice, Consent, Method, consent_id, cookie, revision};
-use crate::digits::decimal;
+use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision, Ui, View};
 
 thread_local! {
@@ -53,7 +53,10 @@ impl Page {
             previous.stop();
         }
         for setting in config.inert_settings() {
-            console_warn(&[setting, " is accepted but not acted on by this version"].concat());
+            console_warn(&concat(&[
+                setting,
+                " is accepted but not acted on by this version",
+            ]));
         }
         let lang = language(config.language);
         let revision = revision(&config);
@@ -349,15 +352,14 @@ impl Page {
             // Deletions for domains the page cannot reach are ignored by the browser.
             guard::write_cookie(&deletion);
         }
-        let mut header = [
+        let mut header = concat(&[
             &settings.cookie_name,
             "=",
             value,
             "; Path=/; Max-Age=",
             &decimal(max_age),
             "; SameSite=Lax",
-        ]
-        .concat();
+        ]);
         if let Some(domain) = &settings.domain {
             header.push_str("; Domain=");
             header.push_str(domain);

@@ -15,9 +15,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestInit, Response};
 
 use super::{js_error, window};
-use crate::digits::hex;
 use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
 use crate::seal::keys::PublicKey;
+use crate::strings::hex;
 
 /// Bytes read from a file at a time.
 const SLICE: f64 = 1024.0 * 1024.0;

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use keksdose::digits::hex;
 use keksdose::seal::envelope::{self, Opened};
 use keksdose::seal::keys::SecretKey;
+use keksdose::strings::hex;
 use serde_json::{Value, json};
 
 use crate::error::CliError;

@@ -10,7 +10,7 @@ use web_sys::{HtmlScriptElement, XmlHttpRequest};
 use super::install_panic_hook;
 use crate::config::{Config, LanguageSetting};
 use crate::consent::{Choice, Method};
-use crate::digits::decimal;
+use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision, TextKey};
 use crate::web::page::{self, Page};
 use crate::web::{
@@ -113,9 +113,13 @@ impl Keksdose {
             .iter()
             .find(|n| *n != "all" && own.services.get(n).is_none())
         {
-            return Err(consent_error(
-                &["no service `", unknown, "` in category `", category, "`"].concat(),
-            ));
+            return Err(consent_error(&concat(&[
+                "no service `",
+                unknown,
+                "` in category `",
+                category,
+                "`",
+            ])));
         }
         let current = page.consent().map(|c| c.choice).unwrap_or_default();
         let choice = own.services.keys().fold(current, |choice, key| {
@@ -216,20 +220,17 @@ pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue>
         add_stylesheet(script);
     }
     let page = read_config(script.as_ref()).and_then(|json| {
-        Config::from_json(&json).map_err(|e| ["invalid config:\n", &e.lines()].concat())
+        Config::from_json(&json).map_err(|e| concat(&["invalid config:\n", &e.lines()]))
     });
     let keksdose = match page {
         Ok(config) => Keksdose {
             page: Some(Page::start(config)),
         },
         Err(message) => {
-            console_error(
-                &[
-                    &message,
-                    "\nOnly technically necessary cookies and scripts run.",
-                ]
-                .concat(),
-            );
+            console_error(&concat(&[
+                &message,
+                "\nOnly technically necessary cookies and scripts run.",
+            ]));
             show_failure_notice();
             Keksdose { page: None }
         }
@@ -248,15 +249,14 @@ fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
             .get_element_by_id(id)
             .and_then(|element| element.text_content())
             .ok_or_else(|| {
-                [
+                concat(&[
                     "no config: no element with id `",
                     id,
                     "` before the script tag",
-                ]
-                .concat()
+                ])
             });
     }
-    let failed = |detail: &str| ["could not load the config from ", &source, ": ", detail].concat();
+    let failed = |detail: &str| concat(&["could not load the config from ", &source, ": ", detail]);
     let request = XmlHttpRequest::new().map_err(|_| failed("no XMLHttpRequest"))?;
     let sent = request
         .open_with_async("GET", &source, false)
@@ -270,7 +270,7 @@ fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
             .ok()
             .flatten()
             .ok_or_else(|| failed("empty response")),
-        Ok(status) => Err(failed(&["HTTP status ", &decimal(status.into())].concat())),
+        Ok(status) => Err(failed(&concat(&["HTTP status ", &decimal(status.into())]))),
         Err(_) => Err(failed("the request failed")),
     }
 }
@@ -289,7 +289,7 @@ fn add_stylesheet(script: &HtmlScriptElement) {
             else {
                 return;
             };
-            [base, ".css"].concat()
+            concat(&[base, ".css"])
         }
     };
     let link = element("link", "");
@@ -356,5 +356,5 @@ fn consent_error(message: &str) -> JsValue {
 }
 
 fn unknown_category(name: &str) -> JsValue {
-    consent_error(&["unknown category `", name, "`"].concat())
+    consent_error(&concat(&["unknown category `", name, "`"]))
 }
