@@ -20,6 +20,26 @@ pub fn join<S: AsRef<str>>(items: &[S], separator: &str) -> String {
     joined
 }
 
+/// Where `needle` first occurs in `haystack`. A plain scan: the texts searched here are short,
+/// and the standard library's two-way search would add its tables to every page's wasm.
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    (0..=haystack.len().checked_sub(needle.len())?).find(|&i| haystack[i..].starts_with(needle))
+}
+
+/// `text` with every `from` replaced by `to`.
+pub fn replace(text: &str, from: &str, to: &str) -> String {
+    let mut replaced = String::new();
+    let mut rest = text;
+    while let Some(at) = find(rest, from).filter(|_| !from.is_empty()) {
+        replaced.push_str(&rest[..at]);
+        replaced.push_str(to);
+        rest = &rest[at + from.len()..];
+    }
+    replaced.push_str(rest);
+    replaced
+}
+
 /// `n` in decimal.
 pub fn decimal(mut n: u64) -> String {
     let mut digits = [0u8; 20];
@@ -54,6 +74,16 @@ mod tests {
         for n in [0, 7, 10, 99, 1_764_000_000, u64::MAX] {
             assert_eq!(decimal(n), n.to_string());
         }
+    }
+
+    #[test]
+    fn find_and_replace_work_on_whole_characters() {
+        assert_eq!(find("ab{x}ü{x}", "{x}"), Some(2));
+        assert_eq!(find("abc", ""), Some(0));
+        assert_eq!(find("ab", "abc"), None);
+        assert_eq!(replace("ü {x} and {x}", "{x}", "ä"), "ü ä and ä");
+        assert_eq!(replace("abc", "", "x"), "abc");
+        assert_eq!(replace("{x}", "{x}", "{x}{x}"), "{x}{x}");
     }
 
     #[test]

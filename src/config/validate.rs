@@ -225,7 +225,7 @@ impl Validator {
         }
         for (i, host) in service.hosts.iter().enumerate() {
             let path = item(path, "hosts", i);
-            if host.contains("://") || host.contains('/') {
+            if host.contains('/') {
                 self.report(
                     &path,
                     "expected a host name only, e.g. `stats.example.org`, without scheme or path",

@@ -2,7 +2,7 @@
 
 use super::Consent;
 use crate::config::{Config, Service, UnknownPolicy};
-use crate::strings::{concat, join};
+use crate::strings::{concat, find, join};
 
 /// What a marked element's `data-category` / `data-service` attributes ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,7 +339,7 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
         return rest.is_empty();
     };
     for part in middle {
-        match rest.find(part) {
+        match find(rest, part) {
             Some(at) => rest = &rest[at + part.len()..],
             None => return false,
         }

@@ -8,7 +8,7 @@ use web_sys::Element;
 
 use super::page::Page;
 use super::{banner, child, console_error, element, set, set_hidden};
-use crate::strings::join;
+use crate::strings::{join, replace};
 use crate::ui::{TextKey, Texts};
 
 /// Brings `iframe` in line with the decision: `open` = its service may load now.
@@ -111,9 +111,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
         .unwrap_or_else(|| name.clone());
     set(&placeholder, "aria-label", &label);
     child(&placeholder, "p", "kd-embed-title", &name);
-    let notice = texts
-        .get(TextKey::EmbedNotice)
-        .replace("{provider}", &provider);
+    let notice = replace(texts.get(TextKey::EmbedNotice), "{provider}", &provider);
     child(&placeholder, "p", "kd-text", &notice);
     if !purpose.is_empty() {
         child(&placeholder, "p", "kd-text", &purpose);

@@ -19,7 +19,7 @@ use super::blocker::within;
 use super::page::{self, Page};
 use super::{child, console_error, nodes, set, window};
 use crate::config::{KeyStatus, LanguageSetting};
-use crate::strings::{concat, decimal};
+use crate::strings::{concat, decimal, replace};
 use crate::ui::{TextKey, Texts};
 
 /// Forms keksdose seals.
@@ -196,7 +196,7 @@ fn max_attachment_text() -> String {
 }
 
 /// Shows `key` in the form's status line (created on first use), as an alert when `problem`.
-fn status(form: &HtmlFormElement, key: TextKey, replace: &[(&str, &str)], problem: bool) {
+fn status(form: &HtmlFormElement, key: TextKey, fill: &[(&str, &str)], problem: bool) {
     let page = Page::current();
     let text = match &page {
         Some(page) => Texts::new(page.config(), page.lang()).get(key).to_owned(),
@@ -204,9 +204,9 @@ fn status(form: &HtmlFormElement, key: TextKey, replace: &[(&str, &str)], proble
             .default_text(page::language(LanguageSetting::Auto))
             .to_owned(),
     };
-    let text = replace
+    let text = fill
         .iter()
-        .fold(text, |text, (from, to)| text.replace(from, to));
+        .fold(text, |text, (from, to)| replace(&text, from, to));
     let existing = form.query_selector("[data-keksdose-status]").ok().flatten();
     let line = match existing {
         Some(line) => line,
