@@ -39,8 +39,33 @@ use crate::strings::concat;
 use web_sys::{Document, Element, Node};
 
 #[cfg(feature = "consent")]
-/// An event listener kept alive for as long as it is registered.
-type Listener = wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>;
+/// Every function keksdose hands to the browser — event listeners, proxy traps, observers,
+/// promise reactions — has this one signature (up to three arguments; an `Err` is thrown), so
+/// that wasm-bindgen generates its glue once rather than per closure type.
+type Callback =
+    wasm_bindgen::closure::Closure<dyn Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
+
+#[cfg(feature = "consent")]
+/// A [`Callback`] calling `f`.
+fn callback(
+    f: impl Fn(JsValue, JsValue, JsValue) -> Result<JsValue, JsValue> + 'static,
+) -> Callback {
+    Callback::new(f)
+}
+
+#[cfg(feature = "consent")]
+/// A function that calls `f` with its first argument the first time it is called; it is freed
+/// with the JavaScript function.
+fn once(f: impl FnOnce(JsValue) + 'static) -> JsValue {
+    let f = std::cell::Cell::new(Some(f));
+    callback(move |argument, _, _| {
+        if let Some(f) = f.take() {
+            f(argument);
+        }
+        Ok(JsValue::UNDEFINED)
+    })
+    .into_js_value()
+}
 
 /// Prefix of every console message, so operators can filter for it.
 const LOG_PREFIX: &str = "keksdose: ";
@@ -155,7 +180,7 @@ fn when_parsed(f: impl FnOnce() + 'static) {
     if document.ready_state() != "loading" {
         return f();
     }
-    let closure = wasm_bindgen::closure::Closure::once_into_js(f);
+    let closure = once(move |_| f());
     let options = web_sys::AddEventListenerOptions::new();
     options.set_once(true);
     let _ = document.add_event_listener_with_callback_and_add_event_listener_options(

@@ -7,12 +7,11 @@
 
 use std::rc::{Rc, Weak};
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlElement, HtmlInputElement, KeyboardEvent, Node};
 
 use super::page::Page;
-use super::{Listener, append, child, document, element, events, nodes, set, set_hidden};
+use super::{Callback, append, callback, child, document, element, events, nodes, set, set_hidden};
 use crate::config::{Config, Lang, Localized, Service};
 use crate::consent::{Choice, Toggle};
 use crate::strings::{concat, join};
@@ -32,7 +31,7 @@ pub struct Banner {
     banner_return: Option<HtmlElement>,
     /// Where focus was before the preferences opened (a settings button or a page link).
     preferences_return: Option<HtmlElement>,
-    _listeners: Listener,
+    _listener: Callback,
 }
 
 impl Banner {
@@ -49,7 +48,7 @@ impl Banner {
         let dialog = preferences(&overlay, config, &texts);
         set_hidden(&banner, true);
         set_hidden(&overlay, true);
-        let listeners = listen(&root, Rc::downgrade(page));
+        let listener = listen(&root, Rc::downgrade(page));
         append(&body, &root);
         Some(Banner {
             root,
@@ -59,7 +58,7 @@ impl Banner {
             shown: View::Hidden,
             banner_return: None,
             preferences_return: None,
-            _listeners: listeners,
+            _listener: listener,
         })
     }
 
@@ -326,16 +325,17 @@ fn links(parent: &Element, config: &Config, texts: &Texts<'_>) {
 }
 
 /// One listener on the banner's root for clicks, switches and keys.
-fn listen(root: &Element, page: Weak<Page>) -> Listener {
-    let closure = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
-        let (Some(page), Some(target)) = (page.upgrade(), target(&event)) else {
-            return;
-        };
-        match event.type_().as_str() {
-            "click" => on_click(&page, &target),
-            "change" => on_change(&page, target.unchecked_ref()),
-            _ => on_keydown(&page, event.unchecked_ref(), &target),
+fn listen(root: &Element, page: Weak<Page>) -> Callback {
+    let closure = callback(move |event, _, _| {
+        let event: Event = event.unchecked_into();
+        if let (Some(page), Some(target)) = (page.upgrade(), target(&event)) {
+            match event.type_().as_str() {
+                "click" => on_click(&page, &target),
+                "change" => on_change(&page, target.unchecked_ref()),
+                _ => on_keydown(&page, event.unchecked_ref(), &target),
+            }
         }
+        Ok(JsValue::UNDEFINED)
     });
     for kind in ["click", "change", "keydown"] {
         let _ = root.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());

@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, HtmlScriptElement, MutationObserver, MutationRecord, Node};
 
 use super::page::Page;
-use super::{console_warn, document, element, embed, guard, nodes, set};
+use super::{callback, console_warn, document, element, embed, guard, nodes, once, set};
 use crate::consent::policy::{Gate, Policy};
 use crate::strings::concat;
 
@@ -140,7 +140,7 @@ fn run_queue() {
         };
         if waits_for_load(&script) {
             // Continue with the rest once this one has loaded or failed.
-            let next = Closure::once_into_js(|| {
+            let next = once(|_| {
                 RUNNING.with(|r| r.set(false));
                 run_queue();
             });
@@ -255,9 +255,9 @@ pub fn observe() {
     if OBSERVING.with(|o| o.replace(true)) {
         return;
     }
-    let callback = Closure::<dyn Fn(js_sys::Array)>::new(|records: js_sys::Array| {
+    let on_added = callback(|records, _, _| {
         let page = Page::current();
-        for record in records.iter() {
+        for record in records.unchecked_into::<js_sys::Array>().iter() {
             let record: MutationRecord = record.unchecked_into();
             let added = record.added_nodes();
             for node in (0..added.length()).filter_map(|i| added.item(i)) {
@@ -270,10 +270,10 @@ pub fn observe() {
                 }
             }
         }
+        Ok(JsValue::UNDEFINED)
     });
-    let observer = MutationObserver::new(callback.as_ref().unchecked_ref())
+    let observer = MutationObserver::new(on_added.into_js_value().unchecked_ref())
         .expect("MutationObserver is available");
-    callback.forget();
     let options = web_sys::MutationObserverInit::new();
     options.set_child_list(true);
     options.set_subtree(true);

@@ -17,7 +17,7 @@ use web_sys::{Event, HtmlFormElement, Node};
 
 use super::blocker::within;
 use super::page::{self, Page};
-use super::{child, console_error, nodes, set, window};
+use super::{callback, child, console_error, nodes, once, set, window};
 use crate::config::{KeyStatus, LanguageSetting};
 use crate::strings::{concat, decimal, replace};
 use crate::ui::{TextKey, Texts};
@@ -97,18 +97,20 @@ pub fn submit(form: &HtmlFormElement) {
     set(form, "data-keksdose-state", "sending");
     status(form, TextKey::SealSending, &[], false);
     let form_for_seal = form.clone();
-    let seal = Closure::once_into_js(move |module: JsValue| -> Result<JsValue, JsValue> {
+    // The module's sealAndSend, called once: its promise (or the error) settles `sending`.
+    let seal = callback(move |module, _, _| {
         let seal: Function = Reflect::get(&module, &"sealAndSend".into())?.dyn_into()?;
-        seal.call2(&JsValue::NULL, &form_for_seal, &settings.into())
-    });
+        seal.call2(&JsValue::NULL, &form_for_seal, &settings.as_str().into())
+    })
+    .into_js_value();
     let form_ok = form.clone();
-    let sent = Closure::once_into_js(move |_: JsValue| {
+    let sent = once(move |_| {
         set(&form_ok, "data-keksdose-state", "ready");
         form_ok.reset();
         status(&form_ok, TextKey::SealSent, &[], false);
     });
     let form_failed = form.clone();
-    let failed = Closure::once_into_js(move |error: JsValue| {
+    let failed = once(move |error| {
         set(&form_failed, "data-keksdose-state", "ready");
         let code = Reflect::get(&error, &"code".into())
             .ok()

@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlFormElement, Storage};
 
 use super::page::Page;
-use super::{console_warn, document, forms, window};
+use super::{callback, console_warn, document, forms, window};
 use crate::consent::cookie;
 use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions, glob_matches};
 use crate::strings::concat;
@@ -85,11 +85,11 @@ pub fn install() -> Result<(), JsValue> {
     });
 
     // document.cookie, as an own property of `document` that page code cannot redefine.
+    let set = trap(&cookie_set, cookie_write, "");
     define(
         &document(),
         "cookie",
-        &cookie_get,
-        Some(&trap(&cookie_set, cookie_write, "")),
+        &[("get", &cookie_get), ("set", &set)],
     );
 
     // cookieStore.set (Chromium; absent elsewhere).
@@ -127,13 +127,15 @@ pub fn install() -> Result<(), JsValue> {
 
     // Sealed forms: every submission goes through keksdose, or nowhere.
     wrap_method(&prototype("HTMLFormElement")?, "submit", form_submit)?;
-    let on_submit = Closure::<dyn FnMut(web_sys::Event)>::new(forms::on_submit);
+    let on_submit = callback(|event, _, _| {
+        forms::on_submit(event.unchecked_into());
+        Ok(JsValue::UNDEFINED)
+    });
     let _ = document().add_event_listener_with_callback_and_bool(
         "submit",
-        on_submit.as_ref().unchecked_ref(),
+        on_submit.into_js_value().unchecked_ref(),
         true,
     );
-    on_submit.forget();
     Ok(())
 }
 
@@ -508,24 +510,27 @@ fn descriptor(object: &Object, property: &str) -> Result<Object, JsValue> {
 }
 
 /// Defines an enumerable accessor property `name` on `object`.
-fn define(object: &Object, name: &str, get: &JsValue, set: Option<&JsValue>) {
-    let accessor = Object::new();
-    let _ = Reflect::set(&accessor, &"get".into(), get);
-    if let Some(set) = set {
-        let _ = Reflect::set(&accessor, &"set".into(), set);
+/// Defines `name` on `object` as an enumerable property of its own with `fields` (`get` and
+/// `set`, or `value`); it is not configurable, so page code cannot redefine it.
+fn define(object: &Object, name: &str, fields: &[(&str, &JsValue)]) {
+    let descriptor = Object::new();
+    for (field, value) in fields.iter().chain([&("enumerable", &JsValue::TRUE)]) {
+        let _ = Reflect::set(&descriptor, &(*field).into(), value);
     }
-    let _ = Reflect::set(&accessor, &"enumerable".into(), &JsValue::TRUE);
-    Object::define_property(object, &name.into(), &accessor);
+    Object::define_property(object, &name.into(), &descriptor);
 }
 
 /// `new Proxy(original, { apply })`: `apply(original, this, arguments, attribute)` decides; it
 /// lives as long as the page.
 fn trap(original: &Function, apply: Apply, attribute: &'static str) -> JsValue {
-    let apply = Closure::<dyn Fn(Function, JsValue, Array) -> Result<JsValue, JsValue>>::new(
-        move |original: Function, this: JsValue, args: Array| {
-            apply(&original, &this, &args, attribute)
-        },
-    );
+    let apply = callback(move |original, this, args| {
+        apply(
+            original.unchecked_ref(),
+            &this,
+            args.unchecked_ref(),
+            attribute,
+        )
+    });
     let handler = Object::new();
     let _ = Reflect::set(&handler, &"apply".into(), &apply.into_js_value());
     Proxy::new(original, &handler).into()
@@ -552,28 +557,23 @@ fn wrap_setter(
 /// Replaces `window[name]` by a proxy of the storage object whose property writes are guarded.
 fn guard_storage_object(window: &web_sys::Window, name: &str, storage: &JsValue) {
     let handler = Object::new();
-    let get = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(
-        |target: JsValue, key: JsValue| {
-            let value = Reflect::get(&target, &key)?;
-            Ok(match value.dyn_ref::<Function>() {
-                Some(method) => method.bind0(&target).into(),
-                None => value,
-            })
-        },
-    );
-    let set = Closure::<dyn Fn(JsValue, JsValue, JsValue) -> Result<bool, JsValue>>::new(
-        |target: JsValue, key: JsValue, value: JsValue| {
-            if key.is_string() && !storage_write_allowed(&js_string(&key)) {
-                return Ok(true);
-            }
-            Reflect::set(&target.unchecked_into(), &key, &value)
-        },
-    );
+    let get = callback(|target, key, _| {
+        let value = Reflect::get(&target, &key)?;
+        Ok(match value.dyn_ref::<Function>() {
+            Some(method) => method.bind0(&target).into(),
+            None => value,
+        })
+    });
+    let set = callback(|target, key, value| {
+        if key.is_string() && !storage_write_allowed(&js_string(&key)) {
+            return Ok(JsValue::TRUE);
+        }
+        Reflect::set(&target.unchecked_into(), &key, &value).map(JsValue::from)
+    });
     let _ = Reflect::set(&handler, &"get".into(), &get.into_js_value());
     let _ = Reflect::set(&handler, &"set".into(), &set.into_js_value());
     let proxy: JsValue = Proxy::new(storage, &handler).into();
-    let getter = Closure::<dyn Fn() -> JsValue>::new(move || proxy.clone());
-    define(window, name, &getter.into_js_value(), None);
+    define(window, name, &[("value", &proxy)]);
 }
 
 fn native<T>(f: impl FnOnce(&Native) -> T) -> Option<T> {

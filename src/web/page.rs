@@ -7,13 +7,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 use web_sys::{Element, Event, HtmlElement, Node};
 
 use super::banner::{Banner, Transition};
 use super::{
-    Listener, blocker, console_warn, document, embed, events, forms, guard, now, random_bytes,
-    when_parsed, window,
+    Callback, blocker, callback, console_warn, document, embed, events, forms, guard, now,
+    random_bytes, when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::{Policy, cookie_deletions};
@@ -34,7 +33,7 @@ pub struct Page {
     state: RefCell<State>,
     banner: RefCell<Option<Banner>>,
     /// The document-level listener for preference links and embed placeholders.
-    page_controls: RefCell<Option<Listener>>,
+    page_controls: RefCell<Option<Callback>>,
 }
 
 struct State {
@@ -305,11 +304,13 @@ impl Page {
     /// `[data-keksdose="preferences"]` links and the embed placeholders' buttons.
     fn listen_for_page_controls(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
-        let listener = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
+        let listener = callback(move |event, _, _| {
+            let event: Event = event.unchecked_into();
             let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
             if let (Some(page), Some(target)) = (weak.upgrade(), target) {
                 page.on_page_control(&event, &target);
             }
+            Ok(wasm_bindgen::JsValue::UNDEFINED)
         });
         let _ =
             document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref());

@@ -14,7 +14,8 @@ use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision, TextKey};
 use crate::web::page::{self, Page};
 use crate::web::{
-    append, child, console_error, document, element, events, js_error, set, when_parsed, window,
+    append, child, console_error, document, element, events, js_error, once, set, when_parsed,
+    window,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -324,7 +325,7 @@ fn show_failure_notice() {
         set(&close, "type", "button");
         set(&close, "data-keksdose-action", "close");
         let remove = root.clone();
-        let on_close = Closure::once_into_js(move || remove.remove());
+        let on_close = once(move |_| remove.remove());
         let _ = close.add_event_listener_with_callback("click", on_close.unchecked_ref());
         append(&body, &root);
     });
