@@ -70,9 +70,16 @@ fn once(f: impl FnOnce(JsValue) + 'static) -> JsValue {
 /// Prefix of every console message, so operators can filter for it.
 const LOG_PREFIX: &str = "keksdose: ";
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `window` (one import, where `web_sys::window()` probes four globals).
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Window;
+}
+
+/// The page's window: keksdose only runs in a document's main thread.
 fn window() -> Window {
-    // keksdose only runs in a document's main thread, where `window` always exists.
-    web_sys::window().expect("keksdose runs in a browser window")
+    WINDOW.with(Window::clone)
 }
 
 #[cfg(feature = "consent")]
@@ -173,19 +180,37 @@ fn nodes(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
 }
 
 #[cfg(feature = "consent")]
+/// Adds `listener` for `kind` events on `target` (in the capture phase when `capture`).
+fn listen(target: &web_sys::EventTarget, kind: &str, listener: &JsValue, capture: bool) {
+    use wasm_bindgen::JsCast;
+    // Adding a listener cannot fail for a function.
+    let _ =
+        target.add_event_listener_with_callback_and_bool(kind, listener.unchecked_ref(), capture);
+}
+
+#[cfg(feature = "consent")]
+/// Sets the JavaScript property `name` of `object` (`checked`, …).
+fn set_property(object: &JsValue, name: &str, value: &JsValue) {
+    // Setting a property of a live DOM element or a fresh object cannot fail.
+    let _ = js_sys::Reflect::set(object, &name.into(), value);
+}
+
+#[cfg(feature = "consent")]
+/// A plain object with the given properties (event details, observer options).
+fn object(properties: &[(&str, &JsValue)]) -> js_sys::Object {
+    let object = js_sys::Object::new();
+    for (name, value) in properties {
+        set_property(&object, name, value);
+    }
+    object
+}
+
+#[cfg(feature = "consent")]
 /// Runs `f` once the document is parsed (at once if it already is).
 fn when_parsed(f: impl FnOnce() + 'static) {
-    use wasm_bindgen::JsCast;
     let document = document();
     if document.ready_state() != "loading" {
         return f();
     }
-    let closure = once(move |_| f());
-    let options = web_sys::AddEventListenerOptions::new();
-    options.set_once(true);
-    let _ = document.add_event_listener_with_callback_and_add_event_listener_options(
-        "DOMContentLoaded",
-        closure.unchecked_ref(),
-        &options,
-    );
+    listen(&document, "DOMContentLoaded", &once(move |_| f()), false);
 }

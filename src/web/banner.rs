@@ -8,10 +8,13 @@
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, HtmlElement, HtmlInputElement, KeyboardEvent, Node};
+use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 
 use super::page::Page;
-use super::{Callback, append, callback, child, document, element, events, nodes, set, set_hidden};
+use super::{
+    Callback, append, callback, child, document, element, events, nodes, set, set_hidden,
+    set_property,
+};
 use crate::config::{Config, Lang, Localized, Service};
 use crate::consent::{Choice, Toggle};
 use crate::strings::{concat, join};
@@ -118,14 +121,17 @@ impl Banner {
 
     fn sync_switches(&self, config: &Config, draft: &Choice) {
         for input in nodes(self.dialog.query_selector_all("input:not([disabled])")) {
-            let input: HtmlInputElement = input.unchecked_into();
-            if let Some(name) = input.get_attribute("data-keksdose-category") {
+            let (checked, mixed) = if let Some(name) = input.get_attribute("data-keksdose-category")
+            {
                 let state = draft.category_state(config, &name);
-                input.set_checked(state == Toggle::On);
-                input.set_indeterminate(state == Toggle::Mixed);
+                (state == Toggle::On, state == Toggle::Mixed)
             } else if let Some(key) = input.get_attribute("data-keksdose-service") {
-                input.set_checked(draft.has_service(&key));
-            }
+                (draft.has_service(&key), false)
+            } else {
+                continue;
+            };
+            set_property(&input, "checked", &checked.into());
+            set_property(&input, "indeterminate", &mixed.into());
         }
     }
 }
@@ -164,8 +170,7 @@ fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElemen
             .map(|(key, s)| concat(&[s.display_name(key), " (", &s.provider, ")"]))
             .collect();
         if !providers.is_empty() {
-            let list = concat(&[": ", &join(&providers, ", ")]);
-            append(&item, &document().create_text_node(&list));
+            child(&item, "span", "", &concat(&[": ", &join(&providers, ", ")]));
         }
     }
     buttons(&banner, texts, FIRST_LAYER_ACTIONS);
@@ -331,20 +336,20 @@ fn listen(root: &Element, page: Weak<Page>) -> Callback {
         if let (Some(page), Some(target)) = (page.upgrade(), target(&event)) {
             match event.type_().as_str() {
                 "click" => on_click(&page, &target),
-                "change" => on_change(&page, target.unchecked_ref()),
+                "change" => on_change(&page, &target),
                 _ => on_keydown(&page, event.unchecked_ref(), &target),
             }
         }
         Ok(JsValue::UNDEFINED)
     });
     for kind in ["click", "change", "keydown"] {
-        let _ = root.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref());
+        super::listen(root, kind, closure.as_ref(), false);
     }
     closure
 }
 
 fn on_click(page: &Rc<Page>, target: &Element) {
-    if target.class_list().contains("kd-overlay") {
+    if target.matches(".kd-overlay").unwrap_or(false) {
         // A click on the backdrop must not take focus out of the modal dialog: Escape and the
         // Tab cycle work only while focus is inside it.
         if let Some(dialog) = target.first_element_child() {
@@ -362,8 +367,8 @@ fn on_click(page: &Rc<Page>, target: &Element) {
     }
 }
 
-fn on_change(page: &Rc<Page>, input: &HtmlInputElement) {
-    let on = input.checked();
+fn on_change(page: &Rc<Page>, input: &Element) {
+    let on = js_sys::Reflect::get(input, &"checked".into()).is_ok_and(|c| c.is_truthy());
     if let Some(name) = input.get_attribute("data-keksdose-category") {
         page.act(Action::SetCategory(&name, on));
     } else if let Some(key) = input.get_attribute("data-keksdose-service") {

@@ -19,7 +19,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, HtmlScriptElement, MutationObserver, MutationRecord, Node};
 
 use super::page::Page;
-use super::{callback, console_warn, document, element, embed, guard, nodes, once, set};
+use super::{
+    callback, console_warn, document, element, embed, guard, listen, nodes, object, once, set,
+};
 use crate::consent::policy::{Gate, Policy};
 use crate::strings::concat;
 
@@ -144,8 +146,8 @@ fn run_queue() {
                 RUNNING.with(|r| r.set(false));
                 run_queue();
             });
-            let _ = script.add_event_listener_with_callback("load", next.unchecked_ref());
-            let _ = script.add_event_listener_with_callback("error", next.unchecked_ref());
+            listen(&script, "load", &next, false);
+            listen(&script, "error", &next, false);
             replace(&marked, &script);
             if script.is_connected() {
                 return;
@@ -212,14 +214,19 @@ fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
 /// Elements matching `selector` at and below `root`, in document order.
 pub fn within(root: &Node, selector: &str) -> Vec<Element> {
     let mut found = Vec::new();
-    if let Some(element) = root.dyn_ref::<Element>() {
-        if element.matches(selector).unwrap_or(false) {
-            found.push(element.clone());
-        }
-        found.extend(nodes(element.query_selector_all(selector)));
-    } else if let Some(document) = root.dyn_ref::<web_sys::Document>() {
-        found.extend(nodes(document.query_selector_all(selector)));
+    // The document's own matches are those of its root element (keksdose never marks <html>).
+    let element: Element = match root.node_type() {
+        Node::DOCUMENT_NODE => match document().document_element() {
+            Some(html) => html,
+            None => return found,
+        },
+        Node::ELEMENT_NODE => root.clone().unchecked_into(),
+        _ => return found,
+    };
+    if element.matches(selector).unwrap_or(false) {
+        found.push(element.clone());
     }
+    found.extend(nodes(element.query_selector_all(selector)));
     found
 }
 
@@ -274,8 +281,6 @@ pub fn observe() {
     });
     let observer = MutationObserver::new(on_added.into_js_value().unchecked_ref())
         .expect("MutationObserver is available");
-    let options = web_sys::MutationObserverInit::new();
-    options.set_child_list(true);
-    options.set_subtree(true);
-    let _ = observer.observe_with_options(&document(), &options);
+    let options = object(&[("childList", &JsValue::TRUE), ("subtree", &JsValue::TRUE)]);
+    let _ = observer.observe_with_options(&document(), options.unchecked_ref());
 }

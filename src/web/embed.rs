@@ -45,7 +45,7 @@ pub fn frame_of(placeholder: &Element) -> Option<Element> {
 fn placeholder_of(iframe: &Element) -> Option<Element> {
     iframe
         .previous_element_sibling()
-        .filter(|previous| previous.class_list().contains("kd-embed"))
+        .filter(|previous| previous.matches(".kd-embed").unwrap_or(false))
 }
 
 /// Replaces a loaded frame by a copy without URL, which ends the embedded document.

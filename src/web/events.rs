@@ -1,10 +1,10 @@
 //! The `window` events keksdose fires. Every name is here; `detail` is a plain snapshot.
 
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::JsValue;
-use web_sys::{CustomEvent, CustomEventInit};
+use js_sys::{Array, Object};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::CustomEvent;
 
-use super::window;
+use super::{object, set_property, window};
 use crate::consent::{Consent, Method};
 
 /// A valid decision exists: fired once per page load when one is stored, and when the visitor
@@ -19,9 +19,8 @@ pub const HIDE: &str = "keksdose:hide";
 
 /// Fires `name` on `window` with `detail`.
 pub fn fire(name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_detail(detail);
-    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+    let init = object(&[("detail", detail)]);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, init.unchecked_ref()) {
         // A listener's exception is reported by the browser; it must not stop keksdose.
         let _ = window().dispatch_event(&event);
     }
@@ -34,14 +33,14 @@ pub fn consent_snapshot(consent: &Consent) -> JsValue {
 }
 
 fn snapshot_object(consent: &Consent) -> Object {
-    let object = Object::new();
-    set(&object, "consentId", &consent.consent_id.as_str().into());
-    set(&object, "revision", &consent.revision.as_str().into());
-    set(&object, "decidedAt", &millis(consent.decided_at));
-    set(&object, "expiresAt", &millis(consent.expires_at));
-    set(&object, "categories", &names(consent.choice.categories()));
-    set(&object, "services", &names(consent.choice.services()));
-    object
+    object(&[
+        ("consentId", &consent.consent_id.as_str().into()),
+        ("revision", &consent.revision.as_str().into()),
+        ("decidedAt", &millis(consent.decided_at)),
+        ("expiresAt", &millis(consent.expires_at)),
+        ("categories", &names(consent.choice.categories())),
+        ("services", &names(consent.choice.services())),
+    ])
 }
 
 /// The detail of a [`CHANGE`] event: the new snapshot plus what changed and how.
@@ -52,19 +51,17 @@ pub fn change_detail(
     changed_services: &[String],
     withdrawal: bool,
 ) -> JsValue {
-    let object = snapshot_object(consent);
-    set(&object, "method", &method.as_str().into());
-    set(&object, "changedCategories", &names(changed_categories));
-    set(&object, "changedServices", &names(changed_services));
-    set(&object, "withdrawal", &withdrawal.into());
-    object.into()
+    let detail = snapshot_object(consent);
+    set_property(&detail, "method", &method.as_str().into());
+    set_property(&detail, "changedCategories", &names(changed_categories));
+    set_property(&detail, "changedServices", &names(changed_services));
+    set_property(&detail, "withdrawal", &withdrawal.into());
+    detail.into()
 }
 
 /// The detail of [`SHOW`] and [`HIDE`]: `{ view: "banner" | "preferences" }`.
 pub fn view_detail(view: &str) -> JsValue {
-    let object = Object::new();
-    set(&object, "view", &view.into());
-    object.into()
+    object(&[("view", &view.into())]).into()
 }
 
 fn millis(seconds: u64) -> JsValue {
@@ -72,14 +69,9 @@ fn millis(seconds: u64) -> JsValue {
 }
 
 fn names(names: &[String]) -> JsValue {
-    names
-        .iter()
-        .map(|name| JsValue::from_str(name))
-        .collect::<Array>()
-        .into()
-}
-
-fn set(object: &Object, key: &str, value: &JsValue) {
-    // Setting a data property on a fresh plain object cannot fail.
-    let _ = Reflect::set(object, &key.into(), value);
+    let array = Array::new();
+    for name in names {
+        array.push(&name.as_str().into());
+    }
+    array.into()
 }

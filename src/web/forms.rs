@@ -67,12 +67,12 @@ pub fn prepare(page: &Page, root: &Node) {
 pub fn on_submit(event: Event) {
     let form = event
         .target()
-        .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         .filter(|f| f.matches(SEALED).unwrap_or(false));
     if let Some(form) = form {
         event.prevent_default();
         event.stop_immediate_propagation();
-        submit(&form);
+        submit(form.unchecked_ref());
     }
 }
 
@@ -220,7 +220,10 @@ fn status(form: &HtmlFormElement, key: TextKey, fill: &[(&str, &str)], problem: 
     };
     set(&line, "role", if problem { "alert" } else { "status" });
     line.set_text_content(Some(&text));
-    let _ = line
-        .class_list()
-        .toggle_with_force("kd-form-problem", problem);
+    let class = if problem {
+        "kd-form-status kd-form-problem"
+    } else {
+        "kd-form-status"
+    };
+    set(&line, "class", class);
 }

@@ -21,7 +21,7 @@ use std::cell::{Cell, RefCell};
 use js_sys::{Array, Function, JsString, Object, Promise, Proxy, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, HtmlFormElement, Storage};
+use web_sys::{Element, Storage};
 
 use super::page::Page;
 use super::{callback, console_warn, document, forms, window};
@@ -131,11 +131,7 @@ pub fn install() -> Result<(), JsValue> {
         forms::on_submit(event.unchecked_into());
         Ok(JsValue::UNDEFINED)
     });
-    let _ = document().add_event_listener_with_callback_and_bool(
-        "submit",
-        on_submit.into_js_value().unchecked_ref(),
-        true,
-    );
+    super::listen(&document(), "submit", &on_submit.into_js_value(), true);
     Ok(())
 }
 
@@ -424,9 +420,9 @@ fn form_submit(
     args: &Array,
     _: &str,
 ) -> Result<JsValue, JsValue> {
-    match this.dyn_ref::<HtmlFormElement>() {
+    match this.dyn_ref::<Element>() {
         Some(form) if form.matches(forms::SEALED).unwrap_or(false) => {
-            forms::submit(form);
+            forms::submit(form.unchecked_ref());
             Ok(JsValue::UNDEFINED)
         }
         _ => Reflect::apply(original, this, args),
@@ -559,9 +555,10 @@ fn guard_storage_object(window: &web_sys::Window, name: &str, storage: &JsValue)
     let handler = Object::new();
     let get = callback(|target, key, _| {
         let value = Reflect::get(&target, &key)?;
-        Ok(match value.dyn_ref::<Function>() {
-            Some(method) => method.bind0(&target).into(),
-            None => value,
+        Ok(if value.is_function() {
+            value.unchecked_ref::<Function>().bind0(&target).into()
+        } else {
+            value
         })
     });
     let set = callback(|target, key, value| {
@@ -589,10 +586,10 @@ fn storage_keys(storage: &Storage) -> Vec<String> {
 
 /// `String(value)`, as the browser converts what is assigned.
 fn js_text(value: &JsValue) -> JsString {
-    if let Some(text) = value.dyn_ref::<JsString>() {
-        return text.clone();
+    if value.is_string() {
+        return value.clone().unchecked_into();
     }
-    Reflect::get(&js_sys::global(), &"String".into())
+    Reflect::get(&window(), &"String".into())
         .ok()
         .and_then(|string| {
             string
@@ -600,7 +597,8 @@ fn js_text(value: &JsValue) -> JsString {
                 .call1(&JsValue::NULL, value)
                 .ok()
         })
-        .and_then(|text| text.dyn_into::<JsString>().ok())
+        .filter(JsValue::is_string)
+        .map(JsValue::unchecked_into)
         .unwrap_or_else(|| JsString::from(""))
 }
 

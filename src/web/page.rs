@@ -312,8 +312,7 @@ impl Page {
             }
             Ok(wasm_bindgen::JsValue::UNDEFINED)
         });
-        let _ =
-            document().add_event_listener_with_callback("click", listener.as_ref().unchecked_ref());
+        super::listen(&document(), "click", listener.as_ref(), false);
         *self.page_controls.borrow_mut() = Some(listener);
     }
 

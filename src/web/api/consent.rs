@@ -5,7 +5,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{HtmlScriptElement, XmlHttpRequest};
+use web_sys::{Element, XmlHttpRequest};
 
 use super::install_panic_hook;
 use crate::config::{Config, LanguageSetting};
@@ -14,8 +14,8 @@ use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision, TextKey};
 use crate::web::page::{self, Page};
 use crate::web::{
-    append, child, console_error, document, element, events, js_error, once, set, when_parsed,
-    window,
+    append, child, console_error, document, element, events, js_error, listen, once, set,
+    when_parsed, window,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -215,8 +215,7 @@ pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsVa
 #[wasm_bindgen(js_name = startFromScriptTag)]
 pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue> {
     install(load_seal)?;
-    let script: Option<HtmlScriptElement> =
-        document().current_script().and_then(|s| s.dyn_into().ok());
+    let script = document().current_script();
     if let Some(script) = &script {
         add_stylesheet(script);
     }
@@ -241,7 +240,7 @@ pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue>
 }
 
 /// The config text named by the script tag.
-fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
+fn read_config(script: Option<&Element>) -> Result<String, String> {
     let source = script
         .and_then(|s| s.get_attribute("data-config"))
         .unwrap_or_else(|| "#keksdose-config".to_owned());
@@ -277,12 +276,12 @@ fn read_config(script: Option<&HtmlScriptElement>) -> Result<String, String> {
 }
 
 /// Links the stylesheet next to the script (or `data-css`), right after the script tag.
-fn add_stylesheet(script: &HtmlScriptElement) {
+fn add_stylesheet(script: &Element) {
     let href = match script.get_attribute("data-css") {
         Some(css) if css == "none" => return,
         Some(css) => css,
         None => {
-            let src = script.src();
+            let src = script.get_attribute("src").unwrap_or_default();
             let Some(base) = src
                 .split(['?', '#'])
                 .next()
@@ -326,7 +325,7 @@ fn show_failure_notice() {
         set(&close, "data-keksdose-action", "close");
         let remove = root.clone();
         let on_close = once(move |_| remove.remove());
-        let _ = close.add_event_listener_with_callback("click", on_close.unchecked_ref());
+        listen(&close, "click", &on_close, false);
         append(&body, &root);
     });
 }
