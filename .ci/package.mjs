@@ -4,9 +4,12 @@
 // index.js     = the ESM entry, over keksdose_web.js + keksdose_web_bg.wasm
 // keksdose_seal.js + keksdose_seal_bg.wasm = the seal module
 // fail-closed.js = the fallback when the module cannot start (inlined into keksdose.js too)
+// keksdose-start.js = the inline start (start.js with fail-closed.js's guards), and
+//   keksdose-start.csp = its CSP hash source
 // package.json = pkg-config/package.json with Cargo.toml's version
 // Each module and its glue get short names for what they share (see wasm-names.mjs).
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shortenNames } from "./wasm-names.mjs";
@@ -17,8 +20,16 @@ if (!bindgen || !pkg) {
   process.exit(2);
 }
 const esbuild = join("tests", "e2e", "node_modules", ".bin", "esbuild");
-const minify = (source, loader = "js") =>
-  execFileSync(esbuild, ["--minify", `--loader=${loader}`, "--log-level=warning"], { input: source, encoding: "utf8" });
+const minify = (source, loader = "js", options = []) =>
+  execFileSync(esbuild, ["--minify", `--loader=${loader}`, "--log-level=warning", ...options], {
+    input: source,
+    encoding: "utf8",
+  });
+/** `source` with `marker`, which must occur exactly once, replaced by `text`. */
+const fill = (source, marker, text, file) => {
+  if (source.split(marker).length !== 2) throw new Error(`${file}: expected one ${marker}`);
+  return source.replace(marker, () => text);
+};
 
 const version = readFileSync("Cargo.toml", "utf8").match(/^version = "([^"]+)"/m)[1];
 
@@ -37,15 +48,17 @@ const entry = readFileSync("pkg-config/keksdose.js", "utf8");
 const script = module("script", "keksdose");
 const glue = script.glue;
 const wasm = Buffer.from(script.wasm).toString("hex");
-const failClosed = readFileSync("pkg-config/fail-closed.js", "utf8").replace(/^export function/m, "function");
-for (const marker of ["/* @glue */", '"@wasm"', "/* @failClosed */"]) {
-  if (entry.split(marker).length !== 2) throw new Error(`pkg-config/keksdose.js: expected one ${marker}`);
-}
-const bundle = entry
-  .replace("/* @glue */", () => glue)
-  .replace('"@wasm"', () => JSON.stringify(wasm))
-  .replace("/* @failClosed */", () => failClosed);
+const guards = readFileSync("pkg-config/fail-closed.js", "utf8").replace(/^export function/gm, "function");
+let bundle = fill(entry, "/* @glue */", glue, "pkg-config/keksdose.js");
+bundle = fill(bundle, '"@wasm"', JSON.stringify(wasm), "pkg-config/keksdose.js");
+bundle = fill(bundle, "/* @failClosed */", guards, "pkg-config/keksdose.js");
 writeFileSync(join(pkg, "keksdose.js"), minify(bundle));
+
+// The inline start: its text is what pages put inline, byte for byte, so that its hash holds.
+const start = fill(readFileSync("pkg-config/start.js", "utf8"), "/* @stopWrites */", guards, "pkg-config/start.js");
+const inline = minify(start, "js", ["--tree-shaking=true"]).trimEnd();
+writeFileSync(join(pkg, "keksdose-start.js"), inline);
+writeFileSync(join(pkg, "keksdose-start.csp"), `'sha256-${createHash("sha256").update(inline).digest("base64")}'\n`);
 
 // The ES module entry, and the seal module, which both entries load only when a sealed form is
 // submitted.
@@ -58,8 +71,9 @@ for (const [dir, name] of [
   writeFileSync(join(pkg, `${name}_bg.wasm`), wasm);
   if (types) writeFileSync(join(pkg, `${name}.d.ts`), types);
 }
-for (const file of ["index.js", "fail-closed.js", "index.d.ts"]) {
-  copyFileSync(join("pkg-config", file), join(pkg, file));
+copyFileSync(join("pkg-config", "index.d.ts"), join(pkg, "index.d.ts"));
+for (const file of ["index.js", "fail-closed.js"]) {
+  writeFileSync(join(pkg, file), minify(readFileSync(join("pkg-config", file), "utf8")));
 }
 writeFileSync(join(pkg, "keksdose.css"), minify(readFileSync("pkg-config/keksdose.css", "utf8"), "css"));
 copyFileSync("README.md", join(pkg, "README.md"));

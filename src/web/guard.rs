@@ -135,6 +135,38 @@ pub fn install() -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Takes over from the inline start (`keksdose-start.js`), if it ran: its JavaScript guards are
+/// removed, so that [`install`] wraps the browser's own functions, and the writes it held while
+/// the module loaded are returned, for [`replay`] once the config runs.
+pub fn take_over_inline_start() -> Option<Array> {
+    let window = window();
+    let start = Reflect::get(&window, &"__keksdoseStart".into())
+        .ok()
+        .filter(JsValue::is_object)?;
+    let _ = Reflect::delete_property(&window, &"__keksdoseStart".into());
+    let restore = Reflect::get(&start, &"restore".into()).ok()?;
+    let _ = restore.unchecked_ref::<Function>().call0(&start);
+    Some(Reflect::get(&start, &"held".into()).ok()?.unchecked_into())
+}
+
+/// Carries out held writes, in order, through the guards: each is decided like a new one.
+/// A write is `[target, name, arguments, is a method call]`.
+pub fn replay(held: &Array) {
+    for write in held.iter() {
+        let write: Array = write.unchecked_into();
+        let (target, name, args) = (write.get(0), write.get(1), write.get(2));
+        // What the page's own call would have thrown is dropped: there is nobody to catch it.
+        let _ = if write.get(3).is_truthy() {
+            Reflect::get(&target, &name).and_then(|method| {
+                let method: &Function = method.unchecked_ref();
+                Reflect::apply(method, &target, args.unchecked_ref::<Array>())
+            })
+        } else {
+            Reflect::set(&target, &name, &args.unchecked_ref::<Array>().get(0)).map(JsValue::from)
+        };
+    }
+}
+
 /// Writes a cookie with the browser's own setter (keksdose's consent cookie and deletions).
 pub fn write_cookie(text: &str) {
     if let Some(set) = native(|n| n.cookie_set.clone()) {

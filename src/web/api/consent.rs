@@ -178,13 +178,15 @@ impl Keksdose {
 
 /// What both entries do first, in this order: blocking from here on, before anything else can
 /// run; without a valid config it blocks every non-necessary write and every load from another
-/// host.
-fn install(load_seal: Option<Function>) -> Result<(), JsValue> {
+/// host. Returns what the inline start held while the module loaded, to be replayed once the
+/// config runs.
+fn install(load_seal: Option<Function>) -> Result<Option<Array>, JsValue> {
     install_panic_hook();
+    let held = guard::take_over_inline_start();
     guard::install()?;
     blocker::observe();
     forms::set_loader(load_seal);
-    Ok(())
+    Ok(held)
 }
 
 /// Starts keksdose with a config (a JSON string) and returns the instance: the npm entry's
@@ -194,11 +196,13 @@ fn install(load_seal: Option<Function>) -> Result<(), JsValue> {
 /// Throws a `ConfigError` naming every problem with its dotted path.
 #[wasm_bindgen]
 pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
-    install(load_seal)?;
+    let held = install(load_seal)?;
     let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.lines()))?;
-    Ok(Keksdose {
-        page: Some(Page::start(config)),
-    })
+    let page = Page::start(config);
+    if let Some(held) = held {
+        guard::replay(&held);
+    }
+    Ok(Keksdose { page: Some(page) })
 }
 
 /// Starts keksdose from the `<script src=".../keksdose.js" data-config="...">` tag that is

@@ -1,0 +1,51 @@
+/*! keksdose inline start · EUPL-1.2 */
+// The inline start: this script's text (pkg/keksdose-start.js after the build) goes inline as the
+// first script in <head>; its CSP hash is in pkg/keksdose-start.csp. It costs the page no request
+// and no wait: from here on every cookie, storage write and load from another host is held, and
+// keksdose loads in parallel (module, wasm, stylesheet and config at once), decides, and replays
+// what was held through its guards. If it cannot start, nothing held is ever written.
+//   <script data-config="/keksdose.json" data-keksdose="/keksdose/">…</script>
+// `data-config`: as for keksdose.js (a URL, or `#id` of a JSON script element before this one);
+// `data-keksdose`: where the package lies (default /keksdose/).
+(() => {
+  /* @stopWrites */
+  const tag = document.currentScript;
+  const base = new URL(tag.dataset.keksdose ?? "/keksdose/", document.baseURI);
+  const source = tag.dataset.config ?? "#keksdose-config";
+  const url = (file) => new URL(file, base).href;
+  // Everything keksdose needs is requested now, side by side, before any write is held.
+  const link = (rel, href, as) => {
+    const element = document.createElement("link");
+    element.rel = rel;
+    element.href = href;
+    if (as) element.as = as;
+    if (as === "fetch") element.crossOrigin = "anonymous";
+    document.head.append(element);
+  };
+  for (const module of ["index.js", "keksdose_web.js", "fail-closed.js"]) link("modulepreload", url(module));
+  link("preload", url("keksdose_web_bg.wasm"), "fetch");
+  link("stylesheet", url("keksdose.css"));
+  const config = source.startsWith("#")
+    ? Promise.resolve().then(() => document.getElementById(source.slice(1))?.textContent ?? Promise.reject(new Error(`no element ${source}`)))
+    : fetch(new URL(source, document.baseURI)).then((response) =>
+        response.ok ? response.text() : Promise.reject(new Error(`HTTP status ${response.status} for ${source}`)),
+      );
+  const held = [];
+  let holding = true;
+  const restore = stopWrites((target, name, args, isMethod) => {
+    // Sealed forms are refused, not held: nothing may post them but keksdose.
+    if (holding && name !== "submit") held.push([target, name, args, isMethod]);
+  });
+  // keksdose takes the held writes and puts the browser's functions back when it starts.
+  window.__keksdoseStart = { held, restore };
+  Promise.all([import(url("index.js")), config])
+    .then(([keksdose, text]) => keksdose.init(text))
+    .then(
+      (instance) => (window.keksdose = instance),
+      (error) => {
+        holding = false;
+        held.length = 0;
+        console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
+      },
+    );
+})();
