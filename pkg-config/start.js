@@ -38,7 +38,13 @@
   });
   // keksdose takes the held writes and puts the browser's functions back when it starts.
   window.__keksdoseStart = { held, restore };
-  Promise.all([import(url("index.js")), config])
+  // keksdose starts once the page has painted (or after 200 ms, as in a background tab, where
+  // nothing paints): its start does not hold the page's first content back.
+  const painted = new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve));
+    setTimeout(resolve, 200);
+  });
+  Promise.all([import(url("index.js")), config, painted])
     .then(([keksdose, text]) => keksdose.init(text))
     .then(
       (instance) => (window.keksdose = instance),

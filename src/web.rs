@@ -206,6 +206,18 @@ fn object(properties: &[(&str, &JsValue)]) -> js_sys::Object {
 }
 
 #[cfg(feature = "consent")]
+/// Runs `f` after the next frame is painted (in a task after the animation frame).
+fn after_paint(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let task = once(move |_| f());
+    let frame = once(move |_| {
+        // A timer can always be set; without it the banner would never show.
+        let _ = window().set_timeout_with_callback(task.unchecked_ref());
+    });
+    let _ = window().request_animation_frame(frame.unchecked_ref());
+}
+
+#[cfg(feature = "consent")]
 /// Runs `f` once the document is parsed (at once if it already is).
 fn when_parsed(f: impl FnOnce() + 'static) {
     let document = document();

@@ -23,12 +23,14 @@ use crate::ui::{Action, TextKey, Texts, View};
 /// What can take focus inside the preferences dialog.
 const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href]";
 
-/// The banner's DOM and listeners.
+/// The banner's DOM and listeners. The preferences dialog is built when first opened: most
+/// visitors never open it, and building it at start would delay the page.
 pub struct Banner {
     root: Element,
     banner: HtmlElement,
-    overlay: Element,
-    dialog: HtmlElement,
+    /// The preferences dialog in its backdrop, once built.
+    preferences: Option<(Element, HtmlElement)>,
+    lang: Lang,
     shown: View,
     /// Where focus was before the first layer appeared.
     banner_return: Option<HtmlElement>,
@@ -38,7 +40,7 @@ pub struct Banner {
 }
 
 impl Banner {
-    /// Builds both layers (hidden) at the end of `<body>`; `None` while there is no body.
+    /// Builds the first layer (hidden) at the end of `<body>`; `None` while there is no body.
     pub fn build(page: &Rc<Page>) -> Option<Banner> {
         let body = document().body()?;
         let config = page.config();
@@ -47,17 +49,14 @@ impl Banner {
         set(&root, "lang", texts.lang().tag());
         set(&root, "data-keksdose-root", "");
         let banner = first_layer(&root, config, &texts);
-        let overlay = child(&root, "div", "kd-overlay", "");
-        let dialog = preferences(&overlay, config, &texts);
         set_hidden(&banner, true);
-        set_hidden(&overlay, true);
         let listener = listen(&root, Rc::downgrade(page));
         append(&body, &root);
         Some(Banner {
             root,
             banner,
-            overlay,
-            dialog,
+            preferences: None,
+            lang: texts.lang(),
             shown: View::Hidden,
             banner_return: None,
             preferences_return: None,
@@ -74,13 +73,23 @@ impl Banner {
     /// to fire and where focus goes: the caller moves it once it holds no borrow, because focus
     /// listeners of the page run at once and may call the API.
     pub fn show(&mut self, view: View, config: &Config, draft: &Choice) -> Option<Transition> {
-        self.sync_switches(config, draft);
+        if view == View::Preferences && self.preferences.is_none() {
+            let overlay = child(&self.root, "div", "kd-overlay", "");
+            let dialog = preferences(&overlay, config, &Texts::new(config, self.lang));
+            self.preferences = Some((overlay, dialog));
+        }
+        let dialog = self.preferences.as_ref().map(|(overlay, dialog)| {
+            set_hidden(overlay, view != View::Preferences);
+            dialog.clone()
+        });
+        if let Some(dialog) = &dialog {
+            sync_switches(dialog, config, draft);
+        }
         let before = std::mem::replace(&mut self.shown, view);
         if before == view {
             return None;
         }
         set_hidden(&self.banner, view != View::Banner);
-        set_hidden(&self.overlay, view != View::Preferences);
         let focus = match view {
             View::Banner if before == View::Hidden => {
                 self.banner_return = active_element();
@@ -88,7 +97,7 @@ impl Banner {
             }
             View::Preferences => {
                 self.preferences_return = active_element();
-                Focus::To(self.dialog.clone())
+                Focus::To(dialog.unwrap_or_else(|| self.banner.clone()))
             }
             View::Banner => match self.preferences_return.take().filter(|e| e.is_connected()) {
                 Some(settings) => Focus::To(settings),
@@ -118,21 +127,21 @@ impl Banner {
             },
         }
     }
+}
 
-    fn sync_switches(&self, config: &Config, draft: &Choice) {
-        for input in nodes(self.dialog.query_selector_all("input:not([disabled])")) {
-            let (checked, mixed) = if let Some(name) = input.get_attribute("data-keksdose-category")
-            {
-                let state = draft.category_state(config, &name);
-                (state == Toggle::On, state == Toggle::Mixed)
-            } else if let Some(key) = input.get_attribute("data-keksdose-service") {
-                (draft.has_service(&key), false)
-            } else {
-                continue;
-            };
-            set_property(&input, "checked", &checked.into());
-            set_property(&input, "indeterminate", &mixed.into());
-        }
+/// Sets the preferences' switches from `draft`.
+fn sync_switches(dialog: &HtmlElement, config: &Config, draft: &Choice) {
+    for input in nodes(dialog.query_selector_all("input:not([disabled])")) {
+        let (checked, mixed) = if let Some(name) = input.get_attribute("data-keksdose-category") {
+            let state = draft.category_state(config, &name);
+            (state == Toggle::On, state == Toggle::Mixed)
+        } else if let Some(key) = input.get_attribute("data-keksdose-service") {
+            (draft.has_service(&key), false)
+        } else {
+            continue;
+        };
+        set_property(&input, "checked", &checked.into());
+        set_property(&input, "indeterminate", &mixed.into());
     }
 }
 

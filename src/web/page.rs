@@ -11,8 +11,8 @@ use web_sys::{Element, Event, HtmlElement, Node};
 
 use super::banner::{Banner, Transition};
 use super::{
-    Callback, blocker, callback, console_warn, document, embed, events, forms, guard, now,
-    random_bytes, when_parsed, window,
+    Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
+    now, random_bytes, when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::{Policy, cookie_deletions};
@@ -88,14 +88,21 @@ impl Page {
         // Whatever the stored decision no longer covers goes, also from earlier visits.
         page.clear_refused();
         let weak = Rc::downgrade(&page);
+        // Started while the page is still parsing (the script tag): the banner waits for the
+        // page's first paint, so that it does not hold the page's content back.
+        let parsing = document().ready_state() == "loading";
         when_parsed(move || {
             let Some(page) = weak.upgrade() else { return };
             let document = document();
             page.activate(&document);
             forms::prepare(&page, &document);
-            page.sync_view();
+            if parsing {
+                after_paint(move || page.sync_view());
+            } else {
+                page.sync_view();
+            }
             // Announced once the page's own scripts had a chance to listen.
-            if let Some(consent) = page.consent() {
+            if let Some(consent) = weak.upgrade().and_then(|page| page.consent()) {
                 events::fire(events::CONSENT, &events::consent_snapshot(&consent));
             }
         });
