@@ -99,14 +99,7 @@ pub fn install() -> Result<(), JsValue> {
 
     // Storage.prototype.setItem, and property assignment through the storage objects.
     wrap_method(&prototype("Storage")?, "setItem", storage_set_item)?;
-    for name in ["localStorage", "sessionStorage"] {
-        // Storage can be disabled (then reading it throws); there is nothing to guard then.
-        if let Ok(storage) = Reflect::get(&window, &name.into()) {
-            if storage.is_object() {
-                guard_storage_object(&window, name, &storage);
-            }
-        }
-    }
+    guard_storage_objects(&window);
 
     // Resource URLs of elements.
     for (class, _, attribute) in GUARDED {
@@ -216,6 +209,13 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
                 write_cookie(&deletion);
             }
         }
+    }
+    // Opening a storage costs time: only when a refused service declares keys.
+    if refused
+        .iter()
+        .all(|(_, service)| service.storage.is_empty())
+    {
+        return;
     }
     for storage in [window().local_storage(), window().session_storage()] {
         let Ok(Some(storage)) = storage else { continue };
@@ -582,9 +582,11 @@ fn wrap_setter(
     Ok(())
 }
 
-/// Replaces `window[name]` by a proxy of the storage object whose property writes are guarded.
-fn guard_storage_object(window: &web_sys::Window, name: &str, storage: &JsValue) {
-    let handler = Object::new();
+/// Replaces `window.localStorage` and `window.sessionStorage` by getters that hand out a proxy
+/// of the storage object whose property writes are guarded. A storage is opened only when page
+/// code first asks for it, as with the browser's own getter: opening it takes milliseconds that
+/// the page's start should not wait for.
+fn guard_storage_objects(window: &web_sys::Window) {
     let get = callback(|target, key, _| {
         let value = Reflect::get(&target, &key)?;
         Ok(if value.is_function() {
@@ -599,10 +601,29 @@ fn guard_storage_object(window: &web_sys::Window, name: &str, storage: &JsValue)
         }
         Reflect::set(&target.unchecked_into(), &key, &value).map(JsValue::from)
     });
-    let _ = Reflect::set(&handler, &"get".into(), &get.into_js_value());
-    let _ = Reflect::set(&handler, &"set".into(), &set.into_js_value());
-    let proxy: JsValue = Proxy::new(storage, &handler).into();
-    define(window, name, &[("value", &proxy)]);
+    let handler = super::object(&[("get", &get.into_js_value()), ("set", &set.into_js_value())]);
+    for name in ["localStorage", "sessionStorage"] {
+        let Ok(own) = descriptor(window, name) else {
+            continue;
+        };
+        let Ok(original) = Reflect::get(&own, &"get".into()) else {
+            continue;
+        };
+        let original: Function = original.unchecked_into();
+        let handler = handler.clone();
+        let proxy = RefCell::new(None::<JsValue>);
+        let getter = callback(move |_, _, _| {
+            if let Some(proxy) = proxy.borrow().as_ref() {
+                return Ok(proxy.clone());
+            }
+            // A storage the browser denies throws here, as it would have without keksdose.
+            let storage = original.call0(&super::window())?;
+            let guarded: JsValue = Proxy::new(&storage, &handler).into();
+            *proxy.borrow_mut() = Some(guarded.clone());
+            Ok(guarded)
+        });
+        define(window, name, &[("get", &getter.into_js_value())]);
+    }
 }
 
 fn native<T>(f: impl FnOnce(&Native) -> T) -> Option<T> {

@@ -20,7 +20,7 @@
 // Serving: a small node:http server on 127.0.0.1 (free port) serves the pages, the peers from
 // tests/e2e/bench/peers/node_modules and keksdose from pkg/ (as built: read once at start, so a
 // rebuild during the run does not change what is measured). Text is sent with
-// Content-Encoding: gzip (level 9, compressed once); Cache-Control: no-store. The "third parties"
+// Content-Encoding: gzip (level 9, compressed once; wasm too); Cache-Control: no-store. The "third parties"
 // *.bench.test are the same server (Chromium maps them with --host-resolver-rules).
 //
 // Per cold load (a new browser context each time: empty cache and cookie jar; locale de-DE):
@@ -241,7 +241,8 @@ const TYPES = {
   ".wasm": "application/wasm",
   ".svg": "image/svg+xml",
 };
-const TEXT = new Set([".html", ".js", ".mjs", ".css", ".json", ".svg"]);
+// Compressed: text and wasm (as a server configured for keksdose sends it; see the README).
+const TEXT = new Set([".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm"]);
 
 /** The file a URL path names, or null (outside every mount, or not a file). */
 function fileFor(path) {
