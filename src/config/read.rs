@@ -4,6 +4,10 @@
 //! of them come out at once: unknown fields (`categories.analytics.servces: unknown field
 //! `servces`, expected one of …`), missing ones, repeated keys, values of the wrong type or
 //! variant. An optional field given `null` takes its default.
+//!
+//! Written for size, as the browser reads its config on every page view: each field is one call
+//! of a reader for its kind of value, which records a problem and answers the default when the
+//! value is missing or wrong; the config is only used when no problem was recorded.
 
 use super::{
     Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES, KeyStatus, LanguageSetting,
@@ -18,22 +22,33 @@ pub(super) fn config(text: &str) -> Result<Config, Vec<Problem>> {
     let value = json::parse(text).map_err(|error| vec![Problem::new("", error)])?;
     let mut reader = Reader::default();
     let config = reader.config(&value);
-    match config {
-        Some(config) if reader.problems.is_empty() => Ok(config),
-        _ => Err(reader.problems),
+    if reader.problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(reader.problems)
     }
 }
 
-/// The entries of one JSON object that was checked against the fields its type allows.
-struct Fields<'v>(&'v [(String, Value)]);
+/// One JSON object being read: its entries and path. One that is missing or not an object
+/// (already reported) reads as empty, and its missing fields are not reported again.
+struct Object<'v> {
+    entries: &'v [(String, Value)],
+    path: String,
+    present: bool,
+}
 
-impl<'v> Fields<'v> {
+impl<'v> Object<'v> {
     /// The value of field `name`; `None` when it is absent or `null`.
     fn get(&self, name: &str) -> Option<&'v Value> {
-        self.0
+        self.entries
             .iter()
             .find(|(key, value)| key == name && !matches!(value, Value::Null))
             .map(|(_, value)| value)
+    }
+
+    /// The path of field `name`.
+    fn path_of(&self, name: &str) -> String {
+        child(&self.path, name)
     }
 }
 
@@ -42,6 +57,11 @@ struct Reader {
     problems: Vec<Problem>,
 }
 
+/// Whether a field must be given.
+const REQUIRED: bool = true;
+/// Whether a field may be left out.
+const OPTIONAL: bool = false;
+
 /// `path.key` (or `key` at the top).
 fn child(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -49,11 +69,6 @@ fn child(path: &str, key: &str) -> String {
     } else {
         concat(&[path, ".", key])
     }
-}
-
-/// `path[index]`.
-fn item(path: &str, index: usize) -> String {
-    concat(&[path, "[", &decimal(index as u64), "]"])
 }
 
 /// `` `a`, `b`, `c` ``
@@ -81,76 +96,91 @@ impl Reader {
             Value::Number(text) => concat(&["number ", text]),
             other => other.kind().to_owned(),
         };
-        self.report(
-            path,
-            concat(&["invalid type: ", &found, ", expected ", expected]),
-        );
+        self.report(path, concat(&["invalid type: ", &found, ", expected ", expected]));
     }
 
-    /// An object whose keys are among `allowed`; each unknown or repeated key is reported.
-    fn object<'v>(&mut self, path: &str, value: &'v Value, allowed: &[&str]) -> Option<Fields<'v>> {
-        let entries = self.entries(path, value)?;
+    /// `value` as an object at `path` whose keys are among `allowed`; each unknown or repeated
+    /// key is reported. Not an object: reported, and read as an empty one.
+    fn object<'v>(&mut self, path: String, value: &'v Value, allowed: &[&str]) -> Object<'v> {
+        let present = matches!(value, Value::Object(_));
+        let entries = self.entries(&path, value);
         for (key, _) in entries {
             if !allowed.contains(&key.as_str()) {
-                self.report(
-                    &child(path, key),
-                    concat(&[
-                        "unknown field `",
-                        key,
-                        "`, expected one of ",
-                        &quoted_list(allowed),
-                    ]),
-                );
+                let message = concat(&[
+                    "unknown field `",
+                    key,
+                    "`, expected one of ",
+                    &quoted_list(allowed),
+                ]);
+                self.report(&child(&path, key), message);
             }
         }
-        Some(Fields(entries))
+        Object {
+            entries,
+            path,
+            present,
+        }
     }
 
     /// The entries of an object; a key given twice is reported.
-    fn entries<'v>(&mut self, path: &str, value: &'v Value) -> Option<&'v [(String, Value)]> {
+    fn entries<'v>(&mut self, path: &str, value: &'v Value) -> &'v [(String, Value)] {
         let Value::Object(entries) = value else {
             self.invalid_type(path, value, "an object");
-            return None;
+            return &[];
         };
         for (i, (key, _)) in entries.iter().enumerate() {
             if entries[..i].iter().any(|(earlier, _)| earlier == key) {
                 self.report(path, concat(&["duplicate key `", key, "`"]));
             }
         }
-        Some(entries)
+        entries
     }
 
-    /// A field that must be present.
-    fn required<'v>(&mut self, path: &str, fields: &Fields<'v>, name: &str) -> Option<&'v Value> {
-        let value = fields.get(name);
-        if value.is_none() {
-            self.report(path, concat(&["missing field `", name, "`"]));
+    /// Field `name` of `object`: reported when `required` and missing.
+    fn field<'v>(&mut self, object: &Object<'v>, name: &str, required: bool) -> Option<&'v Value> {
+        let value = object.get(name);
+        if value.is_none() && required && object.present {
+            self.report(&object.path, concat(&["missing field `", name, "`"]));
         }
         value
     }
 
-    /// An object of named entries in document order (categories, services, texts).
-    fn map<T>(
+    /// The nested object in field `name`, with its allowed fields.
+    fn nested<'v>(
         &mut self,
-        path: &str,
-        value: &Value,
-        mut read: impl FnMut(&mut Reader, &str, &Value) -> Option<T>,
-    ) -> OrderedMap<T> {
-        let Some(entries) = self.entries(path, value) else {
-            return OrderedMap::default();
-        };
-        let mut seen: Vec<&str> = Vec::new();
-        let mut map = Vec::new();
-        for (key, value) in entries {
-            if seen.contains(&key.as_str()) {
-                continue;
-            }
-            seen.push(key);
-            if let Some(read) = read(self, &child(path, key), value) {
-                map.push((key.clone(), read));
+        object: &Object<'v>,
+        name: &str,
+        required: bool,
+        allowed: &[&str],
+    ) -> Object<'v> {
+        match self.field(object, name, required) {
+            Some(value) => self.object(object.path_of(name), value, allowed),
+            None => Object {
+                entries: &[],
+                path: object.path_of(name),
+                present: false,
+            },
+        }
+    }
+
+    /// The entries of the object in field `name`, keys in document order and each key once
+    /// (a repeat is reported), with the path of each.
+    fn named<'v>(&mut self, object: &Object<'v>, name: &str) -> Vec<(String, String, &'v Value)> {
+        let path = object.path_of(name);
+        let mut named: Vec<(String, String, &Value)> = Vec::new();
+        if let Some(value) = object.get(name) {
+            for (key, value) in self.entries(&path, value) {
+                if !named.iter().any(|(seen, _, _)| seen == key) {
+                    named.push((key.clone(), child(&path, key), value));
+                }
             }
         }
-        map.into_iter().collect()
+        named
+    }
+
+    fn text(&mut self, object: &Object<'_>, name: &str, required: bool) -> Option<String> {
+        let value = self.field(object, name, required)?;
+        self.string(&object.path_of(name), value)
     }
 
     fn string(&mut self, path: &str, value: &Value) -> Option<String> {
@@ -163,105 +193,96 @@ impl Reader {
         }
     }
 
-    fn boolean(&mut self, path: &str, value: &Value) -> Option<bool> {
-        match value {
-            Value::Bool(flag) => Some(*flag),
-            other => {
-                self.invalid_type(path, other, "true or false");
-                None
+    fn flag(&mut self, object: &Object<'_>, name: &str, default: bool) -> bool {
+        match self.field(object, name, OPTIONAL) {
+            Some(Value::Bool(flag)) => *flag,
+            Some(other) => {
+                self.invalid_type(&object.path_of(name), other, "true or false");
+                default
             }
+            None => default,
         }
     }
 
     /// A whole number from 0 to `max`.
-    fn whole(&mut self, path: &str, value: &Value, max: u64) -> Option<u64> {
+    fn whole(&mut self, object: &Object<'_>, name: &str, max: u64) -> Option<u64> {
+        let value = self.field(object, name, OPTIONAL)?;
         let n = value.as_u64().filter(|&n| n <= max);
         if n.is_none() {
             let expected = concat(&["a whole number from 0 to ", &decimal(max)]);
-            self.invalid_type(path, value, &expected);
+            self.invalid_type(&object.path_of(name), value, &expected);
         }
         n
     }
 
-    fn strings(&mut self, path: &str, value: &Value) -> Option<Vec<String>> {
-        let Value::Array(items) = value else {
-            self.invalid_type(path, value, "an array of strings");
-            return None;
-        };
-        let mut strings = Vec::with_capacity(items.len());
-        let mut complete = true;
-        for (i, value) in items.iter().enumerate() {
-            match self.string(&item(path, i), value) {
-                Some(text) => strings.push(text),
-                None => complete = false,
-            }
+    /// An array of strings (empty when absent).
+    fn texts(&mut self, object: &Object<'_>, name: &str) -> Vec<String> {
+        match self.field(object, name, OPTIONAL) {
+            Some(value) => self.strings(&object.path_of(name), value),
+            None => Vec::new(),
         }
-        complete.then_some(strings)
     }
 
-    /// One of the names in `variants`.
-    /// One of the names in `names`: its index.
-    fn variant(&mut self, path: &str, value: &Value, names: &[&str]) -> Option<usize> {
-        let name = self.string(path, value)?;
-        let found = names.iter().position(|n| *n == name);
+    fn strings(&mut self, path: &str, value: &Value) -> Vec<String> {
+        let Value::Array(items) = value else {
+            self.invalid_type(path, value, "an array of strings");
+            return Vec::new();
+        };
+        let mut strings = Vec::with_capacity(items.len());
+        for (i, value) in items.iter().enumerate() {
+            let path = concat(&[path, "[", &decimal(i as u64), "]"]);
+            strings.extend(self.string(&path, value));
+        }
+        strings
+    }
+
+    /// One of `names`: its index.
+    fn one_of(&mut self, object: &Object<'_>, name: &str, names: &[&str]) -> Option<usize> {
+        let text = self.text(object, name, OPTIONAL)?;
+        let found = names.iter().position(|n| *n == text);
         if found.is_none() {
-            self.report(
-                path,
-                concat(&[
-                    "unknown variant `",
-                    &name,
-                    "`, expected one of ",
-                    &quoted_list(names),
-                ]),
-            );
+            let message = concat(&[
+                "unknown variant `",
+                &text,
+                "`, expected one of ",
+                &quoted_list(names),
+            ]);
+            self.report(&object.path_of(name), message);
         }
         found
     }
 
-    fn localized(&mut self, path: &str, value: &Value) -> Option<Localized> {
+    fn localized(&mut self, object: &Object<'_>, name: &str, required: bool) -> Option<Localized> {
+        let value = self.field(object, name, required)?;
+        let path = object.path_of(name);
         match value {
             Value::String(text) => Some(Localized::Same(text.clone())),
             Value::Object(_) => {
                 let known = self.problems.len();
-                let fields = self.object(path, value, &["de", "en"])?;
-                let de = self.optional(path, &fields, "de", Reader::string);
-                let en = self.optional(path, &fields, "en", Reader::string);
+                let languages = self.object(path, value, &["de", "en"]);
+                let de = self.text(&languages, "de", OPTIONAL);
+                let en = self.text(&languages, "en", OPTIONAL);
                 if self.problems.len() > known {
                     return None;
                 }
                 if de.is_none() && en.is_none() {
-                    self.report(path, "expected at least one of `de`, `en`".to_owned());
+                    let message = "expected at least one of `de`, `en`".to_owned();
+                    self.report(&languages.path, message);
                     return None;
                 }
                 Some(Localized::PerLanguage { de, en })
             }
             other => {
-                self.invalid_type(
-                    path,
-                    other,
-                    r#"a string or an object like {"de": "…", "en": "…"}"#,
-                );
+                let expected = r#"a string or an object like {"de": "…", "en": "…"}"#;
+                self.invalid_type(&path, other, expected);
                 None
             }
         }
     }
 
-    /// Field `name` of the object at `path` read with `read`, when it is there.
-    fn optional<T>(
-        &mut self,
-        path: &str,
-        fields: &Fields<'_>,
-        name: &str,
-        read: fn(&mut Reader, &str, &Value) -> Option<T>,
-    ) -> Option<T> {
-        fields
-            .get(name)
-            .and_then(|value| read(self, &child(path, name), value))
-    }
-
-    fn config(&mut self, value: &Value) -> Option<Config> {
-        let fields = self.object(
-            "",
+    fn config(&mut self, value: &Value) -> Config {
+        let config = self.object(
+            String::new(),
             value,
             &[
                 "tenant",
@@ -273,69 +294,49 @@ impl Reader {
                 "googleConsentMode",
                 "seal",
             ],
-        )?;
-        let tenant = self
-            .required("", &fields, "tenant")
-            .and_then(|v| self.string("tenant", v));
-        let language = self
-            .optional("", &fields, "language", |r, path, v| {
-                let languages = [
-                    LanguageSetting::De,
-                    LanguageSetting::En,
-                    LanguageSetting::Auto,
-                ];
-                Some(languages[r.variant(path, v, &["de", "en", "auto"])?])
-            })
-            .unwrap_or_default();
-        let policy = self
-            .required("", &fields, "policy")
-            .and_then(|v| self.policy(v));
-        let consent = match fields.get("consent") {
-            Some(value) => self.consent(value),
-            None => Some(ConsentSettings::default()),
+        );
+        let tenant = self.text(&config, "tenant", REQUIRED);
+        let language = self.one_of(&config, "language", &["de", "en", "auto"]);
+        let policy = self.nested(&config, "policy", REQUIRED, &["privacyUrl", "imprintUrl"]);
+        let policy = Policy {
+            privacy_url: self.text(&policy, "privacyUrl", REQUIRED).unwrap_or_default(),
+            imprint_url: self.text(&policy, "imprintUrl", REQUIRED).unwrap_or_default(),
         };
-        let categories = self
-            .required("", &fields, "categories")
-            .map(|v| self.map("categories", v, Reader::category));
-        let texts = match fields.get("texts") {
-            Some(value) => self.texts(value),
-            None => Some(TextOverrides::default()),
+        let consent = self.consent(&config);
+        self.field(&config, "categories", REQUIRED);
+        let mut categories = Vec::new();
+        for (name, path, value) in self.named(&config, "categories") {
+            let category = self.category(path, value);
+            categories.push((name, category));
+        }
+        let texts = self.nested(&config, "texts", OPTIONAL, &["de", "en"]);
+        let texts = TextOverrides {
+            de: self.text_map(&texts, "de"),
+            en: self.text_map(&texts, "en"),
         };
-        let google_consent_mode = fields
-            .get("googleConsentMode")
-            .map(|v| self.map("googleConsentMode", v, Reader::strings))
-            .unwrap_or_default();
-        let seal = self.optional("", &fields, "seal", Reader::seal);
-        Some(Config {
-            tenant: tenant?,
-            language,
-            policy: policy?,
-            consent: consent?,
-            categories: categories?,
-            texts: texts?,
-            google_consent_mode,
+        let mut google_consent_mode = Vec::new();
+        for (name, path, value) in self.named(&config, "googleConsentMode") {
+            google_consent_mode.push((name, self.strings(&path, value)));
+        }
+        let seal = config.get("seal").map(|_| self.seal(&config));
+        Config {
+            tenant: tenant.unwrap_or_default(),
+            language: [LanguageSetting::De, LanguageSetting::En, LanguageSetting::Auto]
+                [language.unwrap_or(0)],
+            policy,
+            consent,
+            categories: categories.into_iter().collect(),
+            texts,
+            google_consent_mode: google_consent_mode.into_iter().collect(),
             seal,
-        })
+        }
     }
 
-    fn policy(&mut self, value: &Value) -> Option<Policy> {
-        let path = "policy";
-        let fields = self.object(path, value, &["privacyUrl", "imprintUrl"])?;
-        let privacy_url = self.required(path, &fields, "privacyUrl");
-        let privacy_url = privacy_url.and_then(|v| self.string("policy.privacyUrl", v));
-        let imprint_url = self.required(path, &fields, "imprintUrl");
-        let imprint_url = imprint_url.and_then(|v| self.string("policy.imprintUrl", v));
-        Some(Policy {
-            privacy_url: privacy_url?,
-            imprint_url: imprint_url?,
-        })
-    }
-
-    fn consent(&mut self, value: &Value) -> Option<ConsentSettings> {
-        let path = "consent";
-        let fields = self.object(
-            path,
-            value,
+    fn consent(&mut self, config: &Object<'_>) -> ConsentSettings {
+        let consent = self.nested(
+            config,
+            "consent",
+            OPTIONAL,
             &[
                 "cookieName",
                 "expiresAfterDays",
@@ -345,55 +346,44 @@ impl Reader {
                 "unknownCookies",
                 "reloadOnWithdrawal",
             ],
-        )?;
+        );
         let defaults = ConsentSettings::default();
-        let days = |r: &mut Reader, path: &str, v: &Value| r.whole(path, v, u64::from(u32::MAX));
-        let unknown = |r: &mut Reader, path: &str, v: &Value| {
-            let policies = [UnknownPolicy::Block, UnknownPolicy::Allow];
-            Some(policies[r.variant(path, v, &["block", "allow"])?])
-        };
-        Some(ConsentSettings {
+        let unknown = self.one_of(&consent, "unknownCookies", &["block", "allow"]);
+        ConsentSettings {
             cookie_name: self
-                .optional(path, &fields, "cookieName", Reader::string)
+                .text(&consent, "cookieName", OPTIONAL)
                 .unwrap_or(defaults.cookie_name),
             expires_after_days: self
-                .optional(path, &fields, "expiresAfterDays", days)
+                .whole(&consent, "expiresAfterDays", u32::MAX.into())
                 .map_or(defaults.expires_after_days, |days| days as u32),
-            domain: self.optional(path, &fields, "domain", Reader::string),
-            respect_gpc: self
-                .optional(path, &fields, "respectGpc", Reader::boolean)
-                .unwrap_or(defaults.respect_gpc),
-            log_endpoint: self.optional(path, &fields, "logEndpoint", Reader::string),
-            unknown_cookies: self
-                .optional(path, &fields, "unknownCookies", unknown)
-                .unwrap_or(defaults.unknown_cookies),
-            reload_on_withdrawal: self
-                .optional(path, &fields, "reloadOnWithdrawal", Reader::boolean)
-                .unwrap_or(defaults.reload_on_withdrawal),
-        })
+            domain: self.text(&consent, "domain", OPTIONAL),
+            respect_gpc: self.flag(&consent, "respectGpc", defaults.respect_gpc),
+            log_endpoint: self.text(&consent, "logEndpoint", OPTIONAL),
+            unknown_cookies: [UnknownPolicy::Block, UnknownPolicy::Allow][unknown.unwrap_or(0)],
+            reload_on_withdrawal: self.flag(&consent, "reloadOnWithdrawal", false),
+        }
     }
 
-    fn category(&mut self, path: &str, value: &Value) -> Option<Category> {
-        let fields = self.object(
-            path,
-            value,
-            &["readOnly", "title", "description", "services"],
-        )?;
-        Some(Category {
-            read_only: self
-                .optional(path, &fields, "readOnly", Reader::boolean)
-                .unwrap_or(false),
-            title: self.optional(path, &fields, "title", Reader::localized),
-            description: self.optional(path, &fields, "description", Reader::localized),
-            services: fields
-                .get("services")
-                .map(|v| self.map(&child(path, "services"), v, Reader::service))
-                .unwrap_or_default(),
-        })
+    fn category(&mut self, path: String, value: &Value) -> Category {
+        let category = self.object(path, value, &["readOnly", "title", "description", "services"]);
+        let read_only = self.flag(&category, "readOnly", false);
+        let title = self.localized(&category, "title", OPTIONAL);
+        let description = self.localized(&category, "description", OPTIONAL);
+        let mut services = Vec::new();
+        for (key, path, value) in self.named(&category, "services") {
+            let service = self.service(path, value);
+            services.push((key, service));
+        }
+        Category {
+            read_only,
+            title,
+            description,
+            services: services.into_iter().collect(),
+        }
     }
 
-    fn service(&mut self, path: &str, value: &Value) -> Option<Service> {
-        let fields = self.object(
+    fn service(&mut self, path: String, value: &Value) -> Service {
+        let service = self.object(
             path,
             value,
             &[
@@ -408,87 +398,66 @@ impl Reader {
                 "privacyUrl",
                 "embed",
             ],
-        )?;
-        let provider = self.required(path, &fields, "provider");
-        let provider = provider.and_then(|v| self.string(&child(path, "provider"), v));
-        let purpose = self.required(path, &fields, "purpose");
-        let purpose = purpose.and_then(|v| self.localized(&child(path, "purpose"), v));
-        let mut list = |name| {
-            self.optional(path, &fields, name, Reader::strings)
-                .unwrap_or_default()
-        };
-        let (cookies, storage, hosts) = (list("cookies"), list("storage"), list("hosts"));
-        Some(Service {
-            name: self.optional(path, &fields, "name", Reader::string),
-            provider: provider?,
-            purpose: purpose?,
-            cookies,
-            storage,
-            hosts,
-            retention: self.optional(path, &fields, "retention", Reader::localized),
-            recipients: self.optional(path, &fields, "recipients", Reader::localized),
-            privacy_url: self.optional(path, &fields, "privacyUrl", Reader::string),
-            embed: self
-                .optional(path, &fields, "embed", Reader::boolean)
-                .unwrap_or(false),
-        })
+        );
+        Service {
+            name: self.text(&service, "name", OPTIONAL),
+            provider: self.text(&service, "provider", REQUIRED).unwrap_or_default(),
+            purpose: self
+                .localized(&service, "purpose", REQUIRED)
+                .unwrap_or(Localized::Same(String::new())),
+            cookies: self.texts(&service, "cookies"),
+            storage: self.texts(&service, "storage"),
+            hosts: self.texts(&service, "hosts"),
+            retention: self.localized(&service, "retention", OPTIONAL),
+            recipients: self.localized(&service, "recipients", OPTIONAL),
+            privacy_url: self.text(&service, "privacyUrl", OPTIONAL),
+            embed: self.flag(&service, "embed", false),
+        }
     }
 
-    fn texts(&mut self, value: &Value) -> Option<TextOverrides> {
-        let fields = self.object("texts", value, &["de", "en"])?;
-        let mut language = |lang: &str| {
-            fields
-                .get(lang)
-                .map(|v| self.map(&child("texts", lang), v, Reader::string))
-                .unwrap_or_default()
-        };
-        let (de, en) = (language("de"), language("en"));
-        Some(TextOverrides { de, en })
+    /// The text overrides of one language: `{ "bannerTitle": "…", … }`.
+    fn text_map(&mut self, texts: &Object<'_>, lang: &str) -> OrderedMap<String> {
+        let mut map = Vec::new();
+        for (key, path, value) in self.named(texts, lang) {
+            if let Some(text) = self.string(&path, value) {
+                map.push((key, text));
+            }
+        }
+        map.into_iter().collect()
     }
 
-    fn seal(&mut self, path: &str, value: &Value) -> Option<SealSettings> {
-        let fields = self.object(path, value, &["keys", "maxAttachmentBytes"])?;
-        let keys = self.required(path, &fields, "keys").and_then(|value| {
-            let path = child(path, "keys");
-            let Value::Array(items) = value else {
-                self.invalid_type(&path, value, "an array of keys");
-                return None;
-            };
-            let mut keys = Vec::with_capacity(items.len());
-            let mut complete = true;
-            for (i, value) in items.iter().enumerate() {
-                match self.seal_key(&item(&path, i), value) {
-                    Some(key) => keys.push(key),
-                    None => complete = false,
+    fn seal(&mut self, config: &Object<'_>) -> SealSettings {
+        let seal = self.nested(config, "seal", OPTIONAL, &["keys", "maxAttachmentBytes"]);
+        let mut keys = Vec::new();
+        match self.field(&seal, "keys", REQUIRED) {
+            Some(Value::Array(items)) => {
+                for (i, value) in items.iter().enumerate() {
+                    let path = concat(&[&seal.path_of("keys"), "[", &decimal(i as u64), "]"]);
+                    keys.push(self.seal_key(path, value));
                 }
             }
-            complete.then_some(keys)
-        });
-        let max = |r: &mut Reader, path: &str, v: &Value| r.whole(path, v, u64::MAX);
-        Some(SealSettings {
-            keys: keys?,
+            Some(other) => self.invalid_type(&seal.path_of("keys"), other, "an array of keys"),
+            None => {}
+        }
+        SealSettings {
+            keys,
             max_attachment_bytes: self
-                .optional(path, &fields, "maxAttachmentBytes", max)
+                .whole(&seal, "maxAttachmentBytes", u64::MAX)
                 .unwrap_or(DEFAULT_MAX_ATTACHMENT_BYTES),
-        })
+        }
     }
 
-    fn seal_key(&mut self, path: &str, value: &Value) -> Option<SealKey> {
-        let fields = self.object(path, value, &["kid", "publicKey", "status"])?;
-        let mut text = |name| {
-            self.required(path, &fields, name)
-                .and_then(|v| self.string(&child(path, name), v))
-        };
-        let (kid, public_key) = (text("kid"), text("publicKey"));
-        let status = self.required(path, &fields, "status").and_then(|v| {
-            let statuses = [KeyStatus::Active, KeyStatus::Retired];
-            Some(statuses[self.variant(&child(path, "status"), v, &["active", "retired"])?])
-        });
-        Some(SealKey {
-            kid: kid?,
-            public_key: public_key?,
-            status: status?,
-        })
+    fn seal_key(&mut self, path: String, value: &Value) -> SealKey {
+        let key = self.object(path, value, &["kid", "publicKey", "status"]);
+        let kid = self.text(&key, "kid", REQUIRED).unwrap_or_default();
+        let public_key = self.text(&key, "publicKey", REQUIRED).unwrap_or_default();
+        self.field(&key, "status", REQUIRED);
+        let status = self.one_of(&key, "status", &["active", "retired"]);
+        SealKey {
+            kid,
+            public_key,
+            status: [KeyStatus::Active, KeyStatus::Retired][status.unwrap_or(0)],
+        }
     }
 }
 
