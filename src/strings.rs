@@ -58,11 +58,12 @@ pub fn decimal(mut n: u64) -> String {
 /// Lower-case hex of `bytes`, two digits each (key ids, digests, checksums).
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|&b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
-        .map(char::from)
-        .collect()
+    let mut hex = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    hex
 }
 
 #[cfg(test)]
