@@ -38,11 +38,13 @@
   });
   // keksdose takes the held writes and puts the browser's functions back when it starts.
   window.__keksdoseStart = { held, restore };
-  // keksdose starts once the page has painted (or after 200 ms, as in a background tab, where
-  // nothing paints): its start does not hold the page's first content back.
+  // keksdose starts once the parsed page has been painted (or after a second, as in a
+  // background tab, where nothing paints): its start does not hold the first content back.
   const painted = new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve));
-    setTimeout(resolve, 200);
+    const afterFrame = () => requestAnimationFrame(() => setTimeout(resolve));
+    if (document.readyState === "loading") addEventListener("DOMContentLoaded", afterFrame);
+    else afterFrame();
+    setTimeout(resolve, 1000);
   });
   Promise.all([import(url("index.js")), config, painted])
     .then(([keksdose, text]) => keksdose.init(text))

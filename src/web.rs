@@ -206,14 +206,18 @@ fn object(properties: &[(&str, &JsValue)]) -> js_sys::Object {
 }
 
 #[cfg(feature = "consent")]
+/// Runs `f` in a task of its own, after what is running now.
+fn next_task(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    // A timer can always be set; without it the banner would never show.
+    let _ = window().set_timeout_with_callback(once(move |_| f()).unchecked_ref());
+}
+
+#[cfg(feature = "consent")]
 /// Runs `f` after the next frame is painted (in a task after the animation frame).
 fn after_paint(f: impl FnOnce() + 'static) {
     use wasm_bindgen::JsCast;
-    let task = once(move |_| f());
-    let frame = once(move |_| {
-        // A timer can always be set; without it the banner would never show.
-        let _ = window().set_timeout_with_callback(task.unchecked_ref());
-    });
+    let frame = once(move |_| next_task(f));
     let _ = window().request_animation_frame(frame.unchecked_ref());
 }
 

@@ -96,7 +96,10 @@ impl Reader {
             Value::Number(text) => concat(&["number ", text]),
             other => other.kind().to_owned(),
         };
-        self.report(path, concat(&["invalid type: ", &found, ", expected ", expected]));
+        self.report(
+            path,
+            concat(&["invalid type: ", &found, ", expected ", expected]),
+        );
     }
 
     /// `value` as an object at `path` whose keys are among `allowed`; each unknown or repeated
@@ -299,8 +302,12 @@ impl Reader {
         let language = self.one_of(&config, "language", &["de", "en", "auto"]);
         let policy = self.nested(&config, "policy", REQUIRED, &["privacyUrl", "imprintUrl"]);
         let policy = Policy {
-            privacy_url: self.text(&policy, "privacyUrl", REQUIRED).unwrap_or_default(),
-            imprint_url: self.text(&policy, "imprintUrl", REQUIRED).unwrap_or_default(),
+            privacy_url: self
+                .text(&policy, "privacyUrl", REQUIRED)
+                .unwrap_or_default(),
+            imprint_url: self
+                .text(&policy, "imprintUrl", REQUIRED)
+                .unwrap_or_default(),
         };
         let consent = self.consent(&config);
         self.field(&config, "categories", REQUIRED);
@@ -321,8 +328,11 @@ impl Reader {
         let seal = config.get("seal").map(|_| self.seal(&config));
         Config {
             tenant: tenant.unwrap_or_default(),
-            language: [LanguageSetting::De, LanguageSetting::En, LanguageSetting::Auto]
-                [language.unwrap_or(0)],
+            language: [
+                LanguageSetting::De,
+                LanguageSetting::En,
+                LanguageSetting::Auto,
+            ][language.unwrap_or(0)],
             policy,
             consent,
             categories: categories.into_iter().collect(),
@@ -365,7 +375,11 @@ impl Reader {
     }
 
     fn category(&mut self, path: String, value: &Value) -> Category {
-        let category = self.object(path, value, &["readOnly", "title", "description", "services"]);
+        let category = self.object(
+            path,
+            value,
+            &["readOnly", "title", "description", "services"],
+        );
         let read_only = self.flag(&category, "readOnly", false);
         let title = self.localized(&category, "title", OPTIONAL);
         let description = self.localized(&category, "description", OPTIONAL);
@@ -401,7 +415,9 @@ impl Reader {
         );
         Service {
             name: self.text(&service, "name", OPTIONAL),
-            provider: self.text(&service, "provider", REQUIRED).unwrap_or_default(),
+            provider: self
+                .text(&service, "provider", REQUIRED)
+                .unwrap_or_default(),
             purpose: self
                 .localized(&service, "purpose", REQUIRED)
                 .unwrap_or(Localized::Same(String::new())),

@@ -15,11 +15,12 @@ pub use seal::seal_and_send;
 use super::console_error;
 
 /// Reports a panic on the console before the module aborts; the page stays "necessary only".
+/// The panic's own message and place are left out: formatting them would link `core::fmt` into
+/// every page's wasm, and they would tell the visitor nothing.
 fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
+    std::panic::set_hook(Box::new(|_| {
         #[cfg(feature = "consent")]
         crate::web::guard::poison();
-        let _ = info;
         console_error(
             "internal error, stopped; only technically necessary cookies and scripts run",
         );

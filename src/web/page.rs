@@ -12,7 +12,7 @@ use web_sys::{Element, Event, HtmlElement, Node};
 use super::banner::{Banner, Transition};
 use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
-    now, random_bytes, when_parsed, window,
+    next_task, now, random_bytes, when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::{Policy, cookie_deletions};
@@ -45,8 +45,10 @@ struct State {
 }
 
 impl Page {
-    /// Starts keksdose with a validated config; replaces an instance started before.
-    pub fn start(config: Config) -> Rc<Page> {
+    /// Starts keksdose with a validated config; replaces an instance started before. With
+    /// `yielding`, what follows the decision (activation, the banner) runs in later tasks, so that
+    /// the page stays responsive: for the inline start, which runs after the page painted.
+    pub fn start(config: Config, yielding: bool) -> Rc<Page> {
         if let Some(previous) = CURRENT.with(|current| current.borrow_mut().take()) {
             console_warn("started again; the previous instance was removed");
             previous.stop();
@@ -88,11 +90,15 @@ impl Page {
         // Whatever the stored decision no longer covers goes, also from earlier visits.
         page.clear_refused();
         let weak = Rc::downgrade(&page);
-        // Started while the page is still parsing (the script tag): the banner waits for the
-        // page's first paint, so that it does not hold the page's content back.
         let parsing = document().ready_state() == "loading";
-        when_parsed(move || {
+        let parsed = move || {
             let Some(page) = weak.upgrade() else { return };
+            // After the inline start the page has painted: the banner comes first. Started while
+            // the page is still parsing (the script tag), the banner waits for the page's first
+            // paint, so that it does not hold the content back.
+            if yielding {
+                page.sync_view();
+            }
             let document = document();
             page.activate(&document);
             forms::prepare(&page, &document);
@@ -105,7 +111,12 @@ impl Page {
             if let Some(consent) = weak.upgrade().and_then(|page| page.consent()) {
                 events::fire(events::CONSENT, &events::consent_snapshot(&consent));
             }
-        });
+        };
+        if yielding {
+            next_task(move || when_parsed(parsed));
+        } else {
+            when_parsed(parsed);
+        }
         page
     }
 

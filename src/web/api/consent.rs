@@ -198,7 +198,9 @@ fn install(load_seal: Option<Function>) -> Result<Option<Array>, JsValue> {
 pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
     let held = install(load_seal)?;
     let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.lines()))?;
-    let page = Page::start(config);
+    // After the inline start, the page has painted and its writes wait: decide them now, render
+    // in later tasks.
+    let page = Page::start(config, held.is_some());
     if let Some(held) = held {
         guard::replay(&held);
     }
@@ -228,7 +230,7 @@ pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue>
     });
     let keksdose = match page {
         Ok(config) => Keksdose {
-            page: Some(Page::start(config)),
+            page: Some(Page::start(config, false)),
         },
         Err(message) => {
             console_error(&concat(&[
