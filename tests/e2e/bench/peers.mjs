@@ -5,6 +5,7 @@
 //   (cd tests/e2e/bench/peers && npm ci --no-audit --no-fund)   # once: the peers, exact versions
 //   node tests/e2e/bench/peers.mjs [--rounds N] [--profiles unthrottled,cpu4,phone] [--out DIR]
 //                                  [--tools keksdose,vanilla,...] [--verbose]
+//   node tests/e2e/bench/peers.mjs --render tests/e2e/bench/results/peers.json   # the table again
 //
 // Pages (tests/e2e/bench/peers/pages/): the same visible content for every tool and a baseline
 // without one — a header, four paragraphs of German text, an embedded video frame, a footer link
@@ -103,6 +104,7 @@ function parseArgs(argv) {
     else if (flag === "--out") options.out = resolve(value());
     else if (flag === "--tools") options.tools = value().split(",").filter(Boolean);
     else if (flag === "--verbose") options.verbose = true;
+    else if (flag === "--render") options.render = resolve(value());
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error("--rounds must be a positive integer");
@@ -618,7 +620,7 @@ function markdown({ meta, toolList, medians, staticSizes, rounds, profiles }) {
     const peersWithBanner = PEER_IDS.filter((id) => m[id] && m[id].banner !== null);
     const fastest = peersWithBanner.sort((a, b) => m[a].banner - m[b].banner)[0];
     const parts = [];
-    for (const id of ["keksdose", "keksdose-url"]) {
+    for (const id of ["keksdose", "keksdose-inline", "keksdose-url"]) {
       if (!m[id]) continue;
       const label = toolList.find((t) => t.id === id).label;
       const bits = [];
@@ -701,6 +703,16 @@ function markdown({ meta, toolList, medians, staticSizes, rounds, profiles }) {
 // Main
 
 const options = parseArgs(process.argv.slice(2));
+// --render FILE: write peers.md again from a peers.json, without measuring.
+if (options.render) {
+  const run = JSON.parse(readFileSync(options.render, "utf8"));
+  const toolList = run.tools;
+  const profiles = Object.keys(run.profiles);
+  const md = markdown({ meta: run, toolList, medians: run.medians, staticSizes: run.staticSizes, rounds: run.rounds, profiles });
+  writeFileSync(join(dirname(options.render), "peers.md"), md);
+  process.stdout.write(md);
+  process.exit(0);
+}
 for (const pkg of ["vanilla-cookieconsent", "klaro", "tarteaucitronjs", "cookieconsent"]) {
   if (!existsSync(join(MODULES, pkg, "package.json"))) {
     console.error(`tests/e2e/bench/peers.mjs: ${pkg} is not installed; run (cd tests/e2e/bench/peers && npm ci --no-audit --no-fund)`);
