@@ -39,7 +39,7 @@ document.body ? document.body.append(pixel) : addEventListener("DOMContentLoaded
 window.early.cookieSeen = document.cookie.includes("PHPSESSID");
 `;
 
-async function open(context, { failModule = false } = {}) {
+async function open(context, { failModule = false, brokenConfig = false } = {}) {
   const page = recordRequests(await newPage(context));
   const port = new URL(suite.server.url).port;
   await page.route("**/inline-start.html", (route) =>
@@ -53,6 +53,10 @@ async function open(context, { failModule = false } = {}) {
     route.fulfill({ contentType: "text/javascript", body: EARLY_WRITES.replaceAll("PORT", port) }),
   );
   if (failModule) await page.route("**/keksdose/index.js", (route) => route.abort());
+  if (brokenConfig) {
+    const broken = readFileSync(join(ROOT, "www", "broken-config.json"), "utf8");
+    await page.route("**/keksdose.json", (route) => route.fulfill({ contentType: "application/json", body: broken }));
+  }
   await page.goto(`${suite.server.url}/inline-start.html`);
   return page;
 }
@@ -99,6 +103,21 @@ test("inline start: if keksdose cannot load, nothing held is written and the con
   assert.deepEqual(requestsTo(page, "stats.localhost"), []);
   assert.match(errorText(page), /keksdose: could not start/);
   // Writes after the failure are refused too.
+  await page.evaluate(() => (document.cookie = "_gid=later; path=/"));
+  assert.equal((await jar(context))._gid, undefined);
+  await context.close();
+});
+
+test("inline start: a broken config writes nothing held, names the path and tells the visitor", async () => {
+  const context = await suite.browser.newContext();
+  const page = await open(context, { brokenConfig: true });
+  await page.waitForSelector(".kd-notice");
+  const cookies = await jar(context);
+  assert.equal(cookies.PHPSESSID, undefined, "held writes are never written without a valid config");
+  assert.equal(cookies._ga, undefined);
+  assert.deepEqual(await local(page), {});
+  assert.match(errorText(page), /categories\.analytics\.servces/);
+  // keksdose's own guards run: later writes are refused too.
   await page.evaluate(() => (document.cookie = "_gid=later; path=/"));
   assert.equal((await jar(context))._gid, undefined);
   await context.close();

@@ -197,7 +197,17 @@ fn install(load_seal: Option<Function>) -> Result<Option<Array>, JsValue> {
 #[wasm_bindgen]
 pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
     let held = install(load_seal)?;
-    let config = Config::from_json(config).map_err(|e| js_error("ConfigError", &e.lines()))?;
+    let config = match Config::from_json(config) {
+        Ok(config) => config,
+        Err(error) => {
+            // The inline start has no caller to show it: the visitor gets the notice, as with
+            // the script tag. What it held is never written.
+            if held.is_some() {
+                show_failure_notice();
+            }
+            return Err(js_error("ConfigError", &error.lines()));
+        }
+    };
     // After the inline start, the page has painted and its writes wait: decide them now, render
     // in later tasks.
     let page = Page::start(config, held.is_some());
