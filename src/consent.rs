@@ -34,7 +34,7 @@ impl Choice {
 
     /// Every category and service of `config`.
     pub fn all(config: &Config) -> Choice {
-        Choice::from_names(config, config.categories.keys(), [])
+        Choice::build(config, &|_, _| true)
     }
 
     /// Builds a choice from category names (each with all its services) and single service
@@ -46,24 +46,40 @@ impl Choice {
     ) -> Choice {
         let categories: Vec<&str> = categories.into_iter().collect();
         let services: Vec<&str> = services.into_iter().collect();
+        Choice::build(config, &|category, service| {
+            categories.contains(&category) || service.is_some_and(|s| services.contains(&s))
+        })
+    }
+
+    /// The choice of what `wanted(category, service)` allows, asked for every service of every
+    /// non-necessary category (`service` is `None` for a category without services). A
+    /// category is allowed with any of its services.
+    fn build(config: &Config, wanted: &dyn Fn(&str, Option<&str>) -> bool) -> Choice {
         let mut choice = Choice::none();
         for (name, category) in config.categories.iter() {
             if category.read_only {
                 continue;
             }
-            let whole = categories.contains(&name);
-            let mut any = false;
+            let mut any = category.services.is_empty() && wanted(name, None);
             for key in category.services.keys() {
-                if whole || services.contains(&key) {
+                if wanted(name, Some(key)) {
                     choice.services.push(key.to_owned());
                     any = true;
                 }
             }
-            if any || (whole && category.services.is_empty()) {
+            if any {
                 choice.categories.push(name.to_owned());
             }
         }
         choice
+    }
+
+    /// Whether `self` allows `service` of `category`, or the category when it has no services.
+    fn allows(&self, category: &str, service: Option<&str>) -> bool {
+        match service {
+            Some(service) => self.has_service(service),
+            None => self.has_category(category),
+        }
     }
 
     /// Allowed non-necessary categories, in config order.
@@ -88,32 +104,24 @@ impl Choice {
 
     /// This choice with category `name` (and all its services) switched on or off.
     pub fn with_category(&self, config: &Config, name: &str, on: bool) -> Choice {
-        let own_services = config
-            .category(name)
-            .map(|c| c.services.keys().collect::<Vec<_>>())
-            .unwrap_or_default();
-        let services = self
-            .services
-            .iter()
-            .map(String::as_str)
-            .filter(|s| !own_services.contains(s));
-        let mut whole = self.categories_without_services(config);
-        whole.retain(|c| *c != name);
-        if on {
-            whole.push(name);
-        }
-        Choice::from_names(config, whole, services)
+        Choice::build(config, &|category, service| {
+            if category == name {
+                on
+            } else {
+                self.allows(category, service)
+            }
+        })
     }
 
     /// This choice with service `key` switched on or off.
     pub fn with_service(&self, config: &Config, key: &str, on: bool) -> Choice {
-        let services = self
-            .services
-            .iter()
-            .map(String::as_str)
-            .filter(|s| *s != key)
-            .chain(on.then_some(key));
-        Choice::from_names(config, self.categories_without_services(config), services)
+        Choice::build(config, &|category, service| {
+            if service == Some(key) {
+                on
+            } else {
+                self.allows(category, service)
+            }
+        })
     }
 
     /// How much of category `name` is allowed.
@@ -141,15 +149,6 @@ impl Choice {
             n if n == category.services.len() => Toggle::On,
             _ => Toggle::Mixed,
         }
-    }
-
-    /// Allowed categories that have no services of their own.
-    fn categories_without_services<'a>(&'a self, config: &Config) -> Vec<&'a str> {
-        self.categories
-            .iter()
-            .map(String::as_str)
-            .filter(|c| config.category(c).is_some_and(|c| c.services.is_empty()))
-            .collect()
     }
 
     /// Whether `self` refuses something that `earlier` allowed (a withdrawal, Art. 7(3) GDPR).
