@@ -54,13 +54,13 @@ pub enum LanguageSetting {
     Auto,
 }
 
-/// A language keksdose ships texts for.
+/// A language keksdose ships texts for (its number indexes the text tables).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     /// German (default).
-    De,
+    De = 0,
     /// English.
-    En,
+    En = 1,
 }
 
 impl Lang {

@@ -23,19 +23,15 @@ macro_rules! text_keys {
 
             /// The key's name in the config (`texts.de.<name>`).
             pub fn name(self) -> &'static str {
-                match self {
-                    $(TextKey::$key => $name,)*
-                }
+                // Tables indexed by the key are a few bytes of code; a `match` is a jump table.
+                const NAMES: &[&str] = &[$($name),*];
+                NAMES[self as usize]
             }
 
             /// The shipped default text.
             pub fn default_text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $(
-                        (TextKey::$key, Lang::De) => $de,
-                        (TextKey::$key, Lang::En) => $en,
-                    )*
-                }
+                const DEFAULTS: &[[&str; 2]] = &[$([$de, $en]),*];
+                DEFAULTS[self as usize][lang as usize]
             }
         }
     };
