@@ -8,16 +8,16 @@ import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 /**
- * Budgets in gzip -9 bytes: 5 % above the sizes measured when they were set (script tag 82,497;
- * inline start 75,451; npm 73,828), so that growth fails the tests: every page view pays for the
+ * Budgets in gzip -9 bytes: 5 % above the sizes measured when they were set (script tag 80,452;
+ * inline start 73,657; npm 72,034), so that growth fails the tests: every page view pays for the
  * consent build, and a feature that does not fit must pay for itself elsewhere. Lower them when a
  * change makes the build smaller. The script tag carries its wasm module inline (hex); the other
  * two load it as a file.
  */
 const BUDGET = {
-  "= script-tag page load (js + css)": 86_600,
-  "= inline-start page load": 79_200,
-  "= npm page load (entry + glue + wasm + css)": 77_500,
+  "= script-tag page load (js + css)": 84_400,
+  "= inline-start page load": 77_300,
+  "= npm page load (entry + glue + wasm + css)": 75_600,
 };
 
 /** The module with function names that .ci/build keeps for this report. */
