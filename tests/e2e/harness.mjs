@@ -87,8 +87,8 @@ export async function cli(args, { env = {} } = {}) {
   return { code, stdout, stderr };
 }
 
-/** Launches headless Chromium as this machine allows (root, no network). */
-export function launch() {
+/** Launches headless Chromium as this machine allows (root, no network), with `extra` flags. */
+export function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -100,6 +100,7 @@ export function launch() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...extra,
     ],
   });
 }

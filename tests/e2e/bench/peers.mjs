@@ -7,8 +7,9 @@
 //                                  [--tools keksdose,vanilla,...] [--verbose]
 //   node tests/e2e/bench/peers.mjs --render tests/e2e/bench/results/peers.json   # the table again
 //
-// Pages (tests/e2e/bench/peers/pages/): the same visible content for every tool and a baseline
-// without one — a header, four paragraphs of German text, an embedded video frame, a footer link
+// Pages: one page (tests/e2e/bench/peers/pages/page.html) into which each tool's parts are filled
+// (see tools() below), so that every tool and a baseline without one get the same visible
+// content — a header, four paragraphs of German text, an embedded video frame, a footer link
 // that reopens the preferences — and the same payloads: an analytics script from
 // http://stats.bench.test:PORT/analytics.js that may only run after consent (it sets
 // window.__activated and the cookie _pk_id.1), an unmarked inline script right after the tool
@@ -68,7 +69,7 @@ import os from "node:os";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import { launch } from "../harness.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..", "..");
@@ -115,29 +116,54 @@ function parseArgs(argv) {
 // ---------------------------------------------------------------------------------------------
 // The tools. `files` are the tool's own JS + CSS as the page fetches them (the page load column);
 // `config` the site's config files for it; `prefixes` the URL paths that count as the tool's own
-// in resource timing.
+// in resource timing. `head`, `frame`, `preferences` and `end` are its parts of the one page
+// (pages/page.html): what goes into <head>, the attributes that mark the frame, those of the link
+// that reopens its preferences, and what goes at the end of <body>.
 
 const version = (pkg) => JSON.parse(readFileSync(join(MODULES, pkg, "package.json"), "utf8")).version;
 
+/** The page's unmarked first-party cookie write, right after the tool. */
+const GA = `<script>document.cookie = "_ga=GA1.1.1; path=/";</script>`;
+/** The analytics script as keksdose's markup marks it. */
+const KEKSDOSE_ANALYTICS = `<script type="text/plain" data-category="analytics" data-service="matomo" data-src="http://stats.bench.test:__PORT__/analytics.js"></script>`;
+/** keksdose's config inline: the same as pages/keksdose-bench.json. */
+const keksdoseConfig = () =>
+  `<script type="application/json" id="keksdose-config">${readFileSync(join(PAGES, "keksdose-bench.json"), "utf8")}</script>`;
+const KEKSDOSE = {
+  banner: ".kd-banner",
+  accept: '.kd-banner [data-keksdose-action="accept-all"]',
+  frame: 'data-category="media" data-service="video"',
+  preferences: 'href="#" data-keksdose="preferences"',
+  end: "",
+  prefixes: ["/keksdose/"],
+};
+
 function tools() {
   return [
-    { id: "baseline", label: "baseline (no tool)", page: "/baseline.html", files: [], config: [], prefixes: [] },
     {
-      id: "keksdose",
-      label: "keksdose",
-      page: "/keksdose.html",
-      banner: ".kd-banner",
-      accept: '.kd-banner [data-keksdose-action="accept-all"]',
-      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
+      id: "baseline",
+      label: "baseline (no tool)",
+      files: [],
       config: [],
-      prefixes: ["/keksdose/"],
+      prefixes: [],
+      head: `${GA}\n<script type="text/plain" data-src="http://stats.bench.test:__PORT__/analytics.js"></script>`,
+      frame: "",
+      preferences: 'href="#"',
+      end: "",
     },
     {
+      ...KEKSDOSE,
+      id: "keksdose",
+      label: "keksdose",
+      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
+      config: [],
+      head: () =>
+        `${keksdoseConfig()}\n<script src="/keksdose/keksdose.js" data-config="#keksdose-config"></script>\n${GA}\n${KEKSDOSE_ANALYTICS}`,
+    },
+    {
+      ...KEKSDOSE,
       id: "keksdose-inline",
       label: "keksdose (inline start)",
-      page: "/keksdose-inline.html",
-      banner: ".kd-banner",
-      accept: '.kd-banner [data-keksdose-action="accept-all"]',
       // The inline start stands in the page; counted here with what it loads.
       files: [
         "/keksdose/keksdose-start.js",
@@ -148,42 +174,53 @@ function tools() {
         "/keksdose/keksdose.css",
       ],
       config: [],
-      prefixes: ["/keksdose/"],
+      head: () => {
+        const start = readFileSync(join(ROOT, "pkg", "keksdose-start.js"), "utf8");
+        return `${keksdoseConfig()}\n<script data-config="#keksdose-config">${start}</script>\n${GA}\n${KEKSDOSE_ANALYTICS}`;
+      },
     },
     {
+      ...KEKSDOSE,
       id: "keksdose-url",
       label: "keksdose (config URL)",
-      page: "/keksdose-url.html",
-      banner: ".kd-banner",
-      accept: '.kd-banner [data-keksdose-action="accept-all"]',
       files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
       config: ["/keksdose-bench.json"],
-      prefixes: ["/keksdose/"],
+      head: `<script src="/keksdose/keksdose.js" data-config="/keksdose-bench.json"></script>\n${GA}\n${KEKSDOSE_ANALYTICS}`,
     },
     {
       id: "vanilla",
       label: `vanilla-cookieconsent ${version("vanilla-cookieconsent")}`,
-      page: "/vanilla.html",
       banner: "#cc-main .cm",
       accept: '#cc-main .cm [data-role="all"]',
       files: ["/vendor/vanilla-cookieconsent/cookieconsent.umd.js", "/vendor/vanilla-cookieconsent/cookieconsent.css"],
       config: ["/vanilla-config.js"],
       prefixes: ["/vendor/vanilla-cookieconsent/"],
+      head:
+        `<link rel="stylesheet" href="/vendor/vanilla-cookieconsent/cookieconsent.css">\n` +
+        `<script type="text/plain" data-category="analytics" data-src="http://stats.bench.test:__PORT__/analytics.js"></script>`,
+      // v3 has no iframe manager (that is the separate iframemanager project): the frame never loads.
+      frame: 'data-category="media"',
+      preferences: 'href="#" data-cc="show-preferencesModal"',
+      end: `<script type="module" src="/vanilla-config.js"></script>\n${GA}`,
     },
     {
       id: "klaro",
       label: `Klaro ${version("klaro")}`,
-      page: "/klaro.html",
       banner: ".klaro .cookie-notice",
       accept: ".klaro .cookie-notice .cm-btn-success", // "Das ist ok": accepts all with acceptAll: true
       files: ["/vendor/klaro/klaro.js"], // with its CSS and translations, as the README recommends
       config: ["/klaro-config.js"],
       prefixes: ["/vendor/klaro/"],
+      head:
+        `<script defer src="/klaro-config.js"></script>\n<script defer src="/vendor/klaro/klaro.js"></script>\n${GA}\n` +
+        `<script type="text/plain" data-type="text/javascript" data-name="matomo" data-src="http://stats.bench.test:__PORT__/analytics.js"></script>`,
+      frame: 'data-name="video"',
+      preferences: 'href="#" onclick="return klaro.show();"',
+      end: "",
     },
     {
       id: "tarteaucitron",
       label: `tarteaucitron ${version("tarteaucitronjs")}`,
-      page: "/tarteaucitron.html",
       banner: "#tarteaucitronAlertBig",
       accept: "#tarteaucitronPersonalize2",
       files: [
@@ -194,18 +231,41 @@ function tools() {
       ],
       config: ["/tarteaucitron-config.js"],
       prefixes: ["/vendor/tarteaucitron/"],
+      head: `<script src="/vendor/tarteaucitron/tarteaucitron.min.js"></script>\n<script src="/tarteaucitron-config.js"></script>\n${GA}`,
+      // The service "benchvideo" sets src from data-src after consent.
+      frame: 'class="bench-video"',
+      preferences: 'href="#tarteaucitron"',
+      end: "",
     },
     {
       id: "osano",
       label: `Osano cookieconsent ${version("cookieconsent")}`,
-      page: "/osano.html",
       banner: ".cc-window",
       accept: ".cc-window .cc-allow",
       files: ["/vendor/cookieconsent/cookieconsent.min.js", "/vendor/cookieconsent/cookieconsent.min.css"],
       config: ["/osano-config.js"],
       prefixes: ["/vendor/cookieconsent/"],
+      head:
+        `<link rel="stylesheet" href="/vendor/cookieconsent/cookieconsent.min.css">\n` +
+        `<script src="/vendor/cookieconsent/cookieconsent.min.js"></script>\n<script src="/osano-config.js"></script>\n${GA}`,
+      // Osano blocks no frame: osano-config.js sets src from data-src after consent.
+      frame: 'class="bench-video"',
+      preferences: 'href="#" class="bench-preferences"',
+      end: "",
     },
-  ];
+  ].map((tool) => ({ ...tool, page: `/${tool.id}.html` }));
+}
+
+/** The page of `tool`: pages/page.html with the tool's parts, for the server's `port`. */
+function composePage(tool, port) {
+  const part = (value) => (typeof value === "function" ? value() : value);
+  return readFileSync(join(PAGES, "page.html"), "utf8")
+    .replace("__TOOL__", () => tool.label)
+    .replace("__HEAD__", () => part(tool.head))
+    .replace("__FRAME__", () => tool.frame)
+    .replace("__PREFERENCES__", () => tool.preferences)
+    .replace("__END__", () => tool.end)
+    .replaceAll("__PORT__", String(port));
 }
 
 const PEER_IDS = ["vanilla", "klaro", "tarteaucitron", "osano"];
@@ -257,8 +317,14 @@ function fileFor(path) {
   return null;
 }
 
-/** An HTTP server for the bench; assets are read and compressed once and kept in memory. */
-async function startServer({ verbose }) {
+/** A tool's page (`page:/<id>.html`, composed) or a file, for a URL path; null when neither. */
+let servedFile = fileFor;
+
+/**
+ * An HTTP server for the bench; assets are read and compressed once and kept in memory. The
+ * tools' pages are composed from pages/page.html.
+ */
+async function startServer({ verbose }, toolList) {
   const assets = new Map();
   const hosts = {};
   const missing = [];
@@ -266,13 +332,10 @@ async function startServer({ verbose }) {
   const asset = (file) => {
     let entry = assets.get(file);
     if (!entry) {
-      const ext = extname(file);
-      let body = readFileSync(file);
-      if (file.startsWith(PAGES + sep)) {
-        const start = () => readFileSync(join(ROOT, "pkg", "keksdose-start.js"), "utf8");
-        const text = body.toString("utf8").replaceAll("__PORT__", String(port));
-        body = Buffer.from(text.includes("__KEKSDOSE_START__") ? text.replace("__KEKSDOSE_START__", start) : text);
-      }
+      const ext = extname(file.replace(/^page:/, ""));
+      const tool = toolList.find((t) => file === `page:${t.page}`);
+      let body = tool ? Buffer.from(composePage(tool, port)) : readFileSync(file);
+      if (!tool && file.startsWith(PAGES + sep)) body = Buffer.from(body.toString("utf8").replaceAll("__PORT__", String(port)));
       entry = {
         type: TYPES[ext] ?? "application/octet-stream",
         body,
@@ -293,7 +356,7 @@ async function startServer({ verbose }) {
       path = "";
     }
     if (path === "/") path = "/baseline.html";
-    const file = path && fileFor(path);
+    const file = path && servedFile(path);
     if (verbose) console.error(`  ${req.method} http://${req.headers.host}${req.url}${file ? "" : " -> 404"}`);
     if (!file) {
       if (path !== "/favicon.ico") missing.push(`${host}${path}`);
@@ -310,6 +373,7 @@ async function startServer({ verbose }) {
     res.writeHead(200, headers);
     res.end(req.method === "HEAD" ? undefined : body);
   });
+  servedFile = (path) => (toolList.some((t) => t.page === path) ? `page:${path}` : fileFor(path));
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   port = server.address().port;
   return {
@@ -319,14 +383,14 @@ async function startServer({ verbose }) {
     /** Reads and compresses `paths` now, so that no measured load waits for it. */
     warm(paths) {
       for (const path of paths) {
-        const file = fileFor(path);
+        const file = servedFile(path);
         if (!file) throw new Error(`nothing to serve for ${path}`);
         asset(file);
       }
     },
     /** gzip -9 bytes of what is served for `path`. */
     gzipSize(path) {
-      const entry = asset(fileFor(path));
+      const entry = asset(servedFile(path));
       return entry.gzip ? entry.gzip.length : entry.body.length;
     },
     stop: () => new Promise((ok) => server.close(ok)),
@@ -336,23 +400,8 @@ async function startServer({ verbose }) {
 // ---------------------------------------------------------------------------------------------
 // Chromium and one cold load
 
-/** Headless Chromium with the flags of tests/e2e/harness.mjs, plus the bench's fake hosts. */
-function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--host-resolver-rules=MAP *.bench.test 127.0.0.1",
-    ],
-  });
-}
+/** Headless Chromium as the tests start it, with the bench's fake hosts. */
+const launchBrowser = () => launch(["--host-resolver-rules=MAP *.bench.test 127.0.0.1"]);
 
 /** Runs in every document before its first script (top frame only). */
 function probe({ banner }) {
@@ -725,9 +774,10 @@ if (options.tools) {
   toolList = toolList.filter((t) => wanted.has(t.id));
 }
 
-const server = await startServer(options);
+const server = await startServer(options, toolList);
 const allPaths = [
   ...readdirSync(PAGES).map((name) => `/${name}`),
+  ...toolList.map((t) => t.page),
   ...toolList.flatMap((t) => [...t.files, ...t.config]),
   "/keksdose/keksdose.js",
   "/keksdose/keksdose.css",
@@ -744,7 +794,7 @@ for (const tool of toolList) {
   };
 }
 
-const browser = await launch();
+const browser = await launchBrowser();
 const chromiumVersion = browser.version();
 const samples = [];
 const started = Date.now();
