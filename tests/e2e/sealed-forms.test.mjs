@@ -256,6 +256,9 @@ test("a file changed on disk after it was chosen: nothing is sent, the visitor i
   const path = join(scratch, "Lageplan.pdf");
   writeFileSync(path, randomBytes(4096));
   await page.setInputFiles("#anhang", path);
+  // Chromium records a chosen file's size and modification time when the page first reads
+  // them, some time after the choice; read them now, so the rewrite below is a change it sees.
+  await page.evaluate(() => document.querySelector("#anhang").files[0].size);
   writeFileSync(path, randomBytes(4096));
   const later = new Date(Date.now() + 60_000);
   utimesSync(path, later, later);
