@@ -9,12 +9,14 @@
 //! The schema is documented field by field on the types below; `README.md` shows a full example.
 
 mod read;
+mod texts;
 pub(crate) mod validate;
 
 use std::fmt;
 
 use crate::strings::{concat, join};
 
+pub use texts::{TextKey, Texts};
 pub use validate::validate;
 
 /// Name of the consent cookie when the config does not set one.
@@ -34,7 +36,7 @@ pub struct Config {
     pub consent: ConsentSettings,
     /// Purposes in display order. A category with `readOnly: true` is technically necessary.
     pub categories: OrderedMap<Category>,
-    /// Per-language overrides of the shipped default texts (see [`crate::ui::TextKey`]).
+    /// Per-language overrides of the shipped default texts (see [`TextKey`]).
     pub texts: TextOverrides,
     /// Google Consent Mode v2: consent type (`analytics_storage`, …) → categories that grant it.
     pub google_consent_mode: OrderedMap<Vec<String>>,

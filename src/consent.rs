@@ -10,8 +10,7 @@ pub mod policy;
 use sha2::{Digest, Sha256};
 
 use crate::base64;
-use crate::config::{Config, Lang};
-use crate::ui::{TextKey, Texts};
+use crate::config::{Config, Lang, TextKey, Texts};
 
 /// Seconds in a day.
 const DAY: u64 = 86_400;

@@ -47,6 +47,7 @@ pub mod base64;
 pub mod config;
 pub mod consent;
 pub mod json;
+pub mod pattern;
 pub mod seal;
 pub mod strings;
 pub mod ui;

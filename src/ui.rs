@@ -5,10 +5,6 @@
 //! they are tested natively: nothing is pre-selected (R4), closing is never consent (R4),
 //! and the preferences start from the current decision so withdrawing is one click (R10).
 
-mod text;
-
-pub use text::{TextKey, Texts};
-
 use crate::config::Config;
 use crate::consent::{Choice, Method};
 

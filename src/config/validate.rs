@@ -1,10 +1,10 @@
 //! Semantic rules a config must meet beyond its JSON shape, each reported with its dotted path.
 
+use super::TextKey;
 use super::{Category, Config, KeyStatus, Lang, Localized, Problem, SealSettings, Service};
-use crate::consent::policy::glob_matches;
+use crate::pattern::glob_matches;
 use crate::seal::keys::{KeyError, PublicKey};
 use crate::strings::{concat, decimal, hex, join};
-use crate::ui::TextKey;
 
 /// Categories keksdose ships default titles and descriptions for.
 pub(crate) const KNOWN_CATEGORIES: [&str; 5] =

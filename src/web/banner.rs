@@ -16,9 +16,10 @@ use super::{
     set_property,
 };
 use crate::config::{Config, Lang, Localized, Service};
+use crate::config::{TextKey, Texts};
 use crate::consent::{Choice, Toggle};
 use crate::strings::{concat, join};
-use crate::ui::{Action, TextKey, Texts, View};
+use crate::ui::{Action, View};
 
 /// What can take focus inside the preferences dialog.
 const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href]";

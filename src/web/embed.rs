@@ -8,8 +8,8 @@ use web_sys::Element;
 
 use super::page::Page;
 use super::{banner, child, console_error, element, set, set_hidden};
+use crate::config::{TextKey, Texts};
 use crate::strings::{join, replace};
-use crate::ui::{TextKey, Texts};
 
 /// Brings `iframe` in line with the decision: `open` = its service may load now.
 pub fn settle(page: &Page, iframe: &Element, open: bool) {

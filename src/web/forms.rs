@@ -19,8 +19,8 @@ use super::blocker::within;
 use super::page::{self, Page};
 use super::{callback, child, console_error, nodes, once, set, window};
 use crate::config::{KeyStatus, LanguageSetting};
+use crate::config::{TextKey, Texts};
 use crate::strings::{concat, decimal, replace};
-use crate::ui::{TextKey, Texts};
 
 /// Forms keksdose seals.
 pub const SEALED: &str = "form[data-keksdose-seal]";

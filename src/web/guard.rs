@@ -26,7 +26,8 @@ use web_sys::{Element, Storage};
 use super::page::Page;
 use super::{callback, console_warn, document, forms, window};
 use crate::consent::cookie;
-use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions, glob_matches};
+use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions};
+use crate::pattern::glob_matches;
 use crate::strings::concat;
 
 thread_local! {

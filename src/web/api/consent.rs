@@ -8,10 +8,11 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, XmlHttpRequest};
 
 use super::install_panic_hook;
+use crate::config::TextKey;
 use crate::config::{Config, LanguageSetting};
 use crate::consent::{Choice, Method};
 use crate::strings::{concat, decimal};
-use crate::ui::{Action, Decision, TextKey};
+use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
 use crate::web::{
     append, child, console_error, document, element, events, js_error, listen, once, set,

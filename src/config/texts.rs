@@ -3,7 +3,7 @@
 //! The defaults are written to be plain and neutral (R6, R15): no "best experience" nudges, the
 //! refusal named as prominently as the consent, withdrawal explained on the first layer.
 
-use crate::config::{Config, Lang};
+use super::{Config, Lang};
 use crate::strings::join;
 
 macro_rules! text_keys {
