@@ -38,8 +38,8 @@ pub struct Config {
     pub categories: OrderedMap<Category>,
     /// Per-language overrides of the shipped default texts (see [`TextKey`]).
     pub texts: TextOverrides,
-    /// Google Consent Mode v2: consent type (`analytics_storage`, …) → categories that grant it.
-    pub google_consent_mode: OrderedMap<Vec<String>>,
+    /// Google Consent Mode v2, when the site uses Google tags.
+    pub google_consent_mode: Option<GoogleConsentMode>,
     /// Sealed forms: the controller's public keys.
     pub seal: Option<SealSettings>,
 }
@@ -129,14 +129,17 @@ pub enum UnknownPolicy {
 pub struct ConsentSettings {
     /// Name of the first-party consent cookie (default `kd_consent`).
     pub cookie_name: String,
-    /// Days until the visitor is asked again (1–395, default 180).
+    /// Days a decision that gives consent lasts before the visitor is asked again (1–395,
+    /// default 180).
     pub expires_after_days: u32,
+    /// Days a refusal of everything lasts: within them the visitor is not asked again, also not
+    /// when only wording changes (1–395, default 180, about six months).
+    pub refusal_expires_after_days: u32,
     /// Cookie `Domain` attribute, to share the decision across subdomains; `null` = this host only.
     pub domain: Option<String>,
     /// Treat the browser's Global Privacy Control signal as "reject all" (default true).
     pub respect_gpc: bool,
-    /// Path or URL to receive consent records; `null` = none. Accepted and validated, not yet
-    /// acted on (see [`Config::inert_settings`]).
+    /// Path or URL that receives the consent records (`navigator.sendBeacon`); `null` = none.
     pub log_endpoint: Option<String>,
     /// Cookie and storage names no service declares: `"block"` (default) or `"allow"`.
     pub unknown_cookies: UnknownPolicy,
@@ -149,6 +152,7 @@ impl Default for ConsentSettings {
         ConsentSettings {
             cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
             expires_after_days: 180,
+            refusal_expires_after_days: 180,
             domain: None,
             respect_gpc: true,
             log_endpoint: None,
@@ -156,6 +160,35 @@ impl Default for ConsentSettings {
             reload_on_withdrawal: false,
         }
     }
+}
+
+/// The consent types of Google Consent Mode v2, in the order keksdose sends them.
+pub const GOOGLE_CONSENT_TYPES: [&str; 7] = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+];
+
+/// Google Consent Mode v2: which categories grant which consent type, and Google's options.
+///
+/// JSON: one object, `{ "analytics_storage": ["analytics"], "ad_storage": ["marketing"], …,
+/// "region": ["DE"], "ads_data_redaction": true, "url_passthrough": false }`, in Google's names.
+#[derive(Debug, Clone, Default)]
+pub struct GoogleConsentMode {
+    /// Consent type (one of [`GOOGLE_CONSENT_TYPES`]) → the categories that grant it (any one
+    /// of them allowed is enough). A type not listed is denied, except `security_storage`,
+    /// which is granted: it is technically necessary.
+    pub types: OrderedMap<Vec<String>>,
+    /// ISO 3166-2 regions the default applies to (Google's `region`); empty = everywhere.
+    pub region: Vec<String>,
+    /// Google's `ads_data_redaction`, when given.
+    pub ads_data_redaction: Option<bool>,
+    /// Google's `url_passthrough`, when given.
+    pub url_passthrough: Option<bool>,
 }
 
 /// A purpose the visitor can allow or refuse as a whole.
@@ -420,19 +453,6 @@ impl Config {
         self.categories
             .iter()
             .find_map(|(category, c)| Some((category, c.services.get(key)?)))
-    }
-
-    /// The settings given that this version validates but does not act on yet (dotted paths):
-    /// `check-config` and the browser console warn about them.
-    pub fn inert_settings(&self) -> Vec<&'static str> {
-        let mut inert = Vec::new();
-        if self.consent.log_endpoint.is_some() {
-            inert.push("consent.logEndpoint");
-        }
-        if !self.google_consent_mode.is_empty() {
-            inert.push("googleConsentMode");
-        }
-        inert
     }
 
     /// Whether any category needs the visitor's decision (else no banner is shown).

@@ -5,12 +5,16 @@
 //! "may this run?", and [`revision`] says when a stored decision no longer covers the config.
 
 pub mod cookie;
+pub mod google;
 pub mod policy;
+pub mod record;
+pub mod session;
 
 use sha2::{Digest, Sha256};
 
 use crate::base64;
 use crate::config::{Config, Lang, TextKey, Texts};
+use crate::strings::{concat, hex};
 
 /// Seconds in a day.
 const DAY: u64 = 86_400;
@@ -150,6 +154,11 @@ impl Choice {
         }
     }
 
+    /// Whether nothing but the necessary is allowed.
+    pub fn refuses_everything(&self) -> bool {
+        self.categories.is_empty() && self.services.is_empty()
+    }
+
     /// Whether `self` refuses something that `earlier` allowed (a withdrawal, Art. 7(3) GDPR).
     pub fn withdraws_from(&self, earlier: &Choice) -> bool {
         earlier.categories.iter().any(|c| !self.has_category(c))
@@ -175,18 +184,19 @@ pub enum Method {
     AcceptAll,
     /// "Reject all".
     RejectAll,
-    /// "Save" in the preferences, or a programmatic per-category choice.
+    /// "Save" in the preferences, an embed's "Always allow", or a programmatic choice.
     Custom,
+    /// The browser's Global Privacy Control signal, with `consent.respectGpc`.
+    Gpc,
+    /// Everything keksdose stored was erased (the preferences' "erase", the API's `reset()`).
+    Reset,
 }
 
 impl Method {
-    /// The stable name used in events (`accept-all`, `reject-all`, `custom`).
+    /// The stable name used in events and records (`accept-all`, `reject-all`, `custom`,
+    /// `gpc`, `reset`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Method::AcceptAll => "accept-all",
-            Method::RejectAll => "reject-all",
-            Method::Custom => "custom",
-        }
+        ["accept-all", "reject-all", "custom", "gpc", "reset"][self as usize]
     }
 }
 
@@ -207,7 +217,8 @@ pub struct Consent {
 
 impl Consent {
     /// A decision made `now` on the config whose [`revision`] is given, lasting
-    /// `consent.expiresAfterDays` of `config`.
+    /// `consent.expiresAfterDays` of `config`, or `consent.refusalExpiresAfterDays` when it
+    /// refuses everything.
     pub fn new(
         config: &Config,
         revision: String,
@@ -219,14 +230,24 @@ impl Consent {
             revision,
             consent_id,
             decided_at: now,
-            expires_at: now + u64::from(config.consent.expires_after_days) * DAY,
+            expires_at: now
+                + DAY
+                    * u64::from(if choice.refuses_everything() {
+                        config.consent.refusal_expires_after_days
+                    } else {
+                        config.consent.expires_after_days
+                    }),
             choice,
         }
     }
 
-    /// Whether the decision still covers `config` at `now`: same revision, not expired.
+    /// Whether the decision still covers the config of `revision` at `now`: it has not expired,
+    /// and it was made on that revision — or it refuses everything and the config asks for the
+    /// same purposes and services ([`same_scope`]): a refusal stands when only wording changed.
     pub fn is_current(&self, revision: &str, now: u64) -> bool {
-        self.revision == revision && now < self.expires_at
+        now < self.expires_at
+            && (self.revision == revision
+                || (self.choice.refuses_everything() && same_scope(&self.revision, revision)))
     }
 
     /// Seconds until the decision expires (the consent cookie's `Max-Age`).
@@ -240,12 +261,28 @@ pub fn consent_id(random: [u8; 16]) -> String {
     base64::url(&random)
 }
 
-/// The revision of `config`: 12 base64url characters of SHA-256 over the canonical form of
-/// everything the visitor is shown and decides on — categories, services with provider, purpose,
-/// cookies, storage, hosts, retention and recipients, the policy links, and every banner text in
-/// every language (defaults included, so new wording in a keksdose release re-prompts too).
+/// The revision of `config`, 12 base64url characters in two parts:
+/// - 4 of SHA-256 over its **scope**, the sorted names of the non-necessary categories and their
+///   services: what the visitor is asked for. A new purpose or service changes it.
+/// - 8 of SHA-256 over the canonical form of everything the visitor is shown and decides on —
+///   categories, services with provider, purpose, cookies, storage, hosts, retention and
+///   recipients, the policy links, and every banner text in every language (defaults included,
+///   so new wording in a keksdose release re-prompts too).
+///
 /// Names of the consent cookie, colours and the seal keys are not part of it.
 pub fn revision(config: &Config) -> String {
+    let mut scope: Vec<String> = Vec::new();
+    for (name, category) in config.categories.iter() {
+        if !category.read_only {
+            scope.push(name.to_owned());
+            for key in category.services.keys() {
+                scope.push(concat(&[name, "/", key]));
+            }
+        }
+    }
+    scope.sort();
+    let mut scope_hash = Canon(Sha256::new());
+    scope_hash.list(&scope);
     let mut canon = Canon(Sha256::new());
     canon.text(&config.policy.privacy_url);
     canon.text(&config.policy.imprint_url);
@@ -274,8 +311,22 @@ pub fn revision(config: &Config) -> String {
             }
         }
     }
-    let digest = canon.0.finalize();
-    base64::url(&digest[..9])
+    concat(&[
+        &base64::url(&scope_hash.0.finalize()[..3]),
+        &base64::url(&canon.0.finalize()[..6]),
+    ])
+}
+
+/// Whether two revisions ask for the same purposes and services (the first part of
+/// [`revision`]).
+pub fn same_scope(a: &str, b: &str) -> bool {
+    a.get(..4).is_some_and(|scope| b.get(..4) == Some(scope))
+}
+
+/// SHA-256 of a config's text, hex: which exact config a record was made under. `sha256sum`
+/// of the config file gives the same, for the script tag's `data-config` file.
+pub fn config_hash(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Length-prefixed fields, so that no two different configs hash the same byte stream.

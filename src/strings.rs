@@ -66,6 +66,39 @@ pub fn hex(bytes: &[u8]) -> String {
     hex
 }
 
+/// Unix seconds as an RFC 3339 UTC time, `2026-11-30T06:20:02Z` (years up to 9999).
+pub fn utc(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let time = seconds % 86_400;
+    // Days to a civil date (H. Hinnant's `civil_from_days`), for days since 1970 in 400-year eras.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let mut text = String::with_capacity(20);
+    for (value, width, after) in [
+        (year, 4, "-"),
+        (month, 2, "-"),
+        (day, 2, "T"),
+        (time / 3600, 2, ":"),
+        (time / 60 % 60, 2, ":"),
+        (time % 60, 2, "Z"),
+    ] {
+        let digits = decimal(value);
+        for _ in digits.len()..width {
+            text.push('0');
+        }
+        text.push_str(&digits);
+        text.push_str(after);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +132,14 @@ mod tests {
     fn hex_is_lower_case_and_zero_padded() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn utc_times_are_rfc_3339() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_796_019_602), "2026-11-30T06:20:02Z");
+        assert_eq!(utc(4_107_542_399), "2100-02-28T23:59:59Z");
+        assert_eq!(utc(253_402_300_799), "9999-12-31T23:59:59Z");
     }
 }

@@ -92,11 +92,16 @@ fn the_design_example_is_valid() {
         "document order is kept"
     );
     assert!(config.needs_decision());
+    let mode = config.google_consent_mode.expect("Consent Mode");
     assert_eq!(
-        config.inert_settings(),
-        ["consent.logEndpoint", "googleConsentMode"],
-        "warned about, since not acted on"
+        mode.types.iter().collect::<Vec<_>>(),
+        [
+            ("ad_storage", &vec!["media".to_owned()]),
+            ("analytics_storage", &vec!["analytics".to_owned()])
+        ],
+        "in Google's order"
     );
+    assert!(mode.region.is_empty() && mode.ads_data_redaction.is_none());
 }
 
 #[test]
@@ -109,9 +114,10 @@ fn defaults_fill_optional_sections() {
     assert_eq!(config.language, LanguageSetting::De);
     assert_eq!(config.consent.cookie_name, "kd_consent");
     assert_eq!(config.consent.expires_after_days, 180);
+    assert_eq!(config.consent.refusal_expires_after_days, 180);
     assert!(config.consent.respect_gpc);
     assert!(!config.needs_decision(), "only necessary: no banner");
-    assert!(config.inert_settings().is_empty());
+    assert!(config.google_consent_mode.is_none());
 }
 
 /// (what is changed, the new value or None to remove, expected problem lines)
@@ -185,8 +191,8 @@ fn semantic_rules() {
             Some(json!({})),
             &[
                 "categories: expected at least one category",
-                "googleConsentMode.analytics_storage[0]: no category `analytics` in categories",
                 "googleConsentMode.ad_storage[0]: no category `media` in categories",
+                "googleConsentMode.analytics_storage[0]: no category `analytics` in categories",
             ],
         ),
         (
@@ -298,9 +304,14 @@ fn semantic_rules() {
             &["texts.en.acceptAll: must not be empty"],
         ),
         (
-            "/googleConsentMode/ad_storrage",
-            Some(json!(["media"])),
-            &["googleConsentMode.ad_storrage: unknown consent type"],
+            "/consent/refusalExpiresAfterDays",
+            Some(json!(400)),
+            &["consent.refusalExpiresAfterDays: expected 1 to 395 days"],
+        ),
+        (
+            "/googleConsentMode/region",
+            Some(json!(["DE", "us-ca", "US-CA"])),
+            &["googleConsentMode.region[1]: expected an ISO 3166-2 region"],
         ),
         (
             "/googleConsentMode/ad_storage",
@@ -402,6 +413,14 @@ fn shape_errors_name_the_dotted_path() {
             "consent.cookeName: unknown field `cookeName`",
         ),
         (with("/extra", json!(1)), "extra: unknown field `extra`"),
+        (
+            with("/googleConsentMode/ad_storrage", json!(["media"])),
+            "googleConsentMode.ad_storrage: unknown field `ad_storrage`, expected one of `ad_storage`",
+        ),
+        (
+            with("/googleConsentMode/url_passthrough", json!("yes")),
+            "googleConsentMode.url_passthrough: invalid type: string \"yes\", expected true or false",
+        ),
         (
             with("/language", json!("fr")),
             "language: unknown variant `fr`",

@@ -10,9 +10,9 @@
 //! value is missing or wrong; the config is only used when no problem was recorded.
 
 use super::{
-    Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES, KeyStatus, LanguageSetting,
-    Localized, OrderedMap, Policy, Problem, SealKey, SealSettings, Service, TextOverrides,
-    UnknownPolicy,
+    Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES, GOOGLE_CONSENT_TYPES,
+    GoogleConsentMode, KeyStatus, LanguageSetting, Localized, OrderedMap, Policy, Problem, SealKey,
+    SealSettings, Service, TextOverrides, UnknownPolicy,
 };
 use crate::json::{self, Value};
 use crate::strings::{concat, decimal};
@@ -321,10 +321,9 @@ impl Reader {
             de: self.text_map(&texts, "de"),
             en: self.text_map(&texts, "en"),
         };
-        let mut google_consent_mode = Vec::new();
-        for (name, path, value) in self.named(&config, "googleConsentMode") {
-            google_consent_mode.push((name, self.strings(&path, value)));
-        }
+        let google_consent_mode = config
+            .get("googleConsentMode")
+            .map(|value| self.google_consent_mode(config.path_of("googleConsentMode"), value));
         let seal = config.get("seal").map(|_| self.seal(&config));
         Config {
             tenant: tenant.unwrap_or_default(),
@@ -337,7 +336,7 @@ impl Reader {
             consent,
             categories: categories.into_iter().collect(),
             texts,
-            google_consent_mode: google_consent_mode.into_iter().collect(),
+            google_consent_mode,
             seal,
         }
     }
@@ -350,6 +349,7 @@ impl Reader {
             &[
                 "cookieName",
                 "expiresAfterDays",
+                "refusalExpiresAfterDays",
                 "domain",
                 "respectGpc",
                 "logEndpoint",
@@ -366,11 +366,41 @@ impl Reader {
             expires_after_days: self
                 .whole(&consent, "expiresAfterDays", u32::MAX.into())
                 .map_or(defaults.expires_after_days, |days| days as u32),
+            refusal_expires_after_days: self
+                .whole(&consent, "refusalExpiresAfterDays", u32::MAX.into())
+                .map_or(defaults.refusal_expires_after_days, |days| days as u32),
             domain: self.text(&consent, "domain", OPTIONAL),
             respect_gpc: self.flag(&consent, "respectGpc", defaults.respect_gpc),
             log_endpoint: self.text(&consent, "logEndpoint", OPTIONAL),
             unknown_cookies: [UnknownPolicy::Block, UnknownPolicy::Allow][unknown.unwrap_or(0)],
             reload_on_withdrawal: self.flag(&consent, "reloadOnWithdrawal", false),
+        }
+    }
+
+    fn google_consent_mode(&mut self, path: String, value: &Value) -> GoogleConsentMode {
+        const OPTIONS: [&str; 3] = ["region", "ads_data_redaction", "url_passthrough"];
+        let mut allowed = GOOGLE_CONSENT_TYPES.to_vec();
+        allowed.extend(OPTIONS);
+        let object = self.object(path, value, &allowed);
+        let mut types = Vec::new();
+        for name in GOOGLE_CONSENT_TYPES {
+            if let Some(value) = object.get(name) {
+                types.push((name.to_owned(), self.strings(&object.path_of(name), value)));
+            }
+        }
+        let mut option = |name| {
+            object
+                .get(name)
+                .is_some()
+                .then(|| self.flag(&object, name, false))
+        };
+        let ads_data_redaction = option("ads_data_redaction");
+        let url_passthrough = option("url_passthrough");
+        GoogleConsentMode {
+            types: types.into_iter().collect(),
+            region: self.texts(&object, "region"),
+            ads_data_redaction,
+            url_passthrough,
         }
     }
 
@@ -508,7 +538,7 @@ mod tests {
                 "tenant: invalid type: number 5, expected a string",
                 "policy: missing field `imprintUrl`",
                 "consent.cookiName: unknown field `cookiName`, expected one of `cookieName`, \
-                 `expiresAfterDays`, `domain`, `respectGpc`, `logEndpoint`, `unknownCookies`, \
+                 `expiresAfterDays`, `refusalExpiresAfterDays`, `domain`, `respectGpc`, `logEndpoint`, `unknownCookies`, \
                  `reloadOnWithdrawal`",
                 "consent.expiresAfterDays: invalid type: number -1, expected a whole number \
                  from 0 to 4294967295",

@@ -10,17 +10,6 @@ use crate::strings::{concat, decimal, hex, join};
 pub(crate) const KNOWN_CATEGORIES: [&str; 5] =
     ["necessary", "functional", "analytics", "marketing", "media"];
 
-/// Consent types of Google Consent Mode v2.
-const GOOGLE_CONSENT_TYPES: [&str; 7] = [
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-    "security_storage",
-];
-
 /// Largest accepted `consent.expiresAfterDays`: 13 months, the upper bound supervisory
 /// authorities accept for a stored consent decision.
 pub const MAX_EXPIRES_AFTER_DAYS: u32 = 395;
@@ -91,15 +80,23 @@ impl Validator {
                 "expected a cookie name of letters, digits and `!#$%&'*+-.^_`|~`",
             );
         }
-        if !(1..=MAX_EXPIRES_AFTER_DAYS).contains(&consent.expires_after_days) {
-            self.report(
-                "consent.expiresAfterDays",
-                concat(&[
-                    "expected 1 to ",
-                    &decimal(MAX_EXPIRES_AFTER_DAYS.into()),
-                    " days (13 months)",
-                ]),
-            );
+        for (path, days) in [
+            ("consent.expiresAfterDays", consent.expires_after_days),
+            (
+                "consent.refusalExpiresAfterDays",
+                consent.refusal_expires_after_days,
+            ),
+        ] {
+            if !(1..=MAX_EXPIRES_AFTER_DAYS).contains(&days) {
+                self.report(
+                    path,
+                    concat(&[
+                        "expected 1 to ",
+                        &decimal(MAX_EXPIRES_AFTER_DAYS.into()),
+                        " days (13 months)",
+                    ]),
+                );
+            }
         }
         if let Some(domain) = &consent.domain {
             let host = domain.strip_prefix('.').unwrap_or(domain);
@@ -284,17 +281,11 @@ impl Validator {
     }
 
     fn google_consent_mode(&mut self, config: &Config) {
-        for (consent_type, categories) in config.google_consent_mode.iter() {
+        let Some(mode) = &config.google_consent_mode else {
+            return;
+        };
+        for (consent_type, categories) in mode.types.iter() {
             let path = concat(&["googleConsentMode.", consent_type]);
-            if !GOOGLE_CONSENT_TYPES.contains(&consent_type) {
-                self.report(
-                    &path,
-                    concat(&[
-                        "unknown consent type; expected one of ",
-                        &join(&GOOGLE_CONSENT_TYPES, ", "),
-                    ]),
-                );
-            }
             if categories.is_empty() {
                 self.report(&path, "expected at least one category");
             }
@@ -305,6 +296,14 @@ impl Validator {
                         concat(&["no category `", category, "` in categories"]),
                     );
                 }
+            }
+        }
+        for (i, region) in mode.region.iter().enumerate() {
+            if !is_region(region) {
+                self.report(
+                    concat(&["googleConsentMode.region[", &decimal(i as u64), "]"]),
+                    "expected an ISO 3166-2 region like `DE` or `US-CA`",
+                );
             }
         }
     }
@@ -432,4 +431,15 @@ fn is_label(label: &str) -> bool {
         && label
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// An ISO 3166-2 code as Google's `region` takes it: `DE`, or a subdivision like `US-CA`.
+fn is_region(region: &str) -> bool {
+    let (country, subdivision) = region.split_once('-').unwrap_or((region, "X"));
+    country.len() == 2
+        && country.bytes().all(|b| b.is_ascii_uppercase())
+        && (1..=3).contains(&subdivision.len())
+        && subdivision
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }

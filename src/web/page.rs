@@ -53,12 +53,6 @@ impl Page {
             console_warn("started again; the previous instance was removed");
             previous.stop();
         }
-        for setting in config.inert_settings() {
-            console_warn(&concat(&[
-                setting,
-                " is accepted but not acted on by this version",
-            ]));
-        }
         let lang = language(config.language);
         let revision = revision(&config);
         let stored = cookie::read(&guard::read_cookies(), &config.consent.cookie_name);

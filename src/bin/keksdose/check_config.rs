@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use keksdose::config::Config;
-use keksdose::consent::revision;
+use keksdose::consent::{config_hash, revision};
 
 use crate::error::CliError;
 
@@ -31,17 +31,12 @@ pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
         match Config::from_json(&text) {
             Ok(config) => {
                 println!(
-                    "{}: valid (tenant {}, revision {})",
+                    "{}: valid (tenant {}, revision {}, config hash {})",
                     path.display(),
                     config.tenant,
-                    revision(&config)
+                    revision(&config),
+                    config_hash(&text)
                 );
-                for setting in config.inert_settings() {
-                    println!(
-                        "{}: warning: {setting} is accepted but not acted on by this version",
-                        path.display()
-                    );
-                }
             }
             Err(error) => {
                 all_valid = false;

@@ -1,0 +1,257 @@
+//! Consent records: the proof of each decision (GDPR Art. 7(1)), shaped after ISO/IEC TS 27560.
+//!
+//! One JSON object per accept, reject, change, withdrawal, GPC decision and reset; the schema is
+//! `docs/consent-record.schema.json`. No IP address, no user agent: the record says what was
+//! decided on which texts, not who the visitor is. The browser keeps its own records on the
+//! device as JSON Lines (see [`append`]) so the visitor can download them (Art. 15/20).
+
+use super::{Choice, Consent, Method};
+use crate::config::Config;
+use crate::json;
+use crate::strings::{concat, join, utc};
+
+/// How many of the visitor's own records the browser keeps (the newest).
+pub const KEPT_ON_DEVICE: usize = 50;
+
+/// One consent record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Random id of this record (22 base64url characters).
+    pub record_id: String,
+    /// The browser's consent id (see [`Consent::consent_id`]).
+    pub consent_id: String,
+    /// The config's `tenant`.
+    pub tenant: String,
+    /// When the decision was made (Unix seconds).
+    pub timestamp: u64,
+    /// The config revision the visitor decided on.
+    pub revision: String,
+    /// SHA-256 of the config text, hex (see [`super::config_hash`]).
+    pub config_hash: String,
+    /// The language the visitor was shown (`de`, `en`).
+    pub language: &'static str,
+    /// The control used.
+    pub method: Method,
+    /// Whether something given before is now refused.
+    pub withdrawal: bool,
+    /// Every non-necessary category with whether it is given.
+    pub categories: Vec<(String, bool)>,
+    /// Every service of a non-necessary category with whether it is given.
+    pub services: Vec<(String, bool)>,
+    /// When the decision lapses (Unix seconds); for a reset, its own time.
+    pub expires_at: u64,
+}
+
+/// What a record is made of besides the decision itself.
+pub struct Context<'a> {
+    /// The running config.
+    pub config: &'a Config,
+    /// Its revision.
+    pub revision: &'a str,
+    /// SHA-256 of its text, hex.
+    pub config_hash: &'a str,
+    /// The language shown.
+    pub language: &'static str,
+}
+
+impl Record {
+    /// The record of `consent`, made with `method`, with the random `record_id`.
+    pub fn new(
+        context: &Context<'_>,
+        consent: &Consent,
+        method: Method,
+        withdrawal: bool,
+        record_id: String,
+    ) -> Record {
+        let config = context.config;
+        let choice = &consent.choice;
+        let mut categories = Vec::new();
+        let mut services = Vec::new();
+        for (name, category) in config.categories.iter() {
+            if category.read_only {
+                continue;
+            }
+            categories.push((name.to_owned(), choice.has_category(name)));
+            for key in category.services.keys() {
+                services.push((key.to_owned(), choice.has_service(key)));
+            }
+        }
+        Record {
+            record_id,
+            consent_id: consent.consent_id.clone(),
+            tenant: config.tenant.clone(),
+            timestamp: consent.decided_at,
+            revision: consent.revision.clone(),
+            config_hash: context.config_hash.to_owned(),
+            language: context.language,
+            method,
+            withdrawal,
+            categories,
+            services,
+            expires_at: consent.expires_at,
+        }
+    }
+
+    /// The record as one line of JSON, fields in the documented order.
+    ///
+    /// Every value comes from a restricted alphabet — base64url ids, the `[a-z0-9-]` tenant,
+    /// hex, identifiers as category and service names, RFC 3339 times — so nothing needs
+    /// escaping.
+    pub fn to_json(&self) -> String {
+        let text = |name: &str, value: &str| concat(&["\"", name, "\":\"", value, "\""]);
+        let states = |name: &str, states: &[(String, bool)]| {
+            let entries: Vec<String> = states
+                .iter()
+                .map(|(key, given)| text(key, if *given { "given" } else { "refused" }))
+                .collect();
+            concat(&["\"", name, "\":{", &join(&entries, ","), "}"])
+        };
+        let fields = [
+            text("recordId", &self.record_id),
+            text("consentId", &self.consent_id),
+            text("tenant", &self.tenant),
+            text("timestamp", &utc(self.timestamp)),
+            text("revision", &self.revision),
+            text("configHash", &self.config_hash),
+            text("language", self.language),
+            text("method", self.method.as_str()),
+            concat(&[
+                "\"withdrawal\":",
+                if self.withdrawal { "true" } else { "false" },
+            ]),
+            states("categories", &self.categories),
+            states("services", &self.services),
+            text("expiresAt", &utc(self.expires_at)),
+        ];
+        concat(&["{", &join(&fields, ","), "}"])
+    }
+}
+
+/// The reset of `consent` (everything stored erased): all refused, lapsing at once.
+pub fn reset(context: &Context<'_>, consent: &Consent, now: u64, record_id: String) -> Record {
+    let erased = Consent {
+        decided_at: now,
+        expires_at: now,
+        choice: Choice::none(),
+        ..consent.clone()
+    };
+    let withdrawal = erased.choice.withdraws_from(&consent.choice);
+    Record::new(context, &erased, Method::Reset, withdrawal, record_id)
+}
+
+/// `log` (JSON Lines, oldest first) with `record` appended, keeping the newest `keep` lines.
+pub fn append(log: &str, record: &str, keep: usize) -> String {
+    let mut lines: Vec<&str> = log.lines().filter(|line| !line.is_empty()).collect();
+    lines.push(record);
+    let from = lines.len().saturating_sub(keep);
+    join(&lines[from..], "\n")
+}
+
+/// The records of a JSON Lines log as one JSON array; a line that is not a JSON object (the
+/// storage is the page's too) is left out.
+pub fn as_json_array(log: &str) -> String {
+    let records: Vec<&str> = log
+        .lines()
+        .filter(|line| matches!(json::parse(line), Ok(json::Value::Object(_))))
+        .collect();
+    concat(&["[", &join(&records, ",\n"), "]"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_json(
+            r#"{
+            "tenant": "musterstadt",
+            "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
+            "categories": {
+                "necessary": { "readOnly": true, "services": {
+                    "session": { "provider": "P", "purpose": "login" } } },
+                "analytics": { "services": {
+                    "matomo": { "provider": "P", "purpose": "stats" },
+                    "plausible": { "provider": "Q", "purpose": "stats" } } },
+                "functional": {}
+            }}"#,
+        )
+        .expect("valid config")
+    }
+
+    fn context(config: &Config) -> Context<'_> {
+        Context {
+            config,
+            revision: "AAAAbbbbCCCC",
+            config_hash: "00ff",
+            language: "en",
+        }
+    }
+
+    fn consent(choice: Choice) -> Consent {
+        Consent {
+            revision: "AAAAbbbbCCCC".into(),
+            consent_id: "q3v1b1BzQ2VgYtV5nH0x4w".into(),
+            decided_at: 1_796_019_602,
+            expires_at: 1_796_019_602 + 86_400,
+            choice,
+        }
+    }
+
+    #[test]
+    fn a_record_names_every_purpose_and_service_the_visitor_decided_on() {
+        let config = config();
+        let consent = consent(Choice::from_names(&config, ["functional"], ["plausible"]));
+        let record = Record::new(
+            &context(&config),
+            &consent,
+            Method::Custom,
+            false,
+            "rrrrrrrrrrrrrrrrrrrrrr".into(),
+        );
+        assert_eq!(
+            record.to_json(),
+            concat(&[
+                r#"{"recordId":"rrrrrrrrrrrrrrrrrrrrrr","consentId":"q3v1b1BzQ2VgYtV5nH0x4w","#,
+                r#""tenant":"musterstadt","timestamp":"2026-11-30T06:20:02Z","#,
+                r#""revision":"AAAAbbbbCCCC","configHash":"00ff","language":"en","#,
+                r#""method":"custom","withdrawal":false,"#,
+                r#""categories":{"analytics":"given","functional":"given"},"#,
+                r#""services":{"matomo":"refused","plausible":"given"},"#,
+                r#""expiresAt":"2026-12-01T06:20:02Z"}"#,
+            ])
+        );
+        assert!(matches!(
+            json::parse(&record.to_json()),
+            Ok(json::Value::Object(_))
+        ));
+    }
+
+    #[test]
+    fn a_reset_refuses_everything_and_is_a_withdrawal_of_what_was_given() {
+        let config = config();
+        let given = consent(Choice::all(&config));
+        let record = reset(&context(&config), &given, 1_796_100_000, "r".into());
+        assert_eq!(record.method, Method::Reset);
+        assert!(record.withdrawal);
+        assert_eq!(record.expires_at, 1_796_100_000);
+        assert!(record.categories.iter().all(|(_, given)| !given));
+        let refused = consent(Choice::none());
+        let record = reset(&context(&config), &refused, 1_796_100_000, "r".into());
+        assert!(!record.withdrawal, "nothing was given");
+    }
+
+    #[test]
+    fn the_device_log_keeps_the_newest_records_and_reads_as_an_array() {
+        let mut log = String::new();
+        for i in 0..5 {
+            log = append(&log, &concat(&["{\"n\":", &i.to_string(), "}"]), 3);
+        }
+        assert_eq!(log, "{\"n\":2}\n{\"n\":3}\n{\"n\":4}");
+        let tampered = concat(&[&log, "\nnot json\n[1]"]);
+        assert_eq!(
+            as_json_array(&tampered),
+            "[{\"n\":2},\n{\"n\":3},\n{\"n\":4}]"
+        );
+        assert_eq!(as_json_array(""), "[]");
+    }
+}
