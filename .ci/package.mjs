@@ -47,12 +47,19 @@ const module = (dir, name) => {
 const entry = readFileSync("pkg-config/keksdose.js", "utf8");
 const script = module("script", "keksdose");
 const glue = script.glue;
-const wasm = Buffer.from(script.wasm).toString("hex");
+// The module as a string literal of one character per byte (U+0000–U+00FF, UTF-8 encoded):
+// byte-aligned, so gzip finds the same repeats as in the binary; 7 % over the binary under
+// gzip -9, where hex costs 11 % and base64 28 %. Inserted after minifying, which would escape
+// it; the file starts with a byte order mark, which makes browsers read it as UTF-8 whatever
+// the server or the page declare.
+const latin1 = Array.from(script.wasm, (byte) =>
+  byte === 0x5c ? "\\\\" : byte === 0x22 ? '\\"' : byte === 0x0a ? "\\n" : byte === 0x0d ? "\\r" : String.fromCharCode(byte),
+).join("");
 const guards = readFileSync("pkg-config/fail-closed.js", "utf8").replace(/^export function/gm, "function");
 let bundle = fill(entry, "/* @glue */", glue, "pkg-config/keksdose.js");
-bundle = fill(bundle, '"@wasm"', JSON.stringify(wasm), "pkg-config/keksdose.js");
 bundle = fill(bundle, "/* @failClosed */", guards, "pkg-config/keksdose.js");
-writeFileSync(join(pkg, "keksdose.js"), minify(bundle));
+bundle = fill(minify(bundle), '"@wasm"', `"${latin1}"`, "pkg-config/keksdose.js");
+writeFileSync(join(pkg, "keksdose.js"), "\ufeff" + bundle);
 
 // The inline start: its text is what pages put inline, byte for byte, so that its hash holds.
 const start = fill(readFileSync("pkg-config/start.js", "utf8"), "/* @stopWrites */", guards, "pkg-config/start.js");

@@ -117,3 +117,12 @@ export function failClosed() {
     warned = true;
   });
 }
+
+/**
+ * Google's `gtag`, which keksdose calls for Consent Mode: Google's tags read commands from
+ * `dataLayer` only as `arguments` objects, which only a JavaScript function makes. Shared by
+ * both entries like the guards above.
+ */
+export function gtag() {
+  (window.dataLayer = window.dataLayer || []).push(arguments);
+}

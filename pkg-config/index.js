@@ -1,5 +1,5 @@
 // The npm entry: `import { init } from "keksdose"; const kd = await init(config);`
-import { failClosed } from "./fail-closed.js";
+import { failClosed, gtag } from "./fail-closed.js";
 import load, { start } from "./keksdose_web.js";
 
 let loaded;
@@ -27,7 +27,7 @@ export async function init(config) {
   loaded ??= load({ module_or_path: new URL("./keksdose_web_bg.wasm", import.meta.url) }).catch(couldNotStart);
   await loaded;
   try {
-    return start(typeof config === "string" ? config : JSON.stringify(config), loadSeal);
+    return start(typeof config === "string" ? config : JSON.stringify(config), loadSeal, gtag);
   } catch (error) {
     if (error?.name === "ConfigError") throw error;
     return couldNotStart(error);

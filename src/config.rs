@@ -147,6 +147,23 @@ pub struct ConsentSettings {
     pub reload_on_withdrawal: bool,
 }
 
+impl ConsentSettings {
+    /// The `localStorage` key of the visitor's own consent records: `<cookieName>.records`.
+    pub fn records_key(&self) -> String {
+        concat(&[&self.cookie_name, ".records"])
+    }
+
+    /// The `localStorage` key of records the browser could not send yet: `<cookieName>.unsent`.
+    pub fn unsent_key(&self) -> String {
+        concat(&[&self.cookie_name, ".unsent"])
+    }
+
+    /// Whether `key` is one of keksdose's own `localStorage` keys.
+    pub fn is_own_storage_key(&self, key: &str) -> bool {
+        key == self.records_key() || key == self.unsent_key()
+    }
+}
+
 impl Default for ConsentSettings {
     fn default() -> Self {
         ConsentSettings {
@@ -162,8 +179,8 @@ impl Default for ConsentSettings {
     }
 }
 
-/// The consent types of Google Consent Mode v2, in the order keksdose sends them.
-pub const GOOGLE_CONSENT_TYPES: [&str; 7] = [
+/// The fields of `googleConsentMode`: the consent types, then Google's options.
+pub(crate) const GOOGLE_CONSENT_MODE_FIELDS: [&str; 10] = [
     "ad_storage",
     "ad_user_data",
     "ad_personalization",
@@ -171,7 +188,13 @@ pub const GOOGLE_CONSENT_TYPES: [&str; 7] = [
     "functionality_storage",
     "personalization_storage",
     "security_storage",
+    "region",
+    "ads_data_redaction",
+    "url_passthrough",
 ];
+
+/// The consent types of Google Consent Mode v2, in the order keksdose sends them.
+pub const GOOGLE_CONSENT_TYPES: &[&str] = GOOGLE_CONSENT_MODE_FIELDS.split_at(7).0;
 
 /// Google Consent Mode v2: which categories grant which consent type, and Google's options.
 ///

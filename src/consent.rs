@@ -262,8 +262,9 @@ pub fn consent_id(random: [u8; 16]) -> String {
 }
 
 /// The revision of `config`, 12 base64url characters in two parts:
-/// - 4 of SHA-256 over its **scope**, the sorted names of the non-necessary categories and their
-///   services: what the visitor is asked for. A new purpose or service changes it.
+/// - 4 of SHA-256 over its **scope**, the names of the non-necessary categories and their
+///   services in config order: what the visitor is asked for. A new purpose or service changes
+///   it (so does a new order).
 /// - 8 of SHA-256 over the canonical form of everything the visitor is shown and decides on —
 ///   categories, services with provider, purpose, cookies, storage, hosts, retention and
 ///   recipients, the policy links, and every banner text in every language (defaults included,
@@ -271,18 +272,16 @@ pub fn consent_id(random: [u8; 16]) -> String {
 ///
 /// Names of the consent cookie, colours and the seal keys are not part of it.
 pub fn revision(config: &Config) -> String {
-    let mut scope: Vec<String> = Vec::new();
+    let mut scope_hash = Canon(Sha256::new());
     for (name, category) in config.categories.iter() {
         if !category.read_only {
-            scope.push(name.to_owned());
+            scope_hash.text(name);
+            scope_hash.count(category.services.len());
             for key in category.services.keys() {
-                scope.push(concat(&[name, "/", key]));
+                scope_hash.text(key);
             }
         }
     }
-    scope.sort();
-    let mut scope_hash = Canon(Sha256::new());
-    scope_hash.list(&scope);
     let mut canon = Canon(Sha256::new());
     canon.text(&config.policy.privacy_url);
     canon.text(&config.policy.imprint_url);
@@ -334,7 +333,7 @@ struct Canon(Sha256);
 
 impl Canon {
     fn text(&mut self, text: &str) {
-        self.0.update((text.len() as u64).to_be_bytes());
+        self.count(text.len());
         self.0.update(text.as_bytes());
     }
 
@@ -342,8 +341,12 @@ impl Canon {
         self.0.update([u8::from(flag)]);
     }
 
+    fn count(&mut self, n: usize) {
+        self.0.update((n as u64).to_be_bytes());
+    }
+
     fn list(&mut self, items: &[String]) {
-        self.0.update((items.len() as u64).to_be_bytes());
+        self.count(items.len());
         for item in items {
             self.text(item);
         }

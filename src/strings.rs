@@ -66,7 +66,7 @@ pub fn hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Unix seconds as an RFC 3339 UTC time, `2026-11-30T06:20:02Z` (years up to 9999).
+/// Unix seconds as an RFC 3339 UTC time, `2026-11-30T06:20:02Z` (years 1970 to 9999).
 pub fn utc(seconds: u64) -> String {
     let days = seconds / 86_400;
     let time = seconds % 86_400;
@@ -81,19 +81,17 @@ pub fn utc(seconds: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + u64::from(month <= 2);
     let mut text = String::with_capacity(20);
-    for (value, width, after) in [
-        (year, 4, "-"),
-        (month, 2, "-"),
-        (day, 2, "T"),
-        (time / 3600, 2, ":"),
-        (time / 60 % 60, 2, ":"),
-        (time % 60, 2, "Z"),
+    for (value, after) in [
+        (year / 100, ""),
+        (year % 100, "-"),
+        (month, "-"),
+        (day, "T"),
+        (time / 3600, ":"),
+        (time / 60 % 60, ":"),
+        (time % 60, "Z"),
     ] {
-        let digits = decimal(value);
-        for _ in digits.len()..width {
-            text.push('0');
-        }
-        text.push_str(&digits);
+        text.push(char::from(b'0' + (value / 10 % 10) as u8));
+        text.push(char::from(b'0' + (value % 10) as u8));
         text.push_str(after);
     }
     text

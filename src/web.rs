@@ -19,6 +19,8 @@ mod banner;
 #[cfg(feature = "consent")]
 mod blocker;
 #[cfg(feature = "consent")]
+mod consent_mode;
+#[cfg(feature = "consent")]
 mod embed;
 #[cfg(feature = "consent")]
 mod events;
@@ -28,6 +30,8 @@ mod forms;
 mod guard;
 #[cfg(feature = "consent")]
 mod page;
+#[cfg(feature = "consent")]
+mod records;
 #[cfg(feature = "seal")]
 mod sealing;
 
@@ -110,7 +114,8 @@ fn random_bytes<const N: usize>() -> [u8; N] {
         .crypto()
         .and_then(|crypto| crypto.get_random_values_with_u8_array(&mut bytes));
     // Every browser that runs WebAssembly has it; without it nothing is decided (fail closed).
-    filled.expect("crypto.getRandomValues is available");
+    // Not `expect`: formatting the `JsValue` error would link its glue into every page.
+    filled.unwrap_or_else(|_| panic!("crypto.getRandomValues is available"));
     bytes
 }
 
@@ -126,7 +131,7 @@ fn js_error(name: &str, message: &str) -> JsValue {
 fn element(tag: &str, class: &str) -> Element {
     let element = document()
         .create_element(tag)
-        .expect("keksdose creates only valid tags");
+        .unwrap_or_else(|_| panic!("keksdose creates only valid tags"));
     if !class.is_empty() {
         set(&element, "class", class);
     }

@@ -10,9 +10,9 @@
 //! value is missing or wrong; the config is only used when no problem was recorded.
 
 use super::{
-    Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES, GOOGLE_CONSENT_TYPES,
-    GoogleConsentMode, KeyStatus, LanguageSetting, Localized, OrderedMap, Policy, Problem, SealKey,
-    SealSettings, Service, TextOverrides, UnknownPolicy,
+    Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES, GOOGLE_CONSENT_MODE_FIELDS,
+    GOOGLE_CONSENT_TYPES, GoogleConsentMode, KeyStatus, LanguageSetting, Localized, OrderedMap,
+    Policy, Problem, SealKey, SealSettings, Service, TextOverrides, UnknownPolicy,
 };
 use crate::json::{self, Value};
 use crate::strings::{concat, decimal};
@@ -378,14 +378,14 @@ impl Reader {
     }
 
     fn google_consent_mode(&mut self, path: String, value: &Value) -> GoogleConsentMode {
-        const OPTIONS: [&str; 3] = ["region", "ads_data_redaction", "url_passthrough"];
-        let mut allowed = GOOGLE_CONSENT_TYPES.to_vec();
-        allowed.extend(OPTIONS);
-        let object = self.object(path, value, &allowed);
+        let object = self.object(path, value, &GOOGLE_CONSENT_MODE_FIELDS);
         let mut types = Vec::new();
         for name in GOOGLE_CONSENT_TYPES {
             if let Some(value) = object.get(name) {
-                types.push((name.to_owned(), self.strings(&object.path_of(name), value)));
+                types.push((
+                    (*name).to_owned(),
+                    self.strings(&object.path_of(name), value),
+                ));
             }
         }
         let mut option = |name| {

@@ -7,31 +7,56 @@ use super::{Config, Lang};
 use crate::strings::join;
 
 macro_rules! text_keys {
-    ($($key:ident $name:literal { de: $de:literal, en: $en:literal })*) => {
-        /// A text of the banner and the preferences, overridable under `texts.<lang>.<name>`.
+    (
+        $($key:ident $name:literal { de: $de:literal, en: $en:literal })*
+        ;
+        $($outcome:ident $outcome_name:literal { de: $outcome_de:literal, en: $outcome_en:literal })*
+    ) => {
+        /// A text of the banner, the preferences and sealed forms, overridable under
+        /// `texts.<lang>.<name>`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum TextKey {
             $(
                 #[doc = concat!("`", $name, "`: „", $de, "“")]
                 $key,
             )*
+            $(
+                #[doc = concat!("`", $outcome_name, "`: „", $outcome_de, "“ (shown by the seal module)")]
+                $outcome,
+            )*
         }
 
         impl TextKey {
             /// Every key, in a fixed order.
-            pub const ALL: &'static [TextKey] = &[$(TextKey::$key),*];
+            pub const ALL: &'static [TextKey] = &[$(TextKey::$key,)* $(TextKey::$outcome),*];
+
+            /// The outcomes of sending a sealed form, which the seal module shows.
+            pub const OUTCOMES: &'static [TextKey] = &[$(TextKey::$outcome),*];
 
             /// The key's name in the config (`texts.de.<name>`).
             pub fn name(self) -> &'static str {
                 // Tables indexed by the key are a few bytes of code; a `match` is a jump table.
-                const NAMES: &[&str] = &[$($name),*];
+                const NAMES: &[&str] = &[$($name,)* $($outcome_name),*];
                 NAMES[self as usize]
             }
 
-            /// The shipped default text.
+            /// The shipped default text. Each wasm module carries only the defaults it shows
+            /// (an empty text for the others): the outcomes of sending a sealed form are shown
+            /// by the seal module, everything else by the consent module, loaded by every page.
             pub fn default_text(self, lang: Lang) -> &'static str {
+                #[cfg(any(not(target_arch = "wasm32"), feature = "consent"))]
                 const DEFAULTS: &[[&str; 2]] = &[$([$de, $en]),*];
-                DEFAULTS[self as usize][lang as usize]
+                #[cfg(all(target_arch = "wasm32", not(feature = "consent")))]
+                const DEFAULTS: &[[&str; 2]] = &[$({ stringify!($key); ["", ""] }),*];
+                #[cfg(any(not(target_arch = "wasm32"), feature = "seal"))]
+                const OUTCOMES: &[[&str; 2]] = &[$([$outcome_de, $outcome_en]),*];
+                #[cfg(all(target_arch = "wasm32", not(feature = "seal")))]
+                const OUTCOMES: &[[&str; 2]] = &[$({ stringify!($outcome); ["", ""] }),*];
+                let i = self as usize;
+                match DEFAULTS.get(i) {
+                    Some(texts) => texts[lang as usize],
+                    None => OUTCOMES[i - DEFAULTS.len()][lang as usize],
+                }
             }
         }
     };
@@ -83,6 +108,18 @@ text_keys! {
         de: "Ihre Angaben werden verschlüsselt und gesendet …",
         en: "Encrypting and sending your details …"
     }
+    SealUnavailable "sealUnavailable" {
+        de: "Nicht gesendet: Die Verschlüsselung ist auf dieser Seite nicht verfügbar. Es wurde nichts übertragen.",
+        en: "Not sent: encryption is not available on this page. Nothing was transmitted."
+    }
+    ConsentId "consentId" { de: "Ihre Einwilligungs-ID: ", en: "Your consent ID: " }
+    DownloadRecords "downloadRecords" { de: "Nachweise herunterladen", en: "Download records" }
+    EraseData "eraseData" { de: "Hier gespeicherte Daten löschen", en: "Erase data stored here" }
+    ConfigFailed "configFailed" {
+        de: "Die Cookie-Einstellungen dieser Website konnten nicht geladen werden. Es werden nur technisch notwendige Cookies verwendet.",
+        en: "The cookie settings of this website could not be loaded. Only technically necessary cookies are used."
+    }
+    ;
     SealSent "sealSent" {
         de: "Vielen Dank! Ihre Angaben wurden verschlüsselt übermittelt.",
         en: "Thank you. Your details were sent encrypted."
@@ -99,10 +136,6 @@ text_keys! {
         de: "Nicht gesendet: Eine angehängte Datei ließ sich nicht lesen – vielleicht wurde sie nach der Auswahl geändert. Bitte wählen Sie sie erneut aus. Es wurde nichts übertragen.",
         en: "Not sent: an attached file could not be read – perhaps it was changed after it was chosen. Please choose it again. Nothing was transmitted."
     }
-    SealUnavailable "sealUnavailable" {
-        de: "Nicht gesendet: Die Verschlüsselung ist auf dieser Seite nicht verfügbar. Es wurde nichts übertragen.",
-        en: "Not sent: encryption is not available on this page. Nothing was transmitted."
-    }
     SealFailed "sealFailed" {
         de: "Nicht gesendet: Die Verschlüsselung ist fehlgeschlagen. Es wurde nichts übertragen.",
         en: "Not sent: encryption failed. Nothing was transmitted."
@@ -114,10 +147,6 @@ text_keys! {
     SealNetwork "sealNetwork" {
         de: "Nicht gesendet: Der Server ist nicht erreichbar. Unverschlüsselt wurde nichts übertragen. Bitte versuchen Sie es erneut.",
         en: "Not sent: the server cannot be reached. Nothing was transmitted unencrypted. Please try again."
-    }
-    ConfigFailed "configFailed" {
-        de: "Die Cookie-Einstellungen dieser Website konnten nicht geladen werden. Es werden nur technisch notwendige Cookies verwendet.",
-        en: "The cookie settings of this website could not be loaded. Only technically necessary cookies are used."
     }
 }
 

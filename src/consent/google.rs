@@ -11,19 +11,19 @@ use crate::config::{Config, GOOGLE_CONSENT_TYPES};
 /// granted under `consent` (`None`: no decision, nothing but the necessary). A type is granted
 /// when any category mapped to it is allowed; an unmapped `security_storage` is granted (it is
 /// technically necessary), every other unmapped type denied.
-pub fn consent_types(config: &Config, consent: Option<&Consent>) -> Vec<(&'static str, bool)> {
+pub fn consent_types<'a>(
+    config: &'a Config,
+    consent: Option<&'a Consent>,
+) -> impl Iterator<Item = (&'static str, bool)> + 'a {
     let policy = Policy::new(config, consent);
     let types = config.google_consent_mode.as_ref().map(|mode| &mode.types);
-    GOOGLE_CONSENT_TYPES
-        .iter()
-        .map(|&name| {
-            let granted = match types.and_then(|types| types.get(name)) {
-                Some(categories) => categories.iter().any(|c| policy.category_allowed(c)),
-                None => name == "security_storage",
-            };
-            (name, granted)
-        })
-        .collect()
+    GOOGLE_CONSENT_TYPES.iter().map(move |&name| {
+        let granted = match types.and_then(|types| types.get(name)) {
+            Some(categories) => categories.iter().any(|c| policy.category_allowed(c)),
+            None => name == "security_storage",
+        };
+        (name, granted)
+    })
 }
 
 #[cfg(test)]
@@ -55,7 +55,6 @@ mod tests {
 
     fn granted(config: &Config, consent: Option<&Consent>) -> Vec<&'static str> {
         consent_types(config, consent)
-            .into_iter()
             .filter_map(|(name, granted)| granted.then_some(name))
             .collect()
     }
@@ -73,8 +72,7 @@ mod tests {
     #[test]
     fn all_seven_types_necessary_ones_granted_without_a_decision() {
         let config = config();
-        let types = consent_types(&config, None);
-        assert_eq!(types.len(), 7);
+        assert_eq!(consent_types(&config, None).count(), 7);
         assert_eq!(
             granted(&config, None),
             ["functionality_storage", "security_storage"]

@@ -109,10 +109,10 @@ impl<'a> Policy<'a> {
         name == self.config.consent.cookie_name || self.declared_allowed(cookie_globs, name)
     }
 
-    /// Whether a script may write the localStorage / sessionStorage key `key`; the same rules
-    /// as for cookies, with the services' `storage` globs.
+    /// Whether a script may write the localStorage / sessionStorage key `key`: keksdose's own
+    /// keys always; others by the same rules as cookies, with the services' `storage` globs.
     pub fn storage_write_allowed(&self, key: &str) -> bool {
-        self.declared_allowed(storage_globs, key)
+        self.config.consent.is_own_storage_key(key) || self.declared_allowed(storage_globs, key)
     }
 
     /// Whether a resource from `host` (lower-case, without port) may load: hosts no service

@@ -98,32 +98,45 @@ impl Record {
     /// hex, identifiers as category and service names, RFC 3339 times — so nothing needs
     /// escaping.
     pub fn to_json(&self) -> String {
-        let text = |name: &str, value: &str| concat(&["\"", name, "\":\"", value, "\""]);
-        let states = |name: &str, states: &[(String, bool)]| {
-            let entries: Vec<String> = states
-                .iter()
-                .map(|(key, given)| text(key, if *given { "given" } else { "refused" }))
-                .collect();
-            concat(&["\"", name, "\":{", &join(&entries, ","), "}"])
+        let mut json = String::new();
+        let quoted = |value: &str| concat(&["\"", value, "\""]);
+        let states = |states: &[(String, bool)]| {
+            let mut object = String::from("{");
+            for (key, given) in states {
+                if object.len() > 1 {
+                    object.push(',');
+                }
+                object.push_str(&quoted(key));
+                object.push(':');
+                object.push_str(if *given { "\"given\"" } else { "\"refused\"" });
+            }
+            object.push('}');
+            object
         };
-        let fields = [
-            text("recordId", &self.record_id),
-            text("consentId", &self.consent_id),
-            text("tenant", &self.tenant),
-            text("timestamp", &utc(self.timestamp)),
-            text("revision", &self.revision),
-            text("configHash", &self.config_hash),
-            text("language", self.language),
-            text("method", self.method.as_str()),
-            concat(&[
-                "\"withdrawal\":",
-                if self.withdrawal { "true" } else { "false" },
-            ]),
-            states("categories", &self.categories),
-            states("services", &self.services),
-            text("expiresAt", &utc(self.expires_at)),
-        ];
-        concat(&["{", &join(&fields, ","), "}"])
+        for (name, value) in [
+            ("recordId", quoted(&self.record_id)),
+            ("consentId", quoted(&self.consent_id)),
+            ("tenant", quoted(&self.tenant)),
+            ("timestamp", quoted(&utc(self.timestamp))),
+            ("revision", quoted(&self.revision)),
+            ("configHash", quoted(&self.config_hash)),
+            ("language", quoted(self.language)),
+            ("method", quoted(self.method.as_str())),
+            (
+                "withdrawal",
+                (if self.withdrawal { "true" } else { "false" }).to_owned(),
+            ),
+            ("categories", states(&self.categories)),
+            ("services", states(&self.services)),
+            ("expiresAt", quoted(&utc(self.expires_at))),
+        ] {
+            json.push_str(if json.is_empty() { "{\"" } else { ",\"" });
+            json.push_str(name);
+            json.push_str("\":");
+            json.push_str(&value);
+        }
+        json.push('}');
+        json
     }
 }
 
@@ -141,7 +154,7 @@ pub fn reset(context: &Context<'_>, consent: &Consent, now: u64, record_id: Stri
 
 /// `log` (JSON Lines, oldest first) with `record` appended, keeping the newest `keep` lines.
 pub fn append(log: &str, record: &str, keep: usize) -> String {
-    let mut lines: Vec<&str> = log.lines().filter(|line| !line.is_empty()).collect();
+    let mut lines: Vec<&str> = log.split('\n').filter(|line| !line.is_empty()).collect();
     lines.push(record);
     let from = lines.len().saturating_sub(keep);
     join(&lines[from..], "\n")
@@ -151,7 +164,7 @@ pub fn append(log: &str, record: &str, keep: usize) -> String {
 /// storage is the page's too) is left out.
 pub fn as_json_array(log: &str) -> String {
     let records: Vec<&str> = log
-        .lines()
+        .split('\n')
         .filter(|line| matches!(json::parse(line), Ok(json::Value::Object(_))))
         .collect();
     concat(&["[", &join(&records, ",\n"), "]"])

@@ -325,9 +325,13 @@ fn unknown_category(name: &str) -> String {
 
 /// Names in exactly one of the two lists.
 fn changed(old: &[String], new: &[String]) -> Vec<String> {
-    old.iter()
-        .filter(|name| !new.contains(name))
-        .chain(new.iter().filter(|name| !old.contains(name)))
-        .cloned()
-        .collect()
+    let mut changed = Vec::new();
+    for (from, other) in [(old, new), (new, old)] {
+        for name in from {
+            if !other.contains(name) {
+                changed.push(name.clone());
+            }
+        }
+    }
+    changed
 }

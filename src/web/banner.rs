@@ -12,7 +12,7 @@ use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 
 use super::page::Page;
 use super::{
-    Callback, append, callback, child, document, element, events, nodes, set, set_hidden,
+    Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
     set_property,
 };
 use crate::config::{Config, Lang, Localized, Service};
@@ -73,7 +73,8 @@ impl Banner {
     /// Shows `view` with the switches set from `draft`. On a change of view, returns the event
     /// to fire and where focus goes: the caller moves it once it holds no borrow, because focus
     /// listeners of the page run at once and may call the API.
-    pub fn show(&mut self, view: View, config: &Config, draft: &Choice) -> Option<Transition> {
+    pub fn show(&mut self, view: View, page: &Page, draft: &Choice) -> Option<Transition> {
+        let config = page.config();
         if view == View::Preferences && self.preferences.is_none() {
             let overlay = child(&self.root, "div", "kd-overlay", "");
             let dialog = preferences(&overlay, config, &Texts::new(config, self.lang));
@@ -85,6 +86,11 @@ impl Banner {
         });
         if let Some(dialog) = &dialog {
             sync_switches(dialog, config, draft);
+            // The consent id changes with a reset.
+            if let Ok(Some(id)) = dialog.query_selector(".kd-consent-id") {
+                let id_text = page.session().consent_id().unwrap_or("–").to_owned();
+                id.set_text_content(Some(&id_text));
+            }
         }
         let before = std::mem::replace(&mut self.shown, view);
         if before == view {
@@ -239,8 +245,24 @@ fn preferences(overlay: &Element, config: &Config, texts: &Texts<'_>) -> HtmlEle
         }
     }
     buttons(&dialog, texts, PREFERENCES_ACTIONS);
+    your_data(&dialog, texts);
     links(&dialog, config, texts);
     dialog
+}
+
+/// The visitor's own view (Art. 15, 17, 20 GDPR): the consent id under which their decisions
+/// are recorded, their records as a download, and erasing everything keksdose stored here.
+fn your_data(dialog: &Element, texts: &Texts<'_>) {
+    let section = child(dialog, "section", "kd-your-data", "");
+    let text = child(&section, "p", "kd-text", texts.get(TextKey::ConsentId));
+    child(&text, "code", "kd-consent-id", "");
+    let row = child(&section, "p", "kd-links", "");
+    // A link: the browser saves what its `href` holds when activated, set just before.
+    let download = child(&row, "a", "", texts.get(TextKey::DownloadRecords));
+    set(&download, "href", "#");
+    set(&download, "download", "consent-records.json");
+    set(&download, "data-keksdose-action", "download");
+    button(&row, texts, "erase", TextKey::EraseData, "kd-btn kd-link");
 }
 
 /// Provider, purpose, cookies, storage, hosts, retention, recipients, privacy notice.
@@ -367,13 +389,24 @@ fn on_click(page: &Rc<Page>, target: &Element) {
         }
         return;
     }
-    let action = target
-        .closest("[data-keksdose-action]")
-        .ok()
-        .flatten()
-        .and_then(|b| b.get_attribute("data-keksdose-action"));
-    if let Some(action) = action.as_deref().and_then(Action::from_name) {
-        page.act(action);
+    let control = target.closest("[data-keksdose-action]").ok().flatten();
+    let action = control
+        .as_ref()
+        .and_then(|c| c.get_attribute("data-keksdose-action"));
+    match action.as_deref() {
+        // The visitor's records as a `data:` URL: nothing leaves the device.
+        Some("download") => {
+            if let Some(link) = &control {
+                set(link, "href", &records::download_url(page.config()));
+            }
+        }
+        Some("erase") => page.reset(),
+        Some(name) => {
+            if let Some(action) = Action::from_name(name) {
+                page.act(action);
+            }
+        }
+        None => {}
     }
 }
 

@@ -280,7 +280,8 @@ pub fn observe() {
         Ok(JsValue::UNDEFINED)
     });
     let observer = MutationObserver::new(on_added.into_js_value().unchecked_ref())
-        .expect("MutationObserver is available");
+        // `expect` would link the formatting of a `JsValue` (and its glue) into the module.
+        .unwrap_or_else(|_| panic!("MutationObserver is available"));
     let options = object(&[("childList", &JsValue::TRUE), ("subtree", &JsValue::TRUE)]);
     let _ = observer.observe_with_options(&document(), options.unchecked_ref());
 }

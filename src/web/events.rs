@@ -5,7 +5,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::CustomEvent;
 
 use super::{object, set_property, window};
-use crate::consent::{Consent, Method};
+use crate::consent::Consent;
+use crate::consent::session::Event;
 
 /// A valid decision exists: fired once per page load when one is stored, and when the visitor
 /// makes a first decision.
@@ -43,20 +44,26 @@ fn snapshot_object(consent: &Consent) -> Object {
     ])
 }
 
-/// The detail of a [`CHANGE`] event: the new snapshot plus what changed and how.
-pub fn change_detail(
-    consent: &Consent,
-    method: Method,
-    changed_categories: &[String],
-    changed_services: &[String],
-    withdrawal: bool,
-) -> JsValue {
+/// Fires the event of a decision: [`CONSENT`] with the snapshot of `consent`, or [`CHANGE`]
+/// with the snapshot plus what changed and how.
+pub fn fire_decision(event: &Event, consent: &Consent) {
     let detail = snapshot_object(consent);
-    set_property(&detail, "method", &method.as_str().into());
-    set_property(&detail, "changedCategories", &names(changed_categories));
-    set_property(&detail, "changedServices", &names(changed_services));
-    set_property(&detail, "withdrawal", &withdrawal.into());
-    detail.into()
+    let name = match event {
+        Event::Consent => CONSENT,
+        Event::Change {
+            method,
+            categories,
+            services,
+            withdrawal,
+        } => {
+            set_property(&detail, "method", &method.as_str().into());
+            set_property(&detail, "changedCategories", &names(categories));
+            set_property(&detail, "changedServices", &names(services));
+            set_property(&detail, "withdrawal", &(*withdrawal).into());
+            CHANGE
+        }
+    };
+    fire(name, &detail);
 }
 
 /// The detail of [`SHOW`] and [`HIDE`]: `{ view: "banner" | "preferences" }`.

@@ -20,7 +20,7 @@ use super::page::{self, Page};
 use super::{callback, child, console_error, nodes, once, set, window};
 use crate::config::{KeyStatus, LanguageSetting};
 use crate::config::{TextKey, Texts};
-use crate::strings::{concat, decimal, replace};
+use crate::strings::concat;
 
 /// Forms keksdose seals.
 pub const SEALED: &str = "form[data-keksdose-seal]";
@@ -57,7 +57,7 @@ pub fn prepare(page: &Page, root: &Node) {
                     "` cannot be sealed and stays disabled: ",
                     why,
                 ]));
-                status(&form, TextKey::SealUnavailable, &[], true);
+                status(&form, TextKey::SealUnavailable, true);
             }
         }
     }
@@ -82,20 +82,20 @@ pub fn submit(form: &HtmlFormElement) {
         return;
     }
     let Some(page) = Page::current() else {
-        return status(form, TextKey::SealUnavailable, &[], true);
+        return status(form, TextKey::SealUnavailable, true);
     };
     let settings = match settings(&page, form) {
         Ok(settings) => settings,
         Err(why) => {
             console_error(&concat(&["not sent: ", why]));
-            return status(form, TextKey::SealUnavailable, &[], true);
+            return status(form, TextKey::SealUnavailable, true);
         }
     };
     let Some(loader) = LOADER.with(|l| l.borrow().clone()) else {
-        return status(form, TextKey::SealUnavailable, &[], true);
+        return status(form, TextKey::SealUnavailable, true);
     };
     set(form, "data-keksdose-state", "sending");
-    status(form, TextKey::SealSending, &[], false);
+    status(form, TextKey::SealSending, false);
     let form_for_seal = form.clone();
     // The module's sealAndSend, called once: its promise (or the error) settles `sending`.
     let seal = callback(move |module, _, _| {
@@ -104,39 +104,27 @@ pub fn submit(form: &HtmlFormElement) {
     })
     .into_js_value();
     let form_ok = form.clone();
-    let sent = once(move |_| {
+    let sent = once(move |text| {
         set(&form_ok, "data-keksdose-state", "ready");
         form_ok.reset();
-        status(&form_ok, TextKey::SealSent, &[], false);
+        show_status(&form_ok, &text.as_string().unwrap_or_default(), false);
     });
     let form_failed = form.clone();
     let failed = once(move |error| {
         set(&form_failed, "data-keksdose-state", "ready");
-        let code = Reflect::get(&error, &"code".into())
-            .ok()
-            .and_then(|c| c.as_string())
-            .unwrap_or_default();
-        let detail = Reflect::get(&error, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_default();
-        console_error(&concat(&["the form was not sent (", &code, "): ", &detail]));
-        let key = match code.as_str() {
-            "too-large" => TextKey::SealTooLarge,
-            "too-long" => TextKey::SealTooLong,
-            "rejected" => TextKey::SealRejected,
-            "network" => TextKey::SealNetwork,
-            "file" => TextKey::SealFileUnreadable,
-            "read" | "crypto" => TextKey::SealFailed,
-            _ => TextKey::SealUnavailable,
+        let field = |name: &str| {
+            Reflect::get(&error, &name.into())
+                .ok()
+                .and_then(|value| value.as_string())
         };
-        let max = max_attachment_text();
-        status(
-            &form_failed,
-            key,
-            &[("{status}", &detail), ("{max}", &max)],
-            true,
-        );
+        let code = field("code").unwrap_or_default();
+        let detail = field("message").unwrap_or_default();
+        console_error(&concat(&["the form was not sent (", &code, "): ", &detail]));
+        // The seal module names what went wrong; without it (it did not load), it is missing.
+        match field("text") {
+            Some(text) => show_status(&form_failed, &text, true),
+            None => status(&form_failed, TextKey::SealUnavailable, true),
+        }
     });
     let loading = loader
         .call0(&JsValue::NULL)
@@ -170,8 +158,20 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str>
         return Err("data-keksdose-seal needs the form's id");
     }
     let origin = window().location().origin().unwrap_or_default();
+    let lang = page.lang();
+    let overrides = config.texts.get(lang);
+    let texts: js_sys::Array = TextKey::OUTCOMES
+        .iter()
+        .map(|key| {
+            overrides
+                .get(key.name())
+                .map_or(JsValue::NULL, |t| t.into())
+        })
+        .collect();
     let settings = js_sys::Object::new();
     for (key, value) in [
+        ("lang", JsValue::from_str(lang.tag())),
+        ("texts", texts.into()),
         ("publicKey", JsValue::from_str(&key.public_key)),
         ("tenant", JsValue::from_str(&config.tenant)),
         ("formId", JsValue::from_str(&form_id)),
@@ -189,26 +189,24 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str>
         .map_err(|_| "the settings could not be written")
 }
 
-/// `25 MB`: the attachment limit for messages.
-fn max_attachment_text() -> String {
-    let bytes = Page::current()
-        .and_then(|p| p.config().seal.as_ref().map(|s| s.max_attachment_bytes))
-        .unwrap_or(0);
-    concat(&[&decimal(bytes.div_ceil(1024 * 1024)), " MB"])
+/// Shows the text for `key` in the form's status line.
+fn status(form: &HtmlFormElement, key: TextKey, problem: bool) {
+    match Page::current() {
+        Some(page) => show_status(
+            form,
+            Texts::new(page.config(), page.lang()).get(key),
+            problem,
+        ),
+        None => show_status(
+            form,
+            key.default_text(page::language(LanguageSetting::Auto)),
+            problem,
+        ),
+    }
 }
 
-/// Shows `key` in the form's status line (created on first use), as an alert when `problem`.
-fn status(form: &HtmlFormElement, key: TextKey, fill: &[(&str, &str)], problem: bool) {
-    let page = Page::current();
-    let text = match &page {
-        Some(page) => Texts::new(page.config(), page.lang()).get(key).to_owned(),
-        None => key
-            .default_text(page::language(LanguageSetting::Auto))
-            .to_owned(),
-    };
-    let text = fill
-        .iter()
-        .fold(text, |text, (from, to)| replace(&text, from, to));
+/// Shows `text` in the form's status line (created on first use), as an alert when `problem`.
+fn show_status(form: &HtmlFormElement, text: &str, problem: bool) {
     let existing = form.query_selector("[data-keksdose-status]").ok().flatten();
     let line = match existing {
         Some(line) => line,
@@ -219,7 +217,7 @@ fn status(form: &HtmlFormElement, key: TextKey, fill: &[(&str, &str)], problem: 
         }
     };
     set(&line, "role", if problem { "alert" } else { "status" });
-    line.set_text_content(Some(&text));
+    line.set_text_content(Some(text));
     let class = if problem {
         "kd-form-status kd-form-problem"
     } else {

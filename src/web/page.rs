@@ -3,21 +3,23 @@
 //! No `RefCell` borrow is held while page code can run (event listeners, activated inline
 //! scripts): such code may call back into the API at once.
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
+use js_sys::Function;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlElement, Node};
 
 use super::banner::{Banner, Transition};
+use super::consent_mode::ConsentMode;
 use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
-    next_task, now, random_bytes, when_parsed, window,
+    next_task, now, random_bytes, records, when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
-use crate::consent::policy::{Policy, cookie_deletions};
-use crate::consent::{Choice, Consent, Method, consent_id, cookie, revision};
-use crate::strings::{concat, decimal};
+use crate::consent::policy::Policy;
+use crate::consent::session::{Effects, Session, Site, Visit};
+use crate::consent::{Consent, Method};
 use crate::ui::{Action, Decision, Ui, View};
 
 thread_local! {
@@ -29,7 +31,8 @@ thread_local! {
 pub struct Page {
     config: Config,
     lang: Lang,
-    revision: String,
+    /// Google Consent Mode, when configured.
+    consent_mode: Option<ConsentMode>,
     state: RefCell<State>,
     banner: RefCell<Option<Banner>>,
     /// The document-level listener for preference links and embed placeholders.
@@ -37,50 +40,62 @@ pub struct Page {
 }
 
 struct State {
-    /// The decision in force: valid for this revision and not expired.
-    consent: Option<Consent>,
-    /// The browser's consent id, kept across re-prompts until reset.
-    consent_id: Option<String>,
+    /// The decision in force, the consent id and the rules that change them.
+    session: Session,
     ui: Ui,
 }
 
 impl Page {
-    /// Starts keksdose with a validated config; replaces an instance started before. With
-    /// `yielding`, what follows the decision (activation, the banner) runs in later tasks, so that
-    /// the page stays responsive: for the inline start, which runs after the page painted.
-    pub fn start(config: Config, yielding: bool) -> Rc<Page> {
+    /// Starts keksdose with a validated config whose text has the SHA-256 `config_hash`;
+    /// replaces an instance started before. With `yielding`, what follows the decision
+    /// (activation, the banner) runs in later tasks, so that the page stays responsive: for the
+    /// inline start, which runs after the page painted. `gtag` is the entry's function for
+    /// Consent Mode's commands.
+    pub fn start(
+        config: Config,
+        config_hash: String,
+        gtag: Option<Function>,
+        yielding: bool,
+    ) -> Rc<Page> {
         if let Some(previous) = CURRENT.with(|current| current.borrow_mut().take()) {
             console_warn("started again; the previous instance was removed");
             previous.stop();
         }
         let lang = language(config.language);
-        let revision = revision(&config);
-        let stored = cookie::read(&guard::read_cookies(), &config.consent.cookie_name);
-        let consent_id = stored.as_ref().map(|c| c.consent_id.clone());
-        let consent = stored.filter(|c| c.is_current(&revision, now()));
+        let location = window().location();
+        let cookies = guard::read_cookies();
+        let visit = Visit {
+            site: Site {
+                host: location.hostname().unwrap_or_default(),
+                secure: location.protocol().is_ok_and(|p| p == "https:"),
+            },
+            cookie_header: &cookies,
+            gpc: global_privacy_control(),
+            config_hash,
+            language: lang.tag(),
+        };
+        let (session, mut effects) = Session::start(&config, visit, now(), random_bytes());
+        // Consent Mode's default, and the decision in force as its update, before any tag runs.
+        let consent_mode = ConsentMode::start(&config, gtag);
+        if let (Some(mode), Some(consent)) = (&consent_mode, session.consent()) {
+            mode.update(&config, Some(consent));
+            effects.consent_mode = false;
+        }
+        let prompt = effects.prompt;
         let page = Rc::new(Page {
             config,
             lang,
-            revision,
+            consent_mode,
             state: RefCell::new(State {
-                ui: Ui::new(false),
-                consent,
-                consent_id,
+                ui: Ui::new(prompt),
+                session,
             }),
             banner: RefCell::new(None),
             page_controls: RefCell::new(None),
         });
         CURRENT.with(|current| *current.borrow_mut() = Some(page.clone()));
         page.listen_for_page_controls();
-
-        if page.consent().is_none() && page.config.needs_decision() {
-            if page.config.consent.respect_gpc && global_privacy_control() {
-                page.store(Choice::none());
-            } else {
-                page.state.borrow_mut().ui.show_banner();
-            }
-        }
-
+        page.store(&effects);
         // Whatever the stored decision no longer covers goes, also from earlier visits.
         page.clear_refused();
         let weak = Rc::downgrade(&page);
@@ -102,8 +117,12 @@ impl Page {
                 page.sync_view();
             }
             // Announced once the page's own scripts had a chance to listen.
-            if let Some(consent) = weak.upgrade().and_then(|page| page.consent()) {
-                events::fire(events::CONSENT, &events::consent_snapshot(&consent));
+            if let Some(page) = weak.upgrade() {
+                if let Some(consent) = page.consent() {
+                    events::fire(events::CONSENT, &events::consent_snapshot(&consent));
+                }
+                // Records the browser could not queue on earlier pages.
+                records::send_unsent(&page.config);
             }
         };
         if yielding {
@@ -155,21 +174,21 @@ impl Page {
         self.lang
     }
 
-    /// The config revision.
-    pub fn revision(&self) -> &str {
-        &self.revision
+    /// The session (revision, consent id, choices of the API); drop it before page code runs.
+    pub fn session(&self) -> Ref<'_, Session> {
+        Ref::map(self.state.borrow(), |state| &state.session)
     }
 
     /// The decision in force, if any.
     pub fn consent(&self) -> Option<Consent> {
-        self.state.borrow().consent.clone()
+        self.session().consent().cloned()
     }
 
     /// Answers a policy question under the current decision.
     pub fn with_policy<T>(&self, f: impl FnOnce(Policy<'_>) -> T) -> T {
         let state = self.state.borrow();
         // After an internal error no decision counts: what still runs sees "nothing allowed".
-        let consent = state.consent.as_ref().filter(|_| !guard::poisoned());
+        let consent = state.session.consent().filter(|_| !guard::poisoned());
         f(Policy::new(&self.config, consent))
     }
 
@@ -177,7 +196,7 @@ impl Page {
     pub fn act(self: &Rc<Self>, action: Action<'_>) {
         let decision = {
             let mut state = self.state.borrow_mut();
-            let current = state.consent.as_ref().map(|c| c.choice.clone());
+            let current = state.session.consent().map(|c| c.choice.clone());
             state.ui.handle(&self.config, current.as_ref(), action)
         };
         self.sync_view();
@@ -192,28 +211,41 @@ impl Page {
         self.sync_view();
     }
 
-    /// Stores a decision and applies it: cookie, clean-up, events, scripts, embeds.
+    /// Stores a decision and applies it: cookie, record, Consent Mode, clean-up, events,
+    /// scripts, embeds.
     pub fn decide(self: &Rc<Self>, decision: Decision) {
-        let (consent, previous) = self.store(decision.choice);
+        let effects = self.state.borrow_mut().session.decide(
+            &self.config,
+            decision.choice,
+            decision.method,
+            now(),
+            random_bytes(),
+        );
+        self.carry_out(effects);
+    }
+
+    /// Erases everything keksdose stored (decision, consent id, the records on this device),
+    /// removes what only consent allowed (cookies, storage, loaded embeds), and asks again.
+    pub fn reset(self: &Rc<Self>) {
+        let effects = self
+            .state
+            .borrow_mut()
+            .session
+            .reset(&self.config, now(), random_bytes());
+        self.carry_out(effects);
+    }
+
+    /// Carries out what the session decided, in order; no borrow is held while page code
+    /// (event listeners, activated scripts) runs.
+    fn carry_out(self: &Rc<Self>, effects: Effects) {
+        self.store(&effects);
         self.clear_refused();
-        let withdrawal = previous
-            .as_ref()
-            .is_some_and(|previous| consent.choice.withdraws_from(&previous.choice));
-        match &previous {
-            None => events::fire(events::CONSENT, &events::consent_snapshot(&consent)),
-            Some(previous) => {
-                let (old, new) = (&previous.choice, &consent.choice);
-                let detail = events::change_detail(
-                    &consent,
-                    decision.method,
-                    &changed(old.categories(), new.categories()),
-                    &changed(old.services(), new.services()),
-                    withdrawal,
-                );
-                events::fire(events::CHANGE, &detail);
+        if let Some(event) = &effects.event {
+            if let Some(consent) = self.consent() {
+                events::fire_decision(event, &consent);
             }
         }
-        if withdrawal && self.config.consent.reload_on_withdrawal {
+        if effects.reload {
             // Code that already runs can only be stopped by leaving the page.
             let _ = window().location().reload();
             return;
@@ -224,40 +256,25 @@ impl Page {
                 page.activate(&document());
             }
         });
-    }
-
-    /// Writes the consent cookie for `choice` and makes it the decision in force; returns it
-    /// with the decision it replaces.
-    fn store(&self, choice: Choice) -> (Consent, Option<Consent>) {
-        let known = self.state.borrow().consent_id.clone();
-        let id = known.unwrap_or_else(|| consent_id(random_bytes()));
-        let consent = Consent::new(
-            &self.config,
-            self.revision.clone(),
-            id.clone(),
-            now(),
-            choice,
-        );
-        self.set_consent_cookie(&cookie::encode(&consent), consent.max_age(now()));
-        let mut state = self.state.borrow_mut();
-        state.consent_id = Some(id);
-        let previous = state.consent.replace(consent.clone());
-        (consent, previous)
-    }
-
-    /// Erases the stored decision and the consent id, removes what only consent allowed
-    /// (cookies, storage, loaded embeds), and shows the banner again.
-    pub fn reset(self: &Rc<Self>) {
-        self.set_consent_cookie("", 0);
-        {
-            let mut state = self.state.borrow_mut();
-            state.consent = None;
-            state.consent_id = None;
-        }
-        self.clear_refused();
-        self.activate(&document());
-        if self.config.needs_decision() {
+        if effects.prompt {
             self.show_banner();
+        }
+    }
+
+    /// The effects that store: cookies, the device's records, the record sent, Consent Mode.
+    fn store(&self, effects: &Effects) {
+        for assignment in &effects.cookies {
+            guard::write_cookie(assignment);
+        }
+        if effects.erase {
+            records::erase(&self.config);
+        }
+        if let Some(record) = &effects.record {
+            // A reset's record is sent, not kept: the device's records were just erased.
+            records::record(&self.config, &record.to_json(), !effects.erase);
+        }
+        if let (true, Some(mode)) = (effects.consent_mode, &self.consent_mode) {
+            mode.update(&self.config, self.consent().as_ref());
         }
     }
 
@@ -277,11 +294,7 @@ impl Page {
     /// Allows one more service (or a whole category) on top of the current decision: the
     /// embed placeholder's "Immer erlauben".
     fn allow_embed(self: &Rc<Self>, category: &str, service: Option<&str>) {
-        let current = self.consent().map(|c| c.choice).unwrap_or_default();
-        let choice = match service {
-            Some(service) => current.with_service(&self.config, service, true),
-            None => current.with_category(&self.config, category, true),
-        };
+        let choice = self.session().allowing(&self.config, category, service);
         self.decide(Decision {
             choice,
             method: Method::Custom,
@@ -305,7 +318,7 @@ impl Page {
             .banner
             .borrow_mut()
             .as_mut()
-            .and_then(|banner| banner.show(view, &self.config, &draft));
+            .and_then(|banner| banner.show(view, self, &draft));
         if let Some(Transition { event, focus }) = transition {
             focus.apply();
             events::fire(event.0, &events::view_detail(event.1));
@@ -353,43 +366,6 @@ impl Page {
         // The button went with the placeholder; focus moves on to what it loaded.
         let _ = iframe.unchecked_ref::<HtmlElement>().focus();
     }
-
-    /// Sets the consent cookie, after deleting its other variants (host-only or with another
-    /// `Domain`, left by an earlier `consent.domain`), so that no older decision stands beside it.
-    fn set_consent_cookie(&self, value: &str, max_age: u64) {
-        let settings = &self.config.consent;
-        let location = window().location();
-        let host = location.hostname().unwrap_or_default();
-        for deletion in cookie_deletions(&settings.cookie_name, &host, "/", None) {
-            // Deletions for domains the page cannot reach are ignored by the browser.
-            guard::write_cookie(&deletion);
-        }
-        let mut header = concat(&[
-            &settings.cookie_name,
-            "=",
-            value,
-            "; Path=/; Max-Age=",
-            &decimal(max_age),
-            "; SameSite=Lax",
-        ]);
-        if let Some(domain) = &settings.domain {
-            header.push_str("; Domain=");
-            header.push_str(domain);
-        }
-        if location.protocol().is_ok_and(|p| p == "https:") {
-            header.push_str("; Secure");
-        }
-        guard::write_cookie(&header);
-    }
-}
-
-/// Names in exactly one of the two lists.
-fn changed(old: &[String], new: &[String]) -> Vec<String> {
-    old.iter()
-        .filter(|name| !new.contains(name))
-        .chain(new.iter().filter(|name| !old.contains(name)))
-        .cloned()
-        .collect()
 }
 
 /// The language to show for `setting` on this page (`Auto` where there is no config).

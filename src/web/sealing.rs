@@ -15,9 +15,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestInit, Response};
 
 use super::{js_error, window};
+use crate::config::{Lang, TextKey};
 use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
 use crate::seal::keys::PublicKey;
-use crate::strings::hex;
+use crate::strings::{hex, replace};
 
 /// Bytes read from a file at a time.
 const SLICE: f64 = 1024.0 * 1024.0;
@@ -32,9 +33,29 @@ pub struct Settings {
     origin: String,
     action: String,
     max_attachment_bytes: u64,
+    /// The page's language (`de`, `en`).
+    lang: String,
+    /// The config's texts in that language for [`TextKey::OUTCOMES`], in that order (`null`
+    /// where the default stands).
+    texts: Vec<Option<String>>,
 }
 
-/// Why a form was not sent; `code` tells the consent module which message to show.
+impl Settings {
+    /// The message for the visitor: the configured text for `key`, else the default in the
+    /// page's language, with `{status}` and `{max}` (the attachment limit) filled in.
+    pub fn message(&self, key: TextKey, status: &str) -> String {
+        let lang = Lang::from_tag(&self.lang).unwrap_or(Lang::De);
+        let configured = TextKey::OUTCOMES
+            .iter()
+            .position(|&outcome| outcome == key)
+            .and_then(|i| self.texts.get(i)?.as_deref());
+        let text = configured.unwrap_or(key.default_text(lang));
+        let max = format!("{} MB", self.max_attachment_bytes.div_ceil(1024 * 1024));
+        replace(&replace(text, "{status}", status), "{max}", &max)
+    }
+}
+
+/// Why a form was not sent: `code` names the case for scripts, `detail` for the console.
 pub struct Failure {
     code: &'static str,
     detail: String,
@@ -48,10 +69,24 @@ impl Failure {
         }
     }
 
-    /// An `Error` named `SealError` with the failure's `code`.
-    pub fn into_js(self) -> JsValue {
+    /// An `Error` named `SealError` with the failure's `code`, and as `text` the message for the
+    /// visitor.
+    pub fn into_js(self, settings: &Settings) -> JsValue {
+        let key = match self.code {
+            "too-large" => TextKey::SealTooLarge,
+            "too-long" => TextKey::SealTooLong,
+            "rejected" => TextKey::SealRejected,
+            "network" => TextKey::SealNetwork,
+            "file" => TextKey::SealFileUnreadable,
+            _ => TextKey::SealFailed,
+        };
         let error = js_error("SealError", &self.detail);
-        let _ = js_sys::Reflect::set(&error, &"code".into(), &self.code.into());
+        for (name, value) in [
+            ("code", self.code),
+            ("text", &settings.message(key, &self.detail)),
+        ] {
+            let _ = js_sys::Reflect::set(&error, &name.into(), &value.into());
+        }
         error
     }
 }
@@ -61,7 +96,7 @@ fn read_error(error: JsValue) -> Failure {
 }
 
 /// Seals `form` and POSTs it to `settings.action`; resolves to the HTTP status.
-pub async fn seal_and_send(form: &HtmlFormElement, settings: Settings) -> Result<u16, Failure> {
+pub async fn seal_and_send(form: &HtmlFormElement, settings: &Settings) -> Result<u16, Failure> {
     let public_key: PublicKey = settings
         .public_key
         .parse()

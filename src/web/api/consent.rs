@@ -10,7 +10,8 @@ use web_sys::{Element, XmlHttpRequest};
 use super::install_panic_hook;
 use crate::config::TextKey;
 use crate::config::{Config, LanguageSetting};
-use crate::consent::{Choice, Method};
+use crate::consent::session::Session;
+use crate::consent::{Method, config_hash};
 use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
@@ -67,7 +68,9 @@ impl Keksdose {
     /// The revision of the config (changes when purposes or texts change).
     #[wasm_bindgen(getter)]
     pub fn revision(&self) -> Option<String> {
-        self.page.as_ref().map(|page| page.revision().to_owned())
+        self.page
+            .as_ref()
+            .map(|page| page.session().revision().to_owned())
     }
 
     /// The language the banner is shown in (`de`, `en`).
@@ -81,17 +84,9 @@ impl Keksdose {
     #[wasm_bindgen(js_name = acceptCategory)]
     pub fn accept_category(&self, categories: JsValue) -> Result<(), JsValue> {
         let page = self.running()?;
-        let config = page.config();
-        let choice = match names(&categories)? {
-            None => Choice::all(config),
-            Some(names) if names.iter().any(|n| n == "all") => Choice::all(config),
-            Some(names) => {
-                if let Some(unknown) = names.iter().find(|n| config.category(n).is_none()) {
-                    return Err(unknown_category(unknown));
-                }
-                Choice::from_names(config, names.iter().map(String::as_str), [])
-            }
-        };
+        let names = names(&categories)?;
+        let choice = Session::categories_choice(page.config(), names.as_deref())
+            .map_err(|e| consent_error(&e))?;
         page.decide(Decision {
             choice,
             method: Method::Custom,
@@ -104,29 +99,12 @@ impl Keksdose {
     #[wasm_bindgen(js_name = acceptService)]
     pub fn accept_service(&self, services: JsValue, category: &str) -> Result<(), JsValue> {
         let page = self.running()?;
-        let config = page.config();
-        let Some(own) = config.category(category) else {
-            return Err(unknown_category(category));
-        };
         let wanted = names(&services)?
             .ok_or_else(|| consent_error("acceptService needs a service name or an array"))?;
-        let all = wanted.iter().any(|n| n == "all");
-        if let Some(unknown) = wanted
-            .iter()
-            .find(|n| *n != "all" && own.services.get(n).is_none())
-        {
-            return Err(consent_error(&concat(&[
-                "no service `",
-                unknown,
-                "` in category `",
-                category,
-                "`",
-            ])));
-        }
-        let current = page.consent().map(|c| c.choice).unwrap_or_default();
-        let choice = own.services.keys().fold(current, |choice, key| {
-            choice.with_service(config, key, all || wanted.iter().any(|n| n == key))
-        });
+        let choice = page
+            .session()
+            .services_choice(page.config(), category, &wanted)
+            .map_err(|e| consent_error(&e))?;
         page.decide(Decision {
             choice,
             method: Method::Custom,
@@ -154,7 +132,8 @@ impl Keksdose {
         Ok(())
     }
 
-    /// Erases the stored decision and consent id, and asks again.
+    /// Erases everything keksdose stored on this device (decision, consent id, the visitor's
+    /// records; a decision in force gets a last record), and asks again.
     pub fn reset(&self) -> Result<(), JsValue> {
         self.running()?.reset();
         Ok(())
@@ -192,13 +171,18 @@ fn install(load_seal: Option<Function>) -> Result<Option<Array>, JsValue> {
 
 /// Starts keksdose with a config (a JSON string) and returns the instance: the npm entry's
 /// `init(config)` calls this once the wasm module is loaded. `load_seal` loads the seal module
-/// when a sealed form is submitted.
+/// when a sealed form is submitted; `gtag` pushes its `arguments` to `dataLayer` (Google
+/// Consent Mode).
 ///
 /// Throws a `ConfigError` naming every problem with its dotted path.
 #[wasm_bindgen]
-pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsValue> {
+pub fn start(
+    text: &str,
+    load_seal: Option<Function>,
+    gtag: Option<Function>,
+) -> Result<Keksdose, JsValue> {
     let held = install(load_seal)?;
-    let config = match Config::from_json(config) {
+    let config = match Config::from_json(text) {
         Ok(config) => config,
         Err(error) => {
             // The inline start has no caller to show it: the visitor gets the notice, as with
@@ -211,7 +195,7 @@ pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsVa
     };
     // After the inline start, the page has painted and its writes wait: decide them now, render
     // in later tasks.
-    let page = Page::start(config, held.is_some());
+    let page = Page::start(config, config_hash(text), gtag, held.is_some());
     if let Some(held) = held {
         guard::replay(&held);
     }
@@ -230,18 +214,23 @@ pub fn start(config: &str, load_seal: Option<Function>) -> Result<Keksdose, JsVa
 /// A broken config never throws: it is reported on the console with every dotted path, the
 /// visitor sees a short notice, and `window.keksdose` answers "not allowed" to everything.
 #[wasm_bindgen(js_name = startFromScriptTag)]
-pub fn start_from_script_tag(load_seal: Option<Function>) -> Result<(), JsValue> {
+pub fn start_from_script_tag(
+    load_seal: Option<Function>,
+    gtag: Option<Function>,
+) -> Result<(), JsValue> {
     install(load_seal)?;
     let script = document().current_script();
     if let Some(script) = &script {
         add_stylesheet(script);
     }
-    let page = read_config(script.as_ref()).and_then(|json| {
-        Config::from_json(&json).map_err(|e| concat(&["invalid config:\n", &e.lines()]))
+    let page = read_config(script.as_ref()).and_then(|text| {
+        let config =
+            Config::from_json(&text).map_err(|e| concat(&["invalid config:\n", &e.lines()]))?;
+        Ok((config, config_hash(&text)))
     });
     let keksdose = match page {
-        Ok(config) => Keksdose {
-            page: Some(Page::start(config, false)),
+        Ok((config, hash)) => Keksdose {
+            page: Some(Page::start(config, hash, gtag, false)),
         },
         Err(message) => {
             console_error(&concat(&[
@@ -370,8 +359,4 @@ fn names(value: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
 
 fn consent_error(message: &str) -> JsValue {
     js_error("ConsentError", message)
-}
-
-fn unknown_category(name: &str) -> JsValue {
-    consent_error(&concat(&["unknown category `", name, "`"]))
 }
