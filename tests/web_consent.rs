@@ -58,7 +58,7 @@ fn marked_script(attributes: &[(&str, &str)], text: &str) {
 
 fn started() -> Keksdose {
     reset_page();
-    start(CONFIG, None).unwrap()
+    start(CONFIG, None, None).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -180,7 +180,7 @@ async fn accept_runs_marked_scripts_in_document_order_exactly_once() {
         &[("data-category", "necessary")],
         "window.order.push('necessary')",
     );
-    let kd = start(CONFIG, None).unwrap();
+    let kd = start(CONFIG, None, None).unwrap();
     assert_eq!(order(), ["necessary"], "necessary scripts do not wait");
     click(r#".kd-banner [data-keksdose-action="accept-all"]"#);
     until(|| order().len() >= 4).await;
@@ -258,7 +258,7 @@ fn a_stored_decision_is_honoured_and_a_tampered_one_is_not() {
     let kd = started();
     kd.accept_category(JsValue::from_str("analytics")).unwrap();
     let stored = cookie();
-    let kd = start(CONFIG, None).unwrap();
+    let kd = start(CONFIG, None, None).unwrap();
     assert!(kd.valid_consent());
     assert!(kd.accepted_category("analytics"));
     assert!(
@@ -274,7 +274,7 @@ fn a_stored_decision_is_honoured_and_a_tampered_one_is_not() {
         .to_owned();
     let tampered = value.replace(".analytics.", ".media.");
     set_cookie(&format!("kd_consent={tampered}; Path=/"));
-    let kd = start(CONFIG, None).unwrap();
+    let kd = start(CONFIG, None, None).unwrap();
     assert!(!kd.valid_consent());
     assert!(!kd.accepted_category("media") && !kd.accepted_category("analytics"));
     assert!(visible(".kd-banner"));
@@ -287,13 +287,13 @@ fn a_changed_purpose_asks_again_but_keeps_the_consent_id() {
     let id = kd.get_consent();
     let id = Reflect::get(&id, &"consentId".into()).unwrap();
     let changed = CONFIG.replace("\"Videos\"", "\"Videos und Werbung\"");
-    let kd = start(&changed, None).unwrap();
+    let kd = start(&changed, None, None).unwrap();
     assert!(!kd.valid_consent(), "new revision");
     assert!(visible(".kd-banner"));
     kd.accept_category(Array::new().into()).unwrap();
     let again = Reflect::get(&kd.get_consent(), &"consentId".into()).unwrap();
     assert_eq!(again, id);
-    assert_ne!(kd.revision(), start(CONFIG, None).unwrap().revision());
+    assert_ne!(kd.revision(), start(CONFIG, None, None).unwrap().revision());
 }
 
 #[wasm_bindgen_test]
@@ -373,6 +373,7 @@ fn a_config_with_only_necessary_categories_shows_no_banner() {
         r#"{ "tenant": "t", "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
              "categories": { "necessary": { "readOnly": true } } }"#,
         None,
+        None,
     )
     .unwrap();
     assert!(query(".kd-root").is_none());
@@ -386,6 +387,7 @@ fn a_broken_config_throws_a_config_error_with_every_path() {
     let error = start(
         r#"{ "tenant": "Bad Name", "policy": { "privacyUrl": "javascript:x", "imprintUrl": "/i" },
              "categories": { "necessary": { "readOnly": true } } }"#,
+        None,
         None,
     )
     .err()
@@ -404,7 +406,7 @@ fn a_broken_config_throws_a_config_error_with_every_path() {
 #[wasm_bindgen_test]
 fn a_replaced_instance_refuses_to_act() {
     let old = started();
-    let _current = start(CONFIG, None).unwrap();
+    let _current = start(CONFIG, None, None).unwrap();
     assert!(old.accept_category(JsValue::UNDEFINED).is_err());
     assert!(old.show_preferences().is_err());
     assert!(!old.accepted_category("necessary"));

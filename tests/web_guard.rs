@@ -48,7 +48,7 @@ fn has_cookie(name: &str) -> bool {
 /// Starts afresh: no cookies, no storage, no fixtures, nothing decided.
 fn fresh() -> Keksdose {
     reset_page();
-    start(CONFIG, None).unwrap()
+    start(CONFIG, None, None).unwrap()
 }
 
 #[wasm_bindgen_test]

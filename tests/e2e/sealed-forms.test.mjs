@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, cli, demoSuite, newPage, ready } from "./harness.mjs";
+import { ROOT, cli, corruptWasm, demoSuite, newPage, ready } from "./harness.mjs";
 import { openEnvelope, sealEnvelope } from "./interop/hpke-core.mjs";
 
 const KEY_FILE = join(ROOT, "tests", "fixtures", "demo-secret.key");
@@ -171,11 +171,7 @@ test("fail closed: without the wasm module the form stays disabled and nothing i
   const page = await newPage(context);
   const sent = [];
   page.on("request", (r) => sent.push(r.method()));
-  await page.route("**/keksdose/keksdose.js", async (route) => {
-    const response = await route.fetch();
-    const body = (await response.text()).replace(/"0061736d[0-9a-f]{64}/, (m) => `"00000000${m.slice(9)}`);
-    await route.fulfill({ response, body });
-  });
+  await corruptWasm(page);
   await page.goto(`${suite.server.url}/kontakt.html`);
   await page.waitForLoadState("load");
   assert.notEqual(await page.getAttribute("fieldset", "disabled"), null, "still disabled");
