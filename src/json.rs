@@ -88,7 +88,10 @@ impl Parser<'_> {
         // The parser only stops on ASCII bytes, so `at` is a character boundary.
         let before = self.text.get(..self.at).unwrap_or(self.text);
         let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.bytes().rposition(|b| b == b'\n').map_or(0, |i| i + 1);
+        let line_start = before
+            .bytes()
+            .rposition(|b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
         concat(&[
             what,

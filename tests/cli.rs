@@ -493,3 +493,47 @@ fn the_collector_stores_whole_valid_envelopes_only() {
     assert_eq!(records[0]["fields"], serde_json::json!([["name", "Weber"]]));
     drop(server);
 }
+
+#[test]
+fn check_config_names_the_revision_and_config_hash_or_every_problem() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/keksdose.json");
+    let output = keksdose()
+        .arg("check-config")
+        .arg(&demo)
+        .output()
+        .expect("runs");
+    let (stdout, _) = text(&output);
+    assert!(output.status.success(), "{stdout}");
+    let file = std::fs::read(&demo).expect("demo config");
+    let config = keksdose::config::Config::from_json(std::str::from_utf8(&file).expect("utf-8"))
+        .expect("valid");
+    assert!(
+        stdout.contains(&format!(
+            "valid (tenant musterstadt, revision {}, config hash {})",
+            keksdose::consent::revision(&config),
+            hex(&Sha256::digest(&file))
+        )),
+        "the hash `sha256sum` prints, as in the consent records: {stdout}"
+    );
+
+    let dir = scratch("check-config");
+    let broken = dir.join("broken.json");
+    std::fs::write(
+        &broken,
+        r#"{ "tenant": "Bad", "policy": { "privacyUrl": "", "imprintUrl": "/i" },
+             "categories": { "necessary": { "readOnly": true } } }"#,
+    )
+    .expect("write");
+    let output = keksdose()
+        .arg("check-config")
+        .arg(&broken)
+        .output()
+        .expect("runs");
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout.contains("broken.json: tenant: expected"), "{stdout}");
+    assert!(
+        stdout.contains("broken.json: policy.privacyUrl: must not be empty"),
+        "{stdout}"
+    );
+}
