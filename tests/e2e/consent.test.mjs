@@ -226,3 +226,35 @@ test("Global Privacy Control is honoured as 'reject all' without a banner", asyn
   await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
   await context.close();
 });
+
+test("the Consent Mode demo page: the seed scenario's dataLayer before and after a decision", async () => {
+  const { context, page } = await suite.visit("/consent-mode.html");
+  const commands = () => page.evaluate(() => window.dataLayer.map((entry) => Array.from(entry)));
+  const [first, ...rest] = await commands();
+  assert.deepEqual(first, [
+    "consent",
+    "default",
+    {
+      ad_storage: "denied",
+      ad_user_data: "denied",
+      ad_personalization: "denied",
+      analytics_storage: "denied",
+      functionality_storage: "granted",
+      personalization_storage: "denied",
+      security_storage: "granted",
+    },
+  ]);
+  assert.deepEqual(
+    rest.map((command) => command[0]),
+    ["set", "set", "js", "config"],
+    "Google's options, then the page's own snippet",
+  );
+  await page.click('[data-keksdose-action="accept-all"]');
+  const update = (await commands()).at(-1);
+  assert.deepEqual(update.slice(0, 2), ["consent", "update"]);
+  assert.equal(update[2].analytics_storage, "granted");
+  assert.match(await page.textContent("#data-layer"), /"update"/, "the page shows it");
+  assert.deepEqual(Object.keys(await jar(context)), ["kd_gcm"]);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
