@@ -11,6 +11,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import Ajv2020 from "ajv/dist/2020.js";
 import { DEMO_ARGS, errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
 
 /** The fields of a record, in the documented order (docs/consent-record.schema.json). */
@@ -28,6 +29,10 @@ const FIELDS = [
   "services",
   "expiresAt",
 ];
+
+/** The published schema; every record received is checked against it. */
+const schema = JSON.parse(readFileSync(new URL("../../docs/consent-record.schema.json", import.meta.url), "utf8"));
+const validRecord = new Ajv2020({ allErrors: true, validateFormats: false }).compile(schema);
 
 const root = mkdtempSync(join(tmpdir(), "keksdose-proof-"));
 const received = [];
@@ -122,11 +127,15 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** Waits until `count` records have arrived; returns them parsed. */
+/** Waits until `count` records have arrived; returns them parsed, each checked against the schema. */
 async function records(count) {
   for (let i = 0; i < 100 && received.length < count; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(received.length, count, "records received");
-  return received.map((r) => JSON.parse(r.body));
+  return received.map((r) => {
+    const record = JSON.parse(r.body);
+    assert.ok(validRecord(record), JSON.stringify(validRecord.errors));
+    return record;
+  });
 }
 
 /** A fresh context and page on the scratch site; `gpc` makes the browser send the GPC signal. */
