@@ -8,14 +8,15 @@ import { join } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 /**
- * Budgets in gzip -9 bytes: 5 % above the sizes measured when they were set (script tag 80,452;
- * inline start 73,657; npm 72,034), so that growth fails the tests: every page view pays for the
- * consent build, and a feature that does not fit must pay for itself elsewhere. Lower them when a
- * change makes the build smaller. The script tag carries its wasm module inline (hex); the other
- * two load it as a file.
+ * Budgets in gzip -9 bytes: 5 % above the sizes measured when they were set (inline start 73,657
+ * and npm 72,034 with the light build; the script tag lowered to 78,454 + 5 % when its module
+ * became one character per byte), so that growth fails the tests: every page view pays for the
+ * consent build, and a feature that does not fit must pay for itself elsewhere (proof of consent
+ * and Consent Mode did). Lower them when a change makes the build smaller. The script tag
+ * carries its wasm module inline; the other two load it as a file.
  */
 const BUDGET = {
-  "= script-tag page load (js + css)": 84_400,
+  "= script-tag page load (js + css)": 82_400,
   "= inline-start page load": 77_300,
   "= npm page load (entry + glue + wasm + css)": 75_600,
 };

@@ -35,6 +35,7 @@ export interface Config {
   consent?: {
     cookieName?: string;
     expiresAfterDays?: number;
+    refusalExpiresAfterDays?: number;
     domain?: string | null;
     respectGpc?: boolean;
     logEndpoint?: string | null;
@@ -43,11 +44,46 @@ export interface Config {
   };
   categories: Record<string, Category>;
   texts?: { de?: Record<string, string>; en?: Record<string, string> };
-  googleConsentMode?: Record<string, string[]>;
+  googleConsentMode?: GoogleConsentMode;
   seal?: {
     keys: { kid: string; publicKey: string; status: "active" | "retired" }[];
     maxAttachmentBytes?: number;
   };
+}
+
+/** A Google Consent Mode v2 consent type. */
+export type GoogleConsentType =
+  | "ad_storage"
+  | "ad_user_data"
+  | "ad_personalization"
+  | "analytics_storage"
+  | "functionality_storage"
+  | "personalization_storage"
+  | "security_storage";
+
+/** Which categories grant which consent type, and Google's options. */
+export type GoogleConsentMode = { [type in GoogleConsentType]?: string[] } & {
+  region?: string[];
+  ads_data_redaction?: boolean;
+  url_passthrough?: boolean;
+};
+
+/** A consent record as sent to `consent.logEndpoint` (docs/consent-record.schema.json). */
+export interface ConsentRecord {
+  recordId: string;
+  consentId: string;
+  tenant: string;
+  /** UTC, RFC 3339. */
+  timestamp: string;
+  revision: string;
+  configHash: string;
+  language: "de" | "en";
+  method: "accept-all" | "reject-all" | "custom" | "gpc" | "reset";
+  withdrawal: boolean;
+  categories: Record<string, "given" | "refused">;
+  services: Record<string, "given" | "refused">;
+  /** UTC, RFC 3339. */
+  expiresAt: string;
 }
 
 /** The snapshot in `getConsent()` and in the `keksdose:consent` / `keksdose:change` events. */

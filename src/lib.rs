@@ -6,8 +6,9 @@
 //!   package: banner, preferences, the guards, activation of marked scripts and embeds, sealed
 //!   forms (the consent build), and sealing in the browser (the seal build, fetched on submit);
 //! - the **pure core**, which compiles natively and serves backends too: [`config`] parsing and
-//!   validation, the [`consent`] state, its cookie codec and policy decisions, the [`ui`] state
-//!   machine, and [`seal`]: keys, and (feature `seal`) the envelope format and Padmé padding;
+//!   validation, the [`consent`] state, its cookie codec, policy decisions, the session rules
+//!   (re-asking, GPC, withdrawal, reset) and consent records, the [`ui`] state machine, and
+//!   [`seal`]: keys, and (feature `seal`) the envelope format and Padmé padding;
 //! - the **CLI** `keksdose` (feature `cli`): the demo server with the collector for sealed
 //!   submissions, `keygen`, `open` and `check-config`.
 //!

@@ -1,11 +1,13 @@
 //! The browser side (`wasm32` only): the one place that names `web_sys` and `js_sys`.
 //!
 //! [`api`] holds every `#[wasm_bindgen]` export. Behind it, in the consent build, `page` owns
-//! the running instance (config, consent and banner state), `banner` renders the two layers,
+//! the running instance (config, the session and banner state) and carries out what the pure
+//! [`Session`](crate::consent::session::Session) decides, `banner` renders the two layers,
 //! `guard` stops writes and loads nobody consented to, `blocker` activates marked elements (also
 //! those added later), `embed` shows placeholders for embedded content, `forms` hands sealed
-//! forms to the seal module, and `events` tells the page what happened. The seal build (loaded
-//! only by pages with a sealed form) holds `sealing`.
+//! forms to the seal module, `records` sends and keeps the consent records, `consent_mode`
+//! tells Google's tags through `dataLayer`, and `events` tells the page what happened. The seal
+//! build (loaded only by pages with a sealed form) holds `sealing`.
 //!
 //! Size: the consent build is paid for on every page view, so this layer is written to compile
 //! small. Every call of a browser API costs an import and glue code, so the layer goes through a
