@@ -304,6 +304,13 @@ fn semantic_rules() {
             &["texts.en.acceptAll: must not be empty"],
         ),
         (
+            "/categories/analytics/services/matomo/storage",
+            Some(json!(["matomo_*", "kd_*"])),
+            &[
+                "categories.analytics.services.matomo.storage[1]: matches keksdose's own storage key `kd_consent.records`",
+            ],
+        ),
+        (
             "/consent/refusalExpiresAfterDays",
             Some(json!(400)),
             &["consent.refusalExpiresAfterDays: expected 1 to 395 days"],

@@ -212,11 +212,20 @@ impl Validator {
                 );
             }
         }
+        let settings = &config.consent;
         for (i, glob) in service.storage.iter().enumerate() {
+            let path = item(path, "storage", i);
+            let own = [settings.records_key(), settings.unsent_key()];
             if glob.is_empty() || glob.chars().any(char::is_control) {
                 self.report(
-                    item(path, "storage", i),
+                    &path,
                     "expected a storage key, `*` matching any run of characters",
+                );
+            } else if let Some(key) = own.iter().find(|key| !necessary && glob_matches(glob, key)) {
+                // Refusing the service would delete the visitor's records and the unsent ones.
+                self.report(
+                    &path,
+                    concat(&["matches keksdose's own storage key `", key, "`"]),
                 );
             }
         }
