@@ -537,3 +537,50 @@ fn check_config_names_the_revision_and_config_hash_or_every_problem() {
         "{stdout}"
     );
 }
+
+#[test]
+fn every_command_has_help_with_an_example_and_usage_errors_are_one_line() {
+    for command in ["serve", "keygen", "open", "check-config", "completions"] {
+        let output = keksdose().args([command, "--help"]).output().expect("runs");
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{command} --help: {stderr}");
+        assert!(
+            stdout.contains(&format!("Example:\n  keksdose {command} ")),
+            "{command}: {stdout}"
+        );
+    }
+    for (args, expected) in [
+        (
+            &["open", "--key", "k"][..],
+            "keksdose: the following required arguments were not provided: <INPUT>... (see `keksdose open --help`)",
+        ),
+        (
+            &["serve", "--prot", "1"][..],
+            "keksdose: unexpected argument '--prot' found; a similar argument exists: '--port' (see `keksdose serve --help`)",
+        ),
+        (
+            &["keygen", "--no-passphrase", "--passphrase-file", "p", "k"][..],
+            "keksdose: the argument '--no-passphrase' cannot be used with '--passphrase-file <FILE>' (see `keksdose keygen --help`)",
+        ),
+        (
+            &["frobnicate"][..],
+            "keksdose: unrecognized subcommand 'frobnicate' (see `keksdose --help`)",
+        ),
+    ] {
+        let output = keksdose().args(args).output().expect("runs");
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr, format!("{expected}\n"), "one line: {args:?}");
+        assert!(stdout.is_empty());
+    }
+    let output = keksdose()
+        .args(["completions", "bash"])
+        .output()
+        .expect("runs");
+    let (stdout, _) = text(&output);
+    assert!(output.status.success());
+    assert!(
+        stdout.contains("_keksdose()") && stdout.contains("check-config"),
+        "{stdout}"
+    );
+}

@@ -8,22 +8,19 @@ use keksdose::consent::{config_hash, revision};
 
 use crate::error::CliError;
 
+/// Validate config files: every problem with its dotted path, or the revision and config hash.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  keksdose check-config www/keksdose.json")]
+pub struct Args {
+    /// The config files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
 /// Checks each file; exit status 1 when any is invalid.
-pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
-    let mut files = Vec::new();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            lexopt::Arg::Value(file) => files.push(PathBuf::from(file)),
-            other => return Err(other.unexpected().into()),
-        }
-    }
-    if files.is_empty() {
-        return Err(CliError::Usage(
-            "check-config needs at least one FILE".into(),
-        ));
-    }
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut all_valid = true;
-    for path in files {
+    for path in args.files {
         let text = std::fs::read_to_string(&path).map_err(|source| CliError::Io {
             path: path.clone(),
             source,

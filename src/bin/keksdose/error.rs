@@ -51,9 +51,3 @@ impl fmt::Display for CliError {
         }
     }
 }
-
-impl From<lexopt::Error> for CliError {
-    fn from(error: lexopt::Error) -> Self {
-        CliError::Usage(error.to_string())
-    }
-}

@@ -32,9 +32,11 @@ const PASSES: u32 = 3;
 const LANES: u32 = 1;
 
 /// Where the passphrase comes from.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, clap::Args)]
 pub struct PassphraseSource {
-    /// `--passphrase-file`: the first line of this file.
+    /// Read the passphrase from the first line of FILE (else KEKSDOSE_PASSPHRASE, else it is
+    /// asked for on the terminal).
+    #[arg(long = "passphrase-file", id = "passphrase_file", value_name = "FILE")]
     pub file: Option<PathBuf>,
 }
 

@@ -8,20 +8,31 @@ use keksdose::seal::envelope;
 use crate::error::CliError;
 use crate::keyfile::{self, PassphraseSource};
 
+/// Create a key pair for sealed forms: the secret key goes to FILE, the public key is printed.
+///
+/// The secret key is protected by a passphrase (Argon2id) unless --no-passphrase is given, and
+/// an existing file is never overwritten.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  keksdose keygen controller.key")]
+pub struct Args {
+    /// Where the secret key goes (a new file).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Store the secret key without a passphrase.
+    #[arg(long, conflicts_with = "passphrase_file")]
+    no_passphrase: bool,
+    #[command(flatten)]
+    passphrase: PassphraseSource,
+}
+
 /// Generates a key pair, writes the secret key to a new file, prints the public key.
-pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
-    let mut file = None;
-    let mut protect = true;
-    let mut passphrase = PassphraseSource::default();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            lexopt::Arg::Long("no-passphrase") => protect = false,
-            lexopt::Arg::Long("passphrase-file") => passphrase.file = Some(parser.value()?.into()),
-            lexopt::Arg::Value(value) if file.is_none() => file = Some(PathBuf::from(value)),
-            other => return Err(other.unexpected().into()),
-        }
-    }
-    let file = file.ok_or_else(|| CliError::Usage("keygen needs the FILE to write".into()))?;
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let Args {
+        file,
+        no_passphrase,
+        passphrase,
+    } = args;
+    let protect = !no_passphrase;
     if file.exists() {
         return Err(CliError::Usage(format!(
             "{} exists; keksdose never overwrites a key file",

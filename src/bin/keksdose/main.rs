@@ -5,7 +5,10 @@
 //! keksdose keygen [--no-passphrase] [--passphrase-file FILE] FILE
 //! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] INPUT...
 //! keksdose check-config FILE...
+//! keksdose completions SHELL
 //! ```
+//!
+//! Every command has `--help` with an example; the command line is read by clap.
 
 mod check_config;
 mod error;
@@ -19,75 +22,103 @@ mod serve;
 
 use std::process::ExitCode;
 
-use error::CliError;
-use lexopt::ValueExt;
+use clap::{CommandFactory, Parser, Subcommand};
 
-const USAGE: &str = "\
-usage: keksdose <command> [options]
+/// keksdose: cookie consent that enforces "necessary only", and contact forms sealed to the
+/// site owner's key. The controller's and admin's tool.
+#[derive(Debug, Parser)]
+#[command(name = "keksdose", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-commands:
-  serve           serve the demo site (www/) and the built package (pkg/ at /keksdose/), and
-                  collect sealed submissions at POST /inbox/{tenant}
-                    --host ADDR           address to listen on (default 127.0.0.1)
-                    --port N              port (default 8080; 0 picks a free one)
-                    --root DIR            site directory (default www)
-                    --pkg DIR             package directory served at /keksdose/ (default pkg)
-                    --mount /PREFIX/=DIR  serve DIR at /PREFIX/ too (repeatable)
-                    --allow-origin SRC    add a CSP source for resources from elsewhere
-                    --config FILE         tenants and seal keys to collect for (repeatable;
-                                          default: keksdose.json in the site directory)
-                    --db FILE             the inbox database (default keksdose.sqlite)
-  keygen          create a key pair for sealed forms; prints the public key
-                    FILE                  where the secret key goes (never overwritten)
-                    --no-passphrase       store it unprotected
-                    --passphrase-file F   read the passphrase from F (else KEKSDOSE_PASSPHRASE,
-                                          else asked on the terminal)
-  open            open sealed submissions to JSON or CSV
-                    INPUT...              envelope files, directories, or an inbox database
-                    --key FILE            the secret key file
-                    --passphrase-file F   as for keygen
-                    --format json|csv     default json
-                    --output FILE         write there instead of stdout (never overwritten)
-                    --attachments DIR     save attachments under DIR/<submission id>/
-  check-config    validate config files; prints every problem with its dotted path
-                    FILE...
-
-  -h, --help      this text
-  -V, --version   the version";
+#[derive(Debug, Subcommand)]
+enum Command {
+    Serve(serve::Args),
+    Keygen(keygen::Args),
+    Open(open::Args),
+    CheckConfig(check_config::Args),
+    /// Print the shell completion script for SHELL.
+    #[command(
+        after_help = "Example:\n  keksdose completions bash > /etc/bash_completion.d/keksdose"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
 
 fn main() -> ExitCode {
-    match run() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to standard output with status 0; a usage error is one line.
+        Err(error) if !error.use_stderr() => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("keksdose: {}", usage_message(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args.into()),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Open(args) => open::run(args),
+        Command::CheckConfig(args) => check_config::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "keksdose",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("keksdose: {error}");
-            if matches!(error, CliError::Usage(_)) {
-                eprintln!("\n{USAGE}");
-            }
             error.exit_code()
         }
     }
 }
 
-fn run() -> Result<ExitCode, CliError> {
-    let mut parser = lexopt::Parser::from_env();
-    let command = match parser.next()? {
-        Some(lexopt::Arg::Value(command)) => command.string()?,
-        Some(lexopt::Arg::Short('h') | lexopt::Arg::Long("help")) => {
-            println!("{USAGE}");
-            return Ok(ExitCode::SUCCESS);
+/// clap's message on one line, without its `error: ` prefix and usage block, and where to read
+/// more: `keksdose open: the following required arguments were not provided: --key <FILE> (see
+/// `keksdose open --help`)`.
+fn usage_message(error: &clap::Error) -> String {
+    let text = error.to_string();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // Clap lists missing arguments on indented lines after the first, and a suggestion
+    // (`tip: a similar argument exists: '--port'`) after a blank line.
+    let mut details = lines
+        .by_ref()
+        .take_while(|line| !line.is_empty())
+        .collect::<Vec<_>>();
+    details.extend(lines.filter(|line| line.trim_start().starts_with("tip:")));
+    for detail in details {
+        let detail = detail.trim();
+        match detail.strip_prefix("tip: ") {
+            Some(tip) => {
+                message.push_str("; ");
+                message.push_str(tip);
+            }
+            None => {
+                message.push(' ');
+                message.push_str(detail);
+            }
         }
-        Some(lexopt::Arg::Short('V') | lexopt::Arg::Long("version")) => {
-            println!("keksdose {}", env!("CARGO_PKG_VERSION"));
-            return Ok(ExitCode::SUCCESS);
-        }
-        Some(other) => return Err(other.unexpected().into()),
-        None => return Err(CliError::Usage("a command is required".into())),
-    };
-    match command.as_str() {
-        "serve" => serve::run(serve::Options::parse(&mut parser)?),
-        "keygen" => keygen::run(&mut parser),
-        "open" => open::run(&mut parser),
-        "check-config" => check_config::run(&mut parser),
-        other => Err(CliError::Usage(format!("unknown command `{other}`"))),
+    }
+    let command = std::env::args()
+        .nth(1)
+        .filter(|name| Cli::command().find_subcommand(name).is_some());
+    match command {
+        Some(name) => format!("{message} (see `keksdose {name} --help`)"),
+        None => format!("{message} (see `keksdose --help`)"),
     }
 }

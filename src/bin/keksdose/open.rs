@@ -23,61 +23,40 @@ use crate::inbox::Sqlite;
 use crate::keyfile::{self, PassphraseSource};
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
+    /// One JSON document: an array of submissions.
     Json,
+    /// One row per submission, one column per field (formulas neutralised).
     Csv,
 }
 
-struct Options {
+/// Open sealed submissions to JSON or CSV, and save their attachments.
+///
+/// Inputs are envelope files, directories of them, or the collector's inbox database; none is
+/// ever written to, and nothing is overwritten.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  keksdose open --key controller.key --format csv --output kontakt.csv keksdose.sqlite"
+)]
+pub struct Args {
+    /// The secret key file (from `keksdose keygen`).
+    #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    #[command(flatten)]
     passphrase: PassphraseSource,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
+    /// Write there instead of to standard output (never overwritten).
+    #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Save attachments under DIR/<submission id>/.
+    #[arg(long, value_name = "DIR")]
     attachments: Option<PathBuf>,
+    /// Envelope files, directories of them, or an inbox database.
+    #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-}
-
-impl Options {
-    fn parse(parser: &mut lexopt::Parser) -> Result<Options, CliError> {
-        let mut key = None;
-        let mut options = Options {
-            key: PathBuf::new(),
-            passphrase: PassphraseSource::default(),
-            format: Format::Json,
-            output: None,
-            attachments: None,
-            inputs: Vec::new(),
-        };
-        while let Some(arg) = parser.next()? {
-            match arg {
-                lexopt::Arg::Long("key") => key = Some(parser.value()?.into()),
-                lexopt::Arg::Long("passphrase-file") => {
-                    options.passphrase.file = Some(parser.value()?.into());
-                }
-                lexopt::Arg::Long("format") => {
-                    options.format = match parser.value()?.to_str() {
-                        Some("json") => Format::Json,
-                        Some("csv") => Format::Csv,
-                        _ => return Err(CliError::Usage("--format is json or csv".into())),
-                    }
-                }
-                lexopt::Arg::Long("output") => options.output = Some(parser.value()?.into()),
-                lexopt::Arg::Long("attachments") => {
-                    options.attachments = Some(parser.value()?.into());
-                }
-                lexopt::Arg::Value(input) => options.inputs.push(input.into()),
-                other => return Err(other.unexpected().into()),
-            }
-        }
-        options.key = key.ok_or_else(|| CliError::Usage("open needs --key FILE".into()))?;
-        if options.inputs.is_empty() {
-            return Err(CliError::Usage(
-                "open needs at least one INPUT (file, directory or inbox database)".into(),
-            ));
-        }
-        Ok(options)
-    }
 }
 
 /// One envelope to open and where it came from.
@@ -95,8 +74,7 @@ struct Record {
 }
 
 /// Opens every input; exit status 1 when any could not be opened.
-pub fn run(parser: &mut lexopt::Parser) -> Result<ExitCode, CliError> {
-    let options = Options::parse(parser)?;
+pub fn run(options: Args) -> Result<ExitCode, CliError> {
     // Refuse an existing output before asking for a passphrase or decrypting anything.
     if let Some(output) = &options.output {
         if output.exists() {

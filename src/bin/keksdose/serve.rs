@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use keksdose::base64;
 use keksdose::config::Config;
 use keksdose::seal::envelope::{Header, MEDIA_TYPE, chunks_well_formed, max_envelope_len};
-use lexopt::ValueExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -36,6 +35,60 @@ const INBOX_PREFIX: &str = "/inbox/";
 /// Bodies accepted where no submission is expected (they are read and answered with 405).
 const SMALL_BODY: usize = 64 * 1024;
 
+/// Serve the demo site and the built package, and collect sealed submissions at
+/// `POST /inbox/{tenant}`.
+///
+/// Every response carries a strict Content-Security-Policy; HTML pages allow their own inline
+/// scripts by hash.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  keksdose serve --port 8080 --root www --pkg pkg --db inbox.sqlite"
+)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    host: String,
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = 8080, value_name = "N")]
+    port: u16,
+    /// The site directory.
+    #[arg(long, default_value = "www", value_name = "DIR")]
+    root: PathBuf,
+    /// The package directory, served at /keksdose/.
+    #[arg(long, default_value = "pkg", value_name = "DIR")]
+    pkg: PathBuf,
+    /// Serve DIR at /PREFIX/ too (repeatable).
+    #[arg(long = "mount", value_name = "/PREFIX/=DIR", value_parser = parse_mount)]
+    mounts: Vec<(String, PathBuf)>,
+    /// Add a CSP source for resources from elsewhere, e.g. http://*.localhost:* (repeatable).
+    #[arg(long = "allow-origin", value_name = "SRC", value_parser = parse_origin)]
+    origins: Vec<String>,
+    /// Tenants and seal keys to collect for (repeatable; default: keksdose.json in the site
+    /// directory).
+    #[arg(long = "config", value_name = "FILE")]
+    configs: Vec<PathBuf>,
+    /// The inbox database.
+    #[arg(long = "db", default_value = "keksdose.sqlite", value_name = "FILE")]
+    database: PathBuf,
+}
+
+/// `--mount PREFIX=DIR`: the prefix as `/prefix/`.
+fn parse_mount(value: &str) -> Result<(String, PathBuf), String> {
+    let (prefix, dir) = value
+        .split_once('=')
+        .ok_or("expected PREFIX=DIR, e.g. /vendor/=node_modules")?;
+    let prefix = format!("/{}/", prefix.trim_matches('/'));
+    Ok((prefix.replace("//", "/"), dir.into()))
+}
+
+/// `--allow-origin`: one CSP source.
+fn parse_origin(value: &str) -> Result<String, String> {
+    if value.contains([';', ',', '\'', ' ']) {
+        return Err("expected one CSP source like http://*.localhost:*".into());
+    }
+    Ok(value.to_owned())
+}
+
 /// `serve`'s options.
 #[derive(Debug)]
 pub struct Options {
@@ -51,59 +104,29 @@ pub struct Options {
     database: PathBuf,
 }
 
-impl Options {
-    /// Reads the options after `serve`.
-    pub fn parse(parser: &mut lexopt::Parser) -> Result<Options, CliError> {
+impl From<Args> for Options {
+    fn from(args: Args) -> Options {
         let mut options = Options {
-            host: "127.0.0.1".into(),
-            port: 8080,
-            mounts: Vec::new(),
-            origins: Vec::new(),
-            configs: Vec::new(),
-            database: "keksdose.sqlite".into(),
+            host: args.host,
+            port: args.port,
+            mounts: args.mounts,
+            origins: args.origins,
+            configs: args.configs,
+            database: args.database,
         };
-        let (mut root, mut pkg) = (PathBuf::from("www"), PathBuf::from("pkg"));
-        while let Some(arg) = parser.next()? {
-            match arg {
-                lexopt::Arg::Long("host") => options.host = parser.value()?.string()?,
-                lexopt::Arg::Long("port") => options.port = parser.value()?.parse()?,
-                lexopt::Arg::Long("root") => root = parser.value()?.into(),
-                lexopt::Arg::Long("pkg") => pkg = parser.value()?.into(),
-                lexopt::Arg::Long("mount") => {
-                    let value = parser.value()?.string()?;
-                    let Some((prefix, dir)) = value.split_once('=') else {
-                        return Err(CliError::Usage(format!(
-                            "--mount {value}: expected PREFIX=DIR, e.g. /vendor/=node_modules"
-                        )));
-                    };
-                    let prefix = format!("/{}/", prefix.trim_matches('/'));
-                    options.mounts.push((prefix.replace("//", "/"), dir.into()));
-                }
-                lexopt::Arg::Long("allow-origin") => {
-                    let origin = parser.value()?.string()?;
-                    if origin.contains([';', ',', '\'', ' ']) {
-                        return Err(CliError::Usage(format!(
-                            "--allow-origin {origin}: expected one CSP source like http://*.localhost:*"
-                        )));
-                    }
-                    options.origins.push(origin);
-                }
-                lexopt::Arg::Long("config") => options.configs.push(parser.value()?.into()),
-                lexopt::Arg::Long("db") => options.database = parser.value()?.into(),
-                other => return Err(other.unexpected().into()),
-            }
+        if options.configs.is_empty() && args.root.join("keksdose.json").is_file() {
+            options.configs.push(args.root.join("keksdose.json"));
         }
-        if options.configs.is_empty() && root.join("keksdose.json").is_file() {
-            options.configs.push(root.join("keksdose.json"));
-        }
-        options.mounts.push((PKG_PREFIX.into(), pkg));
-        options.mounts.push(("/".into(), root));
+        options.mounts.push((PKG_PREFIX.into(), args.pkg));
+        options.mounts.push(("/".into(), args.root));
         options
             .mounts
             .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        Ok(options)
+        options
     }
+}
 
+impl Options {
     /// The CSP for a response; `inline_scripts` are the hashes of an HTML page's own scripts.
     /// Without either it is exactly [`CONTENT_SECURITY_POLICY`].
     fn content_security_policy(&self, inline_scripts: &[String]) -> String {
