@@ -208,6 +208,18 @@ fn open_recovers_fields_and_attachments_and_reports_replays() {
     assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{csv}");
     assert!(csv.contains("\"a\nb\""), "repeated names joined: {csv}");
 
+    // For German spreadsheets: semicolons and a byte order mark, the same cells.
+    let excel = keksdose()
+        .args(["open", "--format", "csv-excel", "--key"])
+        .arg(&key)
+        .arg(inbox.join("1.kdseal"))
+        .output()
+        .expect("run");
+    let excel = excel.stdout;
+    assert_eq!(&excel[..3], b"\xef\xbb\xbf", "UTF-8 byte order mark");
+    let excel = String::from_utf8(excel[3..].to_vec()).expect("utf-8");
+    assert_eq!(excel, csv.replace("\",\"", "\";\""));
+
     // --output never overwrites.
     let out = dir.join("out.json");
     std::fs::write(&out, "keep").expect("write");

@@ -29,6 +29,9 @@ enum Format {
     Json,
     /// One row per submission, one column per field (formulas neutralised).
     Csv,
+    /// CSV as spreadsheet programs in German-speaking offices open it with a double click: `;`
+    /// between cells and a UTF-8 byte order mark, so that columns and umlauts come out right.
+    CsvExcel,
 }
 
 /// Open sealed submissions to JSON or CSV, and save their attachments.
@@ -89,7 +92,8 @@ pub fn run(options: Args) -> Result<ExitCode, CliError> {
     let (records, failures) = open_all(&secret, inputs, options.attachments.as_deref())?;
     let text = match options.format {
         Format::Json => json_output(&records),
-        Format::Csv => csv_output(&records),
+        Format::Csv => csv_output(&records, ","),
+        Format::CsvExcel => format!("\u{feff}{}", csv_output(&records, ";")),
     };
     match &options.output {
         Some(path) => {
@@ -400,7 +404,7 @@ fn json_output(records: &[Record]) -> String {
 
 /// One row per submission; one column per field name (first seen first), headed `field:NAME` so
 /// that no field can pose as a fixed column; repeated values of a name joined by line breaks.
-fn csv_output(records: &[Record]) -> String {
+fn csv_output(records: &[Record], separator: &str) -> String {
     let mut names: Vec<&str> = Vec::new();
     for record in records {
         for (name, _) in &record.opened.manifest.fields {
@@ -424,7 +428,7 @@ fn csv_output(records: &[Record]) -> String {
         .map(|name| name.to_string())
         .chain(names.iter().map(|name| format!("field:{name}")))
         .chain(["attachments".to_string()]);
-    push_row(&mut out, header);
+    push_row(&mut out, separator, header);
     for record in records {
         let header = &record.opened.header;
         let mut row = vec![
@@ -455,14 +459,14 @@ fn csv_output(records: &[Record]) -> String {
             .map(|f| format!("{} ({} bytes, sha256 {})", f.name, f.size, f.sha256))
             .collect();
         row.push(files.join("\n"));
-        push_row(&mut out, row.into_iter());
+        push_row(&mut out, separator, row.into_iter());
     }
     out
 }
 
-fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+fn push_row(out: &mut String, separator: &str, cells: impl Iterator<Item = String>) {
     let cells: Vec<String> = cells.map(|cell| csv_cell(&cell)).collect();
-    out.push_str(&cells.join(","));
+    out.push_str(&cells.join(separator));
     out.push_str("\r\n");
 }
 
