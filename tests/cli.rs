@@ -596,3 +596,77 @@ fn every_command_has_help_with_an_example_and_usage_errors_are_one_line() {
         "{stdout}"
     );
 }
+
+#[test]
+fn open_reads_an_inbox_without_writing_next_to_it_and_skips_a_bad_row_by_id() {
+    let dir = scratch("inbox-reader");
+    let (key, public) = keygen(&dir);
+    let server = serve(&dir, &public);
+    let sealed = seal(&public, &[("name", "Weber")], &[]);
+    let kind = "application/vnd.keksdose.sealed";
+    assert_eq!(
+        post(server.port, "/inbox/musterstadt", kind, &sealed).0,
+        201
+    );
+    drop(server);
+    let inbox = dir.join("inbox.sqlite");
+    {
+        let db = rusqlite::Connection::open(&inbox).expect("db");
+        db.execute(
+            "INSERT INTO submissions (tenant, form_id, submission_id, kid, created, received, envelope)
+             VALUES ('musterstadt', 'kontakt', 'bad', 'k', 0, 0, 'not a blob')",
+            [],
+        )
+        .expect("insert");
+    }
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    assert!(!before.iter().any(|n| n.ends_with("-wal")), "{before:?}");
+    let open = || {
+        keksdose()
+            .args(["open", "--key"])
+            .arg(&key)
+            .arg(&inbox)
+            .output()
+            .expect("run")
+    };
+    let output = open();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "a row could not be opened");
+    assert!(
+        stderr.contains("inbox.sqlite#2: not an envelope"),
+        "named by its row: {stderr}"
+    );
+    let records: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        records.as_array().expect("array").len(),
+        1,
+        "the rest opens"
+    );
+    assert_eq!(listing(), before, "nothing written next to the database");
+
+    // While a collector holds the database with rows only in its write-ahead log, those are read.
+    let writer = rusqlite::Connection::open(&inbox).expect("db");
+    writer
+        .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+        .expect("pragma");
+    writer
+        .execute(
+            "INSERT INTO submissions (tenant, form_id, submission_id, kid, created, received, envelope)
+             SELECT tenant, form_id, 'copy', kid, created, received, envelope FROM submissions WHERE id = 1",
+            [],
+        )
+        .expect("insert");
+    let output = open();
+    let (stdout, stderr) = text(&output);
+    let records: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(records.as_array().expect("array").len(), 2, "{stderr}");
+    assert!(stderr.contains("inbox.sqlite#3: replay"), "{stderr}");
+}

@@ -51,6 +51,9 @@ pub trait Inbox: Send + Sync {
     fn store(&self, incoming: &Incoming<'_>) -> Result<Stored, InboxError>;
 }
 
+/// A row of the inbox for `keksdose open`: its id, and the envelope or why it holds none.
+pub type StoredEnvelope = (i64, Result<Vec<u8>, String>);
+
 /// The embedded SQLite inbox.
 pub struct Sqlite {
     connection: Mutex<Connection>,
@@ -84,20 +87,55 @@ impl Sqlite {
         })
     }
 
-    /// Every stored envelope, oldest first, with its row id: for `keksdose open`. The file is
-    /// opened read-only; nothing in it changes.
-    pub fn envelopes(path: &Path) -> Result<Vec<(i64, Vec<u8>)>, String> {
-        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+    /// Every stored envelope, oldest first, with its row id: for `keksdose open`. A row whose
+    /// envelope is not a blob is answered with why, so that the others still open.
+    ///
+    /// Nothing is written, in the file or next to it: without a write-ahead log beside it the
+    /// file is opened as immutable (SQLite then creates no `-wal` or `-shm` file); with one (the
+    /// collector is running, or was killed) it is opened read-only and the log is read too, so
+    /// that no acknowledged submission is missed.
+    pub fn envelopes(path: &Path) -> Result<Vec<StoredEnvelope>, String> {
+        let failed = |e: rusqlite::Error| format!("{}: {e}", path.display());
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let connection = if Path::new(&wal).exists() {
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        } else {
+            let mut uri = url_path(path);
+            uri.insert_str(0, "file:");
+            uri.push_str("?immutable=1");
+            Connection::open_with_flags(
+                uri,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+            )
+        }
+        .map_err(failed)?;
         let mut statement = connection
             .prepare("SELECT id, envelope FROM submissions ORDER BY id")
             .map_err(|e| format!("{}: not a keksdose inbox ({e})", path.display()))?;
         let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_map([], |row| {
+                let envelope = row
+                    .get::<_, Vec<u8>>(1)
+                    .map_err(|e| format!("not an envelope: {e}"));
+                Ok((row.get(0)?, envelope))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(failed)?;
         Ok(rows)
     }
+}
+
+/// `path` for a `file:` URI: characters with a meaning in URIs percent-encoded.
+fn url_path(path: &Path) -> String {
+    let mut out = String::new();
+    for byte in path.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'?' | b'#' | b'%' => out.push_str(&format!("%{byte:02X}")),
+            _ => out.push(char::from(*byte)),
+        }
+    }
+    out
 }
 
 impl Inbox for Sqlite {
@@ -171,7 +209,7 @@ mod tests {
             Err(InboxError::Conflict)
         ));
         let stored = Sqlite::envelopes(&path).expect("read");
-        assert_eq!(stored, vec![(1, b"one".to_vec())]);
+        assert_eq!(stored, vec![(1, Ok(b"one".to_vec()))]);
         let mode: String = inbox
             .connection
             .lock()

@@ -62,10 +62,10 @@ pub struct Args {
     inputs: Vec<PathBuf>,
 }
 
-/// One envelope to open and where it came from.
+/// One envelope to open and where it came from; or why a database row holds none.
 struct Input {
     source: String,
-    bytes: Vec<u8>,
+    bytes: Result<Vec<u8>, String>,
 }
 
 /// One opened submission, as written out.
@@ -143,7 +143,7 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
             for file in files {
                 inputs.push(Input {
                     source: file.display().to_string(),
-                    bytes: std::fs::read(&file).map_err(io(&file))?,
+                    bytes: Ok(std::fs::read(&file).map_err(io(&file))?),
                 });
             }
         } else if is_sqlite(path).map_err(io(path))? {
@@ -156,7 +156,7 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         } else {
             inputs.push(Input {
                 source: path.display().to_string(),
-                bytes: std::fs::read(path).map_err(io(path))?,
+                bytes: Ok(std::fs::read(path).map_err(io(path))?),
             });
         }
     }
@@ -187,7 +187,15 @@ fn open_all(
             eprintln!("keksdose: opened {done} of {total} …");
             last_report = Instant::now();
         }
-        let opened = match envelope::open(secret, &input.bytes) {
+        let bytes = match input.bytes {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                eprintln!("{}: {why}; skipped", input.source);
+                failures += 1;
+                continue;
+            }
+        };
+        let opened = match envelope::open(secret, &bytes) {
             Ok(opened) => opened,
             Err(error) => {
                 // The message may quote decrypted text (a manifest's unknown key, say).
