@@ -196,8 +196,22 @@ impl Method {
     /// The stable name used in events and records (`accept-all`, `reject-all`, `custom`,
     /// `gpc`, `reset`).
     pub fn as_str(self) -> &'static str {
-        ["accept-all", "reject-all", "custom", "gpc", "reset"][self as usize]
+        Method::NAMES[self as usize]
     }
+
+    /// The method named `name` (as [`Method::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<Method> {
+        let methods = [
+            Method::AcceptAll,
+            Method::RejectAll,
+            Method::Custom,
+            Method::Gpc,
+            Method::Reset,
+        ];
+        methods.into_iter().find(|method| method.as_str() == name)
+    }
+
+    const NAMES: [&'static str; 5] = ["accept-all", "reject-all", "custom", "gpc", "reset"];
 }
 
 /// A stored decision.

@@ -97,6 +97,50 @@ pub fn utc(seconds: u64) -> String {
     text
 }
 
+/// The Unix seconds of an RFC 3339 UTC time as [`utc`] writes it (`2026-11-30T06:20:02Z`, years
+/// 1970 to 9999); `None` for anything else, an impossible date included.
+pub fn parse_utc(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    let shape = b.len() == 20
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    let number = |from: usize, to: usize| {
+        b[from..to]
+            .iter()
+            .fold(0u64, |n, &c| n * 10 + u64::from(c - b'0'))
+    };
+    let (year, month, day) = (number(0, 4), number(5, 7), number(8, 10));
+    let (hour, minute, second) = (number(11, 13), number(14, 16), number(17, 19));
+    if year < 1970
+        || !(1..=12).contains(&month)
+        || day == 0
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // H. Hinnant's `days_from_civil`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    // A day past the month's end would come back as another date.
+    (utc(seconds) == text).then_some(seconds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +183,34 @@ mod tests {
         assert_eq!(utc(1_796_019_602), "2026-11-30T06:20:02Z");
         assert_eq!(utc(4_107_542_399), "2100-02-28T23:59:59Z");
         assert_eq!(utc(253_402_300_799), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn utc_times_parse_back_and_nothing_else_does() {
+        for seconds in [
+            0,
+            951_782_400,
+            1_796_019_602,
+            4_107_542_399,
+            253_402_300_799,
+        ] {
+            assert_eq!(parse_utc(&utc(seconds)), Some(seconds));
+        }
+        for bad in [
+            "",
+            "2026-11-30T06:20:02",
+            "2026-11-30T06:20:02.000Z",
+            "2026-11-30 06:20:02Z",
+            "2026-02-30T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-11-30T24:00:00Z",
+            "2026-11-30T23:60:00Z",
+            "2026-11-30T23:59:60Z",
+            "1969-12-31T23:59:59Z",
+            "+026-11-30T06:20:02Z",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
     }
 }

@@ -432,8 +432,8 @@ fn is_host(host: &str) -> bool {
     !host.is_empty() && host.len() <= 253 && host.split('.').all(is_label)
 }
 
-/// A lower-case DNS label: 1–63 characters a–z, 0–9 and inner hyphens.
-fn is_label(label: &str) -> bool {
+/// A lower-case DNS label: 1–63 characters a–z, 0–9 and inner hyphens (also the `tenant` rule).
+pub(crate) fn is_label(label: &str) -> bool {
     (1..=63).contains(&label.len())
         && !label.starts_with('-')
         && !label.ends_with('-')

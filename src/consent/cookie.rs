@@ -115,7 +115,8 @@ pub fn pairs(cookie_header: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-fn is_base64url(text: &str, len: usize) -> bool {
+/// Whether `text` is `len` base64url characters.
+pub(crate) fn is_base64url(text: &str, len: usize) -> bool {
     text.len() == len
         && text
             .bytes()

@@ -5,10 +5,18 @@
 //! decided on which texts, not who the visitor is. The browser keeps its own records on the
 //! device as JSON Lines (see [`append`]) so the visitor can download them (Art. 15/20).
 
+use super::cookie::is_base64url;
 use super::{Choice, Consent, Method};
-use crate::config::Config;
-use crate::json;
-use crate::strings::{concat, join, utc};
+use crate::config::validate::{is_identifier, is_label};
+use crate::config::{Config, Lang};
+use crate::json::{self, Value};
+use crate::strings::{concat, join, parse_utc, utc};
+
+/// The longest record text accepted by [`Record::from_json`] (16 KiB).
+pub const MAX_RECORD_BYTES: usize = 16 * 1024;
+
+/// The most categories or services a record may name.
+pub const MAX_NAMES: usize = 512;
 
 /// How many of the visitor's own records the browser keeps (the newest).
 pub const KEPT_ON_DEVICE: usize = 50;
@@ -140,6 +148,100 @@ impl Record {
     }
 }
 
+impl Record {
+    /// Reads a record as a browser sent it: strict, bounded, every field checked
+    /// (`docs/consent-record.schema.json`). Everything from the network is untrusted; the error
+    /// says what is wrong, for the collector's answer.
+    pub fn from_json(text: &str) -> Result<Record, String> {
+        if text.len() > MAX_RECORD_BYTES {
+            return Err("larger than 16 KiB".into());
+        }
+        let Value::Object(entries) = json::parse(text)? else {
+            return Err("not a JSON object".into());
+        };
+        const FIELDS: [&str; 12] = [
+            "recordId",
+            "consentId",
+            "tenant",
+            "timestamp",
+            "revision",
+            "configHash",
+            "language",
+            "method",
+            "withdrawal",
+            "categories",
+            "services",
+            "expiresAt",
+        ];
+        let mut values: [Option<&Value>; 12] = [None; 12];
+        for (key, value) in &entries {
+            let Some(i) = FIELDS.iter().position(|field| field == key) else {
+                return Err(concat(&["unknown field `", key, "`"]));
+            };
+            if values[i].replace(value).is_some() {
+                return Err(concat(&["duplicate field `", key, "`"]));
+            }
+        }
+        let field =
+            |i: usize| values[i].ok_or_else(|| concat(&["missing field `", FIELDS[i], "`"]));
+        let text_of = |i: usize, valid: fn(&str) -> bool| match field(i)? {
+            Value::String(text) if valid(text) => Ok(text.clone()),
+            _ => Err(concat(&["invalid `", FIELDS[i], "`"])),
+        };
+        let time_of = |i: usize| {
+            let text = text_of(i, |t| parse_utc(t).is_some())?;
+            Ok::<u64, String>(parse_utc(&text).unwrap_or_default())
+        };
+        let states = |i: usize| match field(i)? {
+            Value::Object(entries) if entries.len() <= MAX_NAMES => {
+                let mut states: Vec<(String, bool)> = Vec::with_capacity(entries.len());
+                for (name, state) in entries {
+                    let given = match state {
+                        Value::String(s) if s == "given" => true,
+                        Value::String(s) if s == "refused" => false,
+                        _ => return Err(concat(&["invalid `", FIELDS[i], ".", name, "`"])),
+                    };
+                    if !is_identifier(name) || states.iter().any(|(seen, _)| seen == name) {
+                        return Err(concat(&["invalid name in `", FIELDS[i], "`"]));
+                    }
+                    states.push((name.clone(), given));
+                }
+                Ok(states)
+            }
+            _ => Err(concat(&["invalid `", FIELDS[i], "`"])),
+        };
+        let id = |t: &str| is_base64url(t, 22);
+        let language = text_of(6, |t| Lang::ALL.iter().any(|l| l.tag() == t))?;
+        let method = text_of(7, |t| Method::from_name(t).is_some())?;
+        let record = Record {
+            record_id: text_of(0, id)?,
+            consent_id: text_of(1, id)?,
+            tenant: text_of(2, is_label)?,
+            timestamp: time_of(3)?,
+            revision: text_of(4, |t| is_base64url(t, 12))?,
+            config_hash: text_of(5, |t| {
+                t.len() == 64 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })?,
+            language: Lang::ALL
+                .iter()
+                .find(|l| l.tag() == language)
+                .map_or("de", |l| l.tag()),
+            method: Method::from_name(&method).unwrap_or(Method::Custom),
+            withdrawal: match field(8)? {
+                Value::Bool(flag) => *flag,
+                _ => return Err("invalid `withdrawal`".into()),
+            },
+            categories: states(9)?,
+            services: states(10)?,
+            expires_at: time_of(11)?,
+        };
+        if record.expires_at < record.timestamp {
+            return Err("`expiresAt` before `timestamp`".into());
+        }
+        Ok(record)
+    }
+}
+
 /// The reset of `consent` (everything stored erased): all refused, lapsing at once.
 pub fn reset(context: &Context<'_>, consent: &Consent, now: u64, record_id: String) -> Record {
     let erased = Consent {
@@ -266,5 +368,66 @@ mod tests {
             "[{\"n\":2},\n{\"n\":3},\n{\"n\":4}]"
         );
         assert_eq!(as_json_array(""), "[]");
+    }
+
+    #[test]
+    fn a_sent_record_reads_back_and_anything_else_is_refused() {
+        let config = config();
+        let consent = consent(Choice::from_names(&config, ["functional"], ["plausible"]));
+        let mut record = Record::new(
+            &context(&config),
+            &consent,
+            Method::Gpc,
+            true,
+            "rrrrrrrrrrrrrrrrrrrrrr".into(),
+        );
+        record.config_hash = "ab".repeat(32);
+        let json = record.to_json();
+        assert_eq!(Record::from_json(&json), Ok(record.clone()));
+        let mut huge = json.clone();
+        huge.insert_str(1, &" ".repeat(MAX_RECORD_BYTES));
+        for (bad, why) in [
+            (
+                json.replace("\"tenant\"", "\"tenant\":\"x\",\"ip\""),
+                "unknown field `ip`",
+            ),
+            (
+                json.replace("\"withdrawal\":true,", ""),
+                "missing field `withdrawal`",
+            ),
+            (
+                json.replacen("{", "{\"tenant\":\"musterstadt\",", 1),
+                "duplicate field `tenant`",
+            ),
+            (
+                json.replace("rrrrrrrrrrrrrrrrrrrrrr", "short"),
+                "invalid `recordId`",
+            ),
+            (
+                json.replace("musterstadt", "Muster Stadt"),
+                "invalid `tenant`",
+            ),
+            (
+                json.replace("06:20:02Z\",\"revision", "06:20:02\",\"revision"),
+                "invalid `timestamp`",
+            ),
+            (
+                json.replace("\"de\"", "\"fr\"").replace("\"en\"", "\"fr\""),
+                "invalid `language`",
+            ),
+            (json.replace("\"gpc\"", "\"maybe\""), "invalid `method`"),
+            (
+                json.replace(":\"given\"", ":\"yes\""),
+                "invalid `categories.analytics`",
+            ),
+            (
+                json.replace("2026-12-01T06:20:02Z", "2026-11-01T06:20:02Z"),
+                "`expiresAt` before `timestamp`",
+            ),
+            ("[1]".to_owned(), "not a JSON object"),
+            (huge, "larger than 16 KiB"),
+        ] {
+            assert_eq!(Record::from_json(&bad), Err(why.to_owned()), "{bad}");
+        }
     }
 }
