@@ -47,6 +47,8 @@
 pub mod base64;
 pub mod config;
 pub mod consent;
+#[cfg(feature = "collector")]
+pub mod consent_log;
 pub mod json;
 pub mod pattern;
 pub mod seal;
