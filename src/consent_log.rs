@@ -16,7 +16,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 
 use crate::consent::record::Record;
@@ -120,6 +120,19 @@ impl ConsentLog {
     pub fn open(path: &Path) -> Result<ConsentLog, String> {
         let connection = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         connection.execute_batch(SCHEMA).map_err(database)?;
+        Ok(ConsentLog {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    /// Opens the log of an existing database for reading only (export, lookup, verification):
+    /// nothing in the file changes.
+    pub fn open_read_only(path: &Path) -> Result<ConsentLog, String> {
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        connection
+            .prepare("SELECT 1 FROM consent_log LIMIT 1")
+            .map_err(|e| format!("{}: no consent log ({e})", path.display()))?;
         Ok(ConsentLog {
             connection: Mutex::new(connection),
         })

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Ajv2020 from "ajv/dist/2020.js";
-import { DEMO_ARGS, errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
+import { DEMO_ARGS, cli, errors, jar, launch, newPage, ready, startServer } from "./harness.mjs";
 
 /** The fields of a record, in the documented order (docs/consent-record.schema.json). */
 const FIELDS = [
@@ -116,6 +116,8 @@ before(async () => {
   endpoint = `http://records.localhost:${receiver.address().port}/keksdose/receipts`;
   writeFileSync(join(root, "index.html"), PAGE);
   writeFileSync(join(root, "favicon.ico"), "");
+  // The tenant `keksdose serve` logs consent records for.
+  writeFileSync(join(root, "keksdose.json"), JSON.stringify(config()));
   server = await startServer({ root, args: DEMO_ARGS });
   browser = await launch(["--host-resolver-rules=MAP *.musterstadt.test 127.0.0.1"]);
 });
@@ -390,6 +392,38 @@ test("consent.domain shares the decision between www and service subdomains", as
   await ready(page);
   assert.equal(await page.evaluate(() => window.keksdose.acceptedCategory("analytics")), false);
   assert.equal((await context.cookies()).filter((c) => c.name === "kd_consent").length, 1);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("keksdose serve keeps the records in its consent log, a verifiable chain per tenant", async () => {
+  serveConfig(config({ consent: { logEndpoint: "/keksdose/receipts" } }));
+  const { context, page } = await visit();
+  await page.click('[data-keksdose-action="accept-all"]');
+  await page.evaluate(() => window.keksdose.acceptCategory([]));
+  const consentId = await page.evaluate(() => window.keksdose.getConsent().consentId);
+  const receipts = (...args) => cli(["receipts", "--db", server.inbox, "--tenant", "musterstadt", ...args]);
+  let verified;
+  for (let i = 0; i < 50; i++) {
+    verified = await receipts("--verify");
+    if (/chain intact, 2 records/.test(verified.stdout)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(verified.stdout, /^musterstadt: chain intact, 2 records, head #2 [0-9a-f]{64}\n$/);
+  const mine = JSON.parse((await receipts("--consent-id", consentId)).stdout);
+  assert.deepEqual(
+    mine.map((entry) => [entry.seq, entry.record.method, entry.record.withdrawal]),
+    [
+      [1, "accept-all", false],
+      [2, "custom", true],
+    ],
+  );
+  const sent = JSON.parse(await page.evaluate(() => `[${localStorage.getItem("kd_consent.records").split("\n").join(",")}]`));
+  assert.deepEqual(
+    mine.map((entry) => entry.record),
+    sent,
+    "the log holds what the browser sent",
+  );
   assert.deepEqual(errors(page), []);
   await context.close();
 });

@@ -5,12 +5,14 @@
 //! keksdose keygen [--no-passphrase] [--passphrase-file FILE] FILE
 //! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] INPUT...
 //! keksdose check-config FILE...
+//! keksdose receipts --db FILE --tenant TENANT [--consent-id ID] [--verify] [--format …]
 //! keksdose completions SHELL
 //! ```
 //!
 //! Every command has `--help` with an example; the command line is read by clap.
 
 mod check_config;
+mod csv;
 mod error;
 mod files;
 mod http;
@@ -18,6 +20,7 @@ mod inbox;
 mod keyfile;
 mod keygen;
 mod open;
+mod receipts;
 mod serve;
 
 use std::process::ExitCode;
@@ -39,6 +42,7 @@ enum Command {
     Keygen(keygen::Args),
     Open(open::Args),
     CheckConfig(check_config::Args),
+    Receipts(receipts::Args),
     /// Print the shell completion script for SHELL.
     #[command(
         after_help = "Example:\n  keksdose completions bash > /etc/bash_completion.d/keksdose"
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(args),
         Command::Open(args) => open::run(args),
         Command::CheckConfig(args) => check_config::run(args),
+        Command::Receipts(args) => receipts::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -17,22 +17,11 @@ use keksdose::seal::keys::SecretKey;
 use keksdose::strings::hex;
 use serde_json::{Value, json};
 
+use crate::csv::{self, Format};
 use crate::error::CliError;
 use crate::files;
 use crate::inbox::Sqlite;
 use crate::keyfile::{self, PassphraseSource};
-
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// One JSON document: an array of submissions.
-    Json,
-    /// One row per submission, one column per field (formulas neutralised).
-    Csv,
-    /// CSV as spreadsheet programs in German-speaking offices open it with a double click: `;`
-    /// between cells and a UTF-8 byte order mark, so that columns and umlauts come out right.
-    CsvExcel,
-}
 
 /// Open sealed submissions to JSON or CSV, and save their attachments.
 ///
@@ -93,7 +82,7 @@ pub fn run(options: Args) -> Result<ExitCode, CliError> {
     let text = match options.format {
         Format::Json => json_output(&records),
         Format::Csv => csv_output(&records, ","),
-        Format::CsvExcel => format!("\u{feff}{}", csv_output(&records, ";")),
+        Format::CsvExcel => csv::excel(&csv_output(&records, ";")),
     };
     match &options.output {
         Some(path) => {
@@ -436,7 +425,7 @@ fn csv_output(records: &[Record], separator: &str) -> String {
         .map(|name| name.to_string())
         .chain(names.iter().map(|name| format!("field:{name}")))
         .chain(["attachments".to_string()]);
-    push_row(&mut out, separator, header);
+    csv::push_row(&mut out, separator, header);
     for record in records {
         let header = &record.opened.header;
         let mut row = vec![
@@ -467,26 +456,9 @@ fn csv_output(records: &[Record], separator: &str) -> String {
             .map(|f| format!("{} ({} bytes, sha256 {})", f.name, f.size, f.sha256))
             .collect();
         row.push(files.join("\n"));
-        push_row(&mut out, separator, row.into_iter());
+        csv::push_row(&mut out, separator, row.into_iter());
     }
     out
-}
-
-fn push_row(out: &mut String, separator: &str, cells: impl Iterator<Item = String>) {
-    let cells: Vec<String> = cells.map(|cell| csv_cell(&cell)).collect();
-    out.push_str(&cells.join(separator));
-    out.push_str("\r\n");
-}
-
-/// A quoted CSV cell (RFC 4180). A value a spreadsheet would read as a formula gets a leading
-/// apostrophe (OWASP "CSV injection").
-fn csv_cell(value: &str) -> String {
-    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -519,17 +491,6 @@ mod tests {
             (200, 50),
             "whole characters"
         );
-    }
-
-    #[test]
-    fn csv_cells_never_start_a_formula() {
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+1"), "\"'+1\"");
-        assert_eq!(csv_cell("-1"), "\"'-1\"");
-        assert_eq!(csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
-        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
-        assert_eq!(csv_cell("Müller"), "\"Müller\"");
-        assert_eq!(csv_cell("a,b\nc"), "\"a,b\nc\"");
     }
 
     #[test]

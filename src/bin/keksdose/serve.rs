@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 use keksdose::base64;
 use keksdose::config::Config;
+use keksdose::consent::record::{MAX_RECORD_BYTES, Record};
+use keksdose::consent_log::ConsentLog;
 use keksdose::seal::envelope::{Header, MEDIA_TYPE, chunks_well_formed, max_envelope_len};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -32,6 +34,8 @@ pub const CONTENT_SECURITY_POLICY: &str =
 const PKG_PREFIX: &str = "/keksdose/";
 /// Where sealed submissions are posted: `/inbox/{tenant}`.
 const INBOX_PREFIX: &str = "/inbox/";
+/// Where consent records are posted (`consent.logEndpoint`).
+const RECEIPTS_PATH: &str = "/keksdose/receipts";
 /// Bodies accepted where no submission is expected (they are read and answered with 405).
 const SMALL_BODY: usize = 64 * 1024;
 
@@ -172,7 +176,15 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
         announce(&format!("{prefix} → {}", dir.display()));
     }
     let collector = Collector::start(&options)?;
-    http::serve(listener, Arc::new(Site { options, collector }));
+    let receipts = Receipts::start(&options)?;
+    http::serve(
+        listener,
+        Arc::new(Site {
+            options,
+            collector,
+            receipts,
+        }),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -187,10 +199,14 @@ fn announce(line: &str) {
 struct Site {
     options: Options,
     collector: Option<Collector>,
+    receipts: Option<Receipts>,
 }
 
 impl Handler for Site {
     fn max_body(&self, method: &str, path: &str) -> usize {
+        if method == "POST" && path == RECEIPTS_PATH {
+            return MAX_RECORD_BYTES;
+        }
         let tenant = path.strip_prefix(INBOX_PREFIX).unwrap_or("");
         match (&self.collector, method) {
             (Some(collector), "POST") => collector
@@ -206,6 +222,7 @@ impl Handler for Site {
             request.method.as_str(),
             request.path().strip_prefix(INBOX_PREFIX),
         ) {
+            ("POST", None) if request.path() == RECEIPTS_PATH => self.receive(request),
             ("POST", Some(tenant)) => self.collect(tenant, request),
             (_, Some(_)) => Response::text(405, "method not allowed\n").with("Allow", "POST"),
             ("GET" | "HEAD", None) => return self.static_file(request.path()),
@@ -274,12 +291,74 @@ impl Collector {
     }
 }
 
+/// Receives consent records into the consent log, for the tenants of `options.configs`.
+struct Receipts {
+    tenants: Vec<String>,
+    log: ConsentLog,
+}
+
+impl Receipts {
+    /// The receiver for every configured tenant; `None` without a config.
+    fn start(options: &Options) -> Result<Option<Receipts>, CliError> {
+        let mut tenants = Vec::new();
+        for path in &options.configs {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if let Ok(config) = Config::from_json(&text) {
+                tenants.push(config.tenant);
+            }
+        }
+        if tenants.is_empty() {
+            return Ok(None);
+        }
+        let log = ConsentLog::open(&options.database).map_err(CliError::Database)?;
+        announce(&format!(
+            "logging consent records for {} at {RECEIPTS_PATH} into {}",
+            tenants.join(", "),
+            options.database.display()
+        ));
+        Ok(Some(Receipts { tenants, log }))
+    }
+}
+
 /// A JSON answer of the collector.
 fn answer(status: u16, body: serde_json::Value) -> Response {
     Response::bytes(status, "application/json", body.to_string().into_bytes())
 }
 
 impl Site {
+    /// `POST /keksdose/receipts`: a consent record, read strictly, appended to its tenant's chain.
+    /// Answers `204` once it is stored (also for a record already there), `400` for anything that
+    /// is not a record, `404` for a tenant this server does not serve.
+    fn receive(&self, request: &Request) -> Response {
+        let refuse = |status: u16, why: &str| answer(status, json!({ "error": why }));
+        let Some(receipts) = &self.receipts else {
+            return refuse(404, "this server logs no consent records (no config)");
+        };
+        let Ok(text) = std::str::from_utf8(&request.body) else {
+            return refuse(400, "not UTF-8");
+        };
+        let record = match Record::from_json(text) {
+            Ok(record) => record,
+            Err(why) => return refuse(400, &why),
+        };
+        if !receipts.tenants.contains(&record.tenant) {
+            return refuse(404, "unknown tenant");
+        }
+        let received = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match receipts.log.append(&record, text, received) {
+            Ok(_) => Response::bytes(204, "text/plain", Vec::new()),
+            Err(error) => {
+                eprintln!("keksdose: {error}");
+                refuse(503, "the consent log cannot store records right now")
+            }
+        }
+    }
+
     /// `POST /inbox/{tenant}`: checks what can be checked without the key, then stores.
     fn collect(&self, tenant_name: &str, request: &Request) -> Response {
         let refuse = |status: u16, why: &str| answer(status, json!({ "error": why }));
