@@ -12,6 +12,22 @@ use crate::config::{Config, Lang};
 use crate::json::{self, Value};
 use crate::strings::{concat, join, parse_utc, utc};
 
+/// A record's fields, in the order [`Record::to_json`] writes them.
+const FIELDS: [&str; 12] = [
+    "recordId",
+    "consentId",
+    "tenant",
+    "timestamp",
+    "revision",
+    "configHash",
+    "language",
+    "method",
+    "withdrawal",
+    "categories",
+    "services",
+    "expiresAt",
+];
+
 /// The longest record text accepted by [`Record::from_json`] (16 KiB).
 pub const MAX_RECORD_BYTES: usize = 16 * 1024;
 
@@ -121,23 +137,21 @@ impl Record {
             object.push('}');
             object
         };
-        for (name, value) in [
-            ("recordId", quoted(&self.record_id)),
-            ("consentId", quoted(&self.consent_id)),
-            ("tenant", quoted(&self.tenant)),
-            ("timestamp", quoted(&utc(self.timestamp))),
-            ("revision", quoted(&self.revision)),
-            ("configHash", quoted(&self.config_hash)),
-            ("language", quoted(self.language)),
-            ("method", quoted(self.method.as_str())),
-            (
-                "withdrawal",
-                (if self.withdrawal { "true" } else { "false" }).to_owned(),
-            ),
-            ("categories", states(&self.categories)),
-            ("services", states(&self.services)),
-            ("expiresAt", quoted(&utc(self.expires_at))),
-        ] {
+        let values = [
+            quoted(&self.record_id),
+            quoted(&self.consent_id),
+            quoted(&self.tenant),
+            quoted(&utc(self.timestamp)),
+            quoted(&self.revision),
+            quoted(&self.config_hash),
+            quoted(self.language),
+            quoted(self.method.as_str()),
+            (if self.withdrawal { "true" } else { "false" }).to_owned(),
+            states(&self.categories),
+            states(&self.services),
+            quoted(&utc(self.expires_at)),
+        ];
+        for (name, value) in FIELDS.iter().zip(values) {
             json.push_str(if json.is_empty() { "{\"" } else { ",\"" });
             json.push_str(name);
             json.push_str("\":");
@@ -159,20 +173,6 @@ impl Record {
         let Value::Object(entries) = json::parse(text)? else {
             return Err("not a JSON object".into());
         };
-        const FIELDS: [&str; 12] = [
-            "recordId",
-            "consentId",
-            "tenant",
-            "timestamp",
-            "revision",
-            "configHash",
-            "language",
-            "method",
-            "withdrawal",
-            "categories",
-            "services",
-            "expiresAt",
-        ];
         let mut values: [Option<&Value>; 12] = [None; 12];
         for (key, value) in &entries {
             let Some(i) = FIELDS.iter().position(|field| field == key) else {
