@@ -309,7 +309,12 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, public: &PublicKey) -> Server {
-    let root = dir.join("site");
+    serve_site(dir, &dir.join("site"), public)
+}
+
+/// `keksdose serve` of the site directory `root`, with its inbox at `dir/inbox.sqlite`.
+fn serve_site(dir: &Path, root: &Path, public: &PublicKey) -> Server {
+    let root = root.to_owned();
     let pkg = dir.join("pkg");
     std::fs::create_dir_all(&root).expect("root");
     std::fs::create_dir_all(&pkg).expect("pkg");
@@ -676,4 +681,92 @@ fn open_reads_an_inbox_without_writing_next_to_it_and_skips_a_bad_row_by_id() {
     let records: Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(records.as_array().expect("array").len(), 2, "{stderr}");
     assert!(stderr.contains("inbox.sqlite#3: replay"), "{stderr}");
+}
+
+/// A raw HTTP/1.1 exchange: the whole response as text.
+fn exchange(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let _ = stream.write_all(request.as_bytes());
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[test]
+fn serve_never_publishes_its_inbox_redirects_only_on_its_host_and_secures_every_answer() {
+    let dir = scratch("serve-safety");
+    let (_key, public) = keygen(&dir);
+    // The site directory is the one the inbox lives in (`serve --root .`).
+    let server = serve_site(&dir, &dir, &public);
+    let sealed = seal(&public, &[("name", "Weber")], &[]);
+    let kind = "application/vnd.keksdose.sealed";
+    assert_eq!(
+        post(server.port, "/inbox/musterstadt", kind, &sealed).0,
+        201
+    );
+    std::fs::create_dir_all(dir.join("sub")).expect("sub");
+    for name in ["inbox.sqlite", "inbox.sqlite-wal", "inbox.sqlite-shm"] {
+        let response = exchange(
+            server.port,
+            &format!("GET /{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(response.starts_with("HTTP/1.1 404 "), "{name}: {response}");
+    }
+    let keksdose_json = exchange(
+        server.port,
+        "GET /keksdose.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        keksdose_json.starts_with("HTTP/1.1 200 "),
+        "other files are served"
+    );
+
+    let redirect = exchange(
+        server.port,
+        "GET //sub HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(redirect.starts_with("HTTP/1.1 301 "), "{redirect}");
+    assert!(
+        redirect.contains("\r\nLocation: ./sub/\r\n"),
+        "relative, on this host: {redirect}"
+    );
+
+    // What the server answers itself carries the security headers too.
+    for (what, request, status) in [
+        (
+            "no length",
+            "POST /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "411",
+        ),
+        (
+            "too large",
+            "POST /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n",
+            "413",
+        ),
+        (
+            "two lengths",
+            "POST /inbox/musterstadt HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            "400",
+        ),
+        (
+            "a 404",
+            "GET /nirgends HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "404",
+        ),
+    ] {
+        let response = exchange(server.port, request);
+        let head = response.split("\r\n\r\n").next().unwrap_or_default();
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{what}: {head}"
+        );
+        for header in [
+            "Content-Security-Policy: ",
+            "X-Content-Type-Options: nosniff",
+            "Referrer-Policy: same-origin",
+            "Cache-Control: no-cache",
+        ] {
+            assert!(head.contains(header), "{what} lacks {header}: {head}");
+        }
+    }
 }

@@ -333,6 +333,16 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Headers every response carries, also the errors the server answers itself, unless the handler
+/// set its own: a policy that allows nothing, no type sniffing, no referrer to other origins, no
+/// caching.
+const BASELINE_HEADERS: [(&str, &str); 4] = [
+    ("Content-Security-Policy", "default-src 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-cache"),
+];
+
 fn write_response(
     writer: &mut TcpStream,
     response: Response,
@@ -351,6 +361,15 @@ fn write_response(
     );
     for (name, value) in &response.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    for (name, value) in BASELINE_HEADERS {
+        if !response
+            .headers
+            .iter()
+            .any(|(set, _)| set.eq_ignore_ascii_case(name))
+        {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
     }
     head.push_str("\r\n");
     let mut out = io::BufWriter::new(writer);

@@ -415,6 +415,31 @@ impl Site {
         }
     }
 
+    /// Whether `file` is the collector's database or one of its companion files: never served,
+    /// also when the site directory holds them (`serve --root .`).
+    fn is_database(&self, file: &Path) -> bool {
+        let Ok(file) = std::fs::canonicalize(file) else {
+            return true;
+        };
+        let database = &self.options.database;
+        let (Some(dir), Some(name)) = (database.parent(), database.file_name()) else {
+            return false;
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let Ok(dir) = std::fs::canonicalize(dir) else {
+            return false;
+        };
+        ["", "-wal", "-shm", "-journal"].iter().any(|suffix| {
+            let mut companion = name.to_owned();
+            companion.push(suffix);
+            file == dir.join(companion)
+        })
+    }
+
     fn static_file(&self, path: &str) -> Response {
         let options = &self.options;
         let not_found = || with_policy(Response::text(404, "not found\n"), CONTENT_SECURITY_POLICY);
@@ -431,12 +456,15 @@ impl Site {
         let mut file_path = dir.join(relative);
         if file_path.is_dir() {
             if !path.ends_with('/') {
+                // Relative to the directory's own name: a path like `//host` cannot turn the
+                // redirect into one to another host.
+                let name = path.rsplit('/').next().unwrap_or_default();
                 return with_policy(Response::text(301, "moved\n"), CONTENT_SECURITY_POLICY)
-                    .with("Location", format!("{path}/"));
+                    .with("Location", format!("./{name}/"));
             }
             file_path.push("index.html");
         }
-        if !file_path.is_file() {
+        if !file_path.is_file() || self.is_database(&file_path) {
             return not_found();
         }
         let content_type = content_type(&file_path);
@@ -461,13 +489,10 @@ impl Site {
     }
 }
 
-/// The headers every response of the site carries.
+/// The site's policy on `response` (the server adds the other security headers to every
+/// response).
 fn with_policy(response: Response, csp: &str) -> Response {
-    response
-        .with("Content-Security-Policy", csp)
-        .with("X-Content-Type-Options", "nosniff")
-        .with("Referrer-Policy", "same-origin")
-        .with("Cache-Control", "no-cache")
+    response.with("Content-Security-Policy", csp)
 }
 
 /// SHA-256 (base64) of the text of every `<script>` without `src` in `html`: the hashes under
