@@ -770,3 +770,43 @@ fn serve_never_publishes_its_inbox_redirects_only_on_its_host_and_secures_every_
         }
     }
 }
+
+#[test]
+fn a_stopped_collector_leaves_everything_in_the_database_file_alone() {
+    let dir = scratch("checkpoint");
+    let (key, public) = keygen(&dir);
+    let mut server = serve(&dir, &public);
+    let kind = "application/vnd.keksdose.sealed";
+    for n in 0..40 {
+        let sealed = seal(&public, &[("n", &n.to_string())], &[]);
+        assert_eq!(
+            post(server.port, "/inbox/musterstadt", kind, &sealed).0,
+            201
+        );
+    }
+    let stopped = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let status = server.child.wait().expect("exit");
+    assert!(status.success(), "a clean stop: {status}");
+    // Copy only the database file, as a backup of "the inbox" would.
+    let copy = dir.join("copy");
+    std::fs::create_dir_all(&copy).expect("copy dir");
+    std::fs::copy(dir.join("inbox.sqlite"), copy.join("inbox.sqlite")).expect("copy");
+    let output = keksdose()
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg(copy.join("inbox.sqlite"))
+        .output()
+        .expect("run");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let records: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        records.as_array().expect("array").len(),
+        40,
+        "every acknowledged submission"
+    );
+}

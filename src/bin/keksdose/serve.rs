@@ -177,6 +177,25 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
     }
     let collector = Collector::start(&options)?;
     let receipts = Receipts::start(&options)?;
+    if collector.is_some() || receipts.is_some() {
+        // Stopped (Ctrl+C, SIGTERM): the database file alone then holds everything acknowledged,
+        // for a copy or backup of just that file.
+        let database = options.database.clone();
+        ctrlc::set_handler(move || {
+            let code = match Sqlite::checkpoint(&database) {
+                Ok(()) => 0,
+                Err(error) => {
+                    eprintln!("keksdose: {error}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        })
+        .map_err(|e| CliError::Listen {
+            address: address.clone(),
+            reason: format!("cannot handle stop signals: {e}"),
+        })?;
+    }
     http::serve(
         listener,
         Arc::new(Site {
