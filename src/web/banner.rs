@@ -15,8 +15,7 @@ use super::{
     Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
     set_property,
 };
-use crate::config::{Config, Lang, Localized, Service};
-use crate::config::{TextKey, Texts};
+use crate::config::{Config, Lang, Localized, Service, TextKey, Texts};
 use crate::consent::{Choice, Toggle};
 use crate::strings::{concat, join};
 use crate::ui::{Action, View};
