@@ -18,8 +18,7 @@ use web_sys::{Event, HtmlFormElement, Node};
 use super::blocker::within;
 use super::page::{self, Page};
 use super::{callback, child, console_error, nodes, once, set, window};
-use crate::config::{KeyStatus, LanguageSetting};
-use crate::config::{TextKey, Texts};
+use crate::config::{KeyStatus, LanguageSetting, TextKey, Texts};
 use crate::strings::concat;
 
 /// Forms keksdose seals.

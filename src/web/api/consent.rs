@@ -8,8 +8,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, XmlHttpRequest};
 
 use super::install_panic_hook;
-use crate::config::TextKey;
-use crate::config::{Config, LanguageSetting};
+use crate::config::{Config, LanguageSetting, TextKey};
 use crate::consent::session::Session;
 use crate::consent::{Method, config_hash};
 use crate::strings::{concat, decimal};
