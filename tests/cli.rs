@@ -810,3 +810,93 @@ fn a_stopped_collector_leaves_everything_in_the_database_file_alone() {
         "every acknowledged submission"
     );
 }
+
+#[test]
+fn retention_deletes_a_tenants_old_records_and_submissions_and_the_chain_still_verifies() {
+    let dir = scratch("retention");
+    let (key, public) = keygen(&dir);
+    let mut server = serve(&dir, &public);
+    let kind = "application/vnd.keksdose.sealed";
+    for n in 0..2 {
+        let sealed = seal(&public, &[("n", &n.to_string())], &[]);
+        assert_eq!(
+            post(server.port, "/inbox/musterstadt", kind, &sealed).0,
+            201
+        );
+        let record = keksdose::consent::record::Record {
+            record_id: format!("{}{n}", "r".repeat(21)),
+            consent_id: "c".repeat(22),
+            tenant: "musterstadt".into(),
+            timestamp: 1_796_000_000,
+            revision: "AAAAbbbbCCCC".into(),
+            config_hash: "0f".repeat(32),
+            language: "de",
+            method: keksdose::consent::Method::RejectAll,
+            withdrawal: false,
+            categories: vec![],
+            services: vec![],
+            expires_at: 1_796_000_000,
+        };
+        let (status, body) = post(
+            server.port,
+            "/keksdose/receipts",
+            "text/plain;charset=UTF-8",
+            record.to_json().as_bytes(),
+        );
+        assert_eq!(status, 204, "{body}");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status();
+    let _ = server.child.wait();
+    // A second later everything is older than a retention of 0 days.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--retention",
+            "musterstadt=0",
+            "--root",
+        ])
+        .arg(dir.join("site"))
+        .arg("--pkg")
+        .arg(dir.join("pkg"))
+        .arg("--db")
+        .arg(dir.join("inbox.sqlite"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let announced = lines
+        .map_while(Result::ok)
+        .find(|line| line.contains("retention:"))
+        .expect("a retention line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        announced.contains("deleted 2 consent records and 2 submissions of musterstadt"),
+        "{announced}"
+    );
+    let verify = keksdose()
+        .args(["receipts", "--tenant", "musterstadt", "--verify", "--db"])
+        .arg(dir.join("inbox.sqlite"))
+        .output()
+        .expect("run");
+    let (stdout, stderr) = text(&verify);
+    assert!(verify.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with("musterstadt: chain intact, 0 records, head #2 "),
+        "the anchor keeps the head: {stdout}"
+    );
+    let opened = keksdose()
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg(dir.join("inbox.sqlite"))
+        .output()
+        .expect("run");
+    let (stdout, _) = text(&opened);
+    let records: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(records.as_array().expect("array").len(), 0);
+}

@@ -87,6 +87,22 @@ impl Sqlite {
         })
     }
 
+    /// Retention: deletes the tenant's submissions received before `cutoff` (Unix seconds);
+    /// how many.
+    pub fn delete_received_before(&self, tenant: &str, cutoff: u64) -> Result<u64, String> {
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let deleted = connection
+            .execute(
+                "DELETE FROM submissions WHERE tenant = ?1 AND received < ?2",
+                params![tenant, cutoff as i64],
+            )
+            .map_err(|e| format!("inbox retention: {e}"))?;
+        Ok(deleted as u64)
+    }
+
     /// Moves everything in the write-ahead log into the database file and empties the log, so
     /// that the file alone holds every acknowledged submission and consent record (`serve` does
     /// this when it is stopped). Waits up to 5 s for a write in progress.

@@ -74,6 +74,21 @@ pub struct Args {
     /// The inbox database.
     #[arg(long = "db", default_value = "keksdose.sqlite", value_name = "FILE")]
     database: PathBuf,
+    /// Delete TENANT's consent records and sealed submissions DAYS after they were received
+    /// (repeatable; checked at start and every hour). Without it nothing is deleted.
+    #[arg(long = "retention", value_name = "TENANT=DAYS", value_parser = parse_retention)]
+    retention: Vec<(String, u64)>,
+}
+
+/// `--retention TENANT=DAYS`.
+fn parse_retention(value: &str) -> Result<(String, u64), String> {
+    let (tenant, days) = value
+        .split_once('=')
+        .ok_or("expected TENANT=DAYS, e.g. musterstadt=1095")?;
+    let days = days
+        .parse()
+        .map_err(|_| "DAYS is a whole number, e.g. musterstadt=1095")?;
+    Ok((tenant.to_owned(), days))
 }
 
 /// `--mount PREFIX=DIR`: the prefix as `/prefix/`.
@@ -106,6 +121,8 @@ pub struct Options {
     configs: Vec<PathBuf>,
     /// The collector's database.
     database: PathBuf,
+    /// Days each tenant's records and submissions are kept.
+    retention: Vec<(String, u64)>,
 }
 
 impl From<Args> for Options {
@@ -117,6 +134,7 @@ impl From<Args> for Options {
             origins: args.origins,
             configs: args.configs,
             database: args.database,
+            retention: args.retention,
         };
         if options.configs.is_empty() && args.root.join("keksdose.json").is_file() {
             options.configs.push(args.root.join("keksdose.json"));
@@ -177,6 +195,16 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
     }
     let collector = Collector::start(&options)?;
     let receipts = Receipts::start(&options)?;
+    if !options.retention.is_empty() {
+        let (database, retention) = (options.database.clone(), options.retention.clone());
+        apply_retention(&database, &retention);
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                apply_retention(&database, &retention);
+            }
+        });
+    }
     if collector.is_some() || receipts.is_some() {
         // Stopped (Ctrl+C, SIGTERM): the database file alone then holds everything acknowledged,
         // for a copy or backup of just that file.
@@ -205,6 +233,34 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
         }),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes what each tenant's retention period has passed for: consent records (the oldest,
+/// keeping the chain verifiable) and sealed submissions. Failures are reported and retried at the
+/// next round.
+fn apply_retention(database: &Path, retention: &[(String, u64)]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let stores = ConsentLog::open(database).and_then(|log| Ok((log, Sqlite::open(database)?)));
+    let (log, inbox) = match stores {
+        Ok(stores) => stores,
+        Err(error) => return eprintln!("keksdose: retention: {error}"),
+    };
+    for (tenant, days) in retention {
+        let cutoff = now.saturating_sub(days.saturating_mul(86_400));
+        match (
+            log.delete_before(tenant, cutoff),
+            inbox.delete_received_before(tenant, cutoff),
+        ) {
+            (Ok(records), Ok(submissions)) => announce(&format!(
+                "retention: deleted {records} consent records and {submissions} submissions of \
+                 {tenant} received before {}",
+                keksdose::strings::utc(cutoff)
+            )),
+            (Err(error), _) | (_, Err(error)) => eprintln!("keksdose: retention: {error}"),
+        }
+    }
 }
 
 /// A line on stdout; a server keeps serving when nobody reads it any more.
@@ -646,6 +702,7 @@ mod tests {
             origins: Vec::new(),
             configs: Vec::new(),
             database: PathBuf::new(),
+            retention: Vec::new(),
         };
         assert_eq!(
             options.content_security_policy(&[]),
