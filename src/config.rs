@@ -147,20 +147,26 @@ pub struct ConsentSettings {
     pub reload_on_withdrawal: bool,
 }
 
+/// The suffixes of keksdose's own `localStorage` keys after the cookie name: the visitor's records,
+/// and the records the browser could not send yet.
+const OWN_STORAGE_SUFFIXES: [&str; 2] = [".records", ".unsent"];
+
 impl ConsentSettings {
     /// The `localStorage` key of the visitor's own consent records: `<cookieName>.records`.
     pub fn records_key(&self) -> String {
-        concat(&[&self.cookie_name, ".records"])
+        concat(&[&self.cookie_name, OWN_STORAGE_SUFFIXES[0]])
     }
 
     /// The `localStorage` key of records the browser could not send yet: `<cookieName>.unsent`.
     pub fn unsent_key(&self) -> String {
-        concat(&[&self.cookie_name, ".unsent"])
+        concat(&[&self.cookie_name, OWN_STORAGE_SUFFIXES[1]])
     }
 
-    /// Whether `key` is one of keksdose's own `localStorage` keys.
+    /// Whether `key` is one of keksdose's own `localStorage` keys. Asked on every storage write
+    /// of the page, so without building the keys.
     pub fn is_own_storage_key(&self, key: &str) -> bool {
-        key == self.records_key() || key == self.unsent_key()
+        key.strip_prefix(self.cookie_name.as_str())
+            .is_some_and(|suffix| OWN_STORAGE_SUFFIXES.contains(&suffix))
     }
 }
 

@@ -115,6 +115,17 @@ fn defaults_fill_optional_sections() {
     assert_eq!(config.consent.cookie_name, "kd_consent");
     assert_eq!(config.consent.expires_after_days, 180);
     assert_eq!(config.consent.refusal_expires_after_days, 180);
+    for (key, own) in [
+        ("kd_consent.records", true),
+        ("kd_consent.unsent", true),
+        ("kd_consent", false),
+        ("kd_consent.records2", false),
+        ("x.records", false),
+    ] {
+        assert_eq!(config.consent.is_own_storage_key(key), own, "{key}");
+    }
+    assert_eq!(config.consent.records_key(), "kd_consent.records");
+    assert_eq!(config.consent.unsent_key(), "kd_consent.unsent");
     assert!(config.consent.respect_gpc);
     assert!(!config.needs_decision(), "only necessary: no banner");
     assert!(config.google_consent_mode.is_none());

@@ -213,9 +213,9 @@ impl Validator {
             }
         }
         let settings = &config.consent;
+        let own = [settings.records_key(), settings.unsent_key()];
         for (i, glob) in service.storage.iter().enumerate() {
             let path = item(path, "storage", i);
-            let own = [settings.records_key(), settings.unsent_key()];
             if glob.is_empty() || glob.chars().any(char::is_control) {
                 self.report(
                     &path,
