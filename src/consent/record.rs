@@ -182,16 +182,8 @@ impl Record {
                 return Err(concat(&["duplicate field `", key, "`"]));
             }
         }
-        let field =
-            |i: usize| values[i].ok_or_else(|| concat(&["missing field `", FIELDS[i], "`"]));
-        let text_of = |i: usize, valid: fn(&str) -> bool| match field(i)? {
-            Value::String(text) if valid(text) => Ok(text.clone()),
-            _ => Err(concat(&["invalid `", FIELDS[i], "`"])),
-        };
-        let time_of = |i: usize| {
-            let text = text_of(i, |t| parse_utc(t).is_some())?;
-            Ok::<u64, String>(parse_utc(&text).unwrap_or_default())
-        };
+        let field = |i: usize| present(&values, i);
+        let owned = |valid: fn(&str) -> bool| move |t: &str| valid(t).then(|| t.to_owned());
         let states = |i: usize| match field(i)? {
             Value::Object(entries) if entries.len() <= MAX_NAMES => {
                 let mut states: Vec<(String, bool)> = Vec::with_capacity(entries.len());
@@ -211,35 +203,54 @@ impl Record {
             _ => Err(concat(&["invalid `", FIELDS[i], "`"])),
         };
         let id = |t: &str| is_base64url(t, 22);
-        let language = text_of(6, |t| Lang::ALL.iter().any(|l| l.tag() == t))?;
-        let method = text_of(7, |t| Method::from_name(t).is_some())?;
         let record = Record {
-            record_id: text_of(0, id)?,
-            consent_id: text_of(1, id)?,
-            tenant: text_of(2, is_label)?,
-            timestamp: time_of(3)?,
-            revision: text_of(4, |t| is_base64url(t, 12))?,
-            config_hash: text_of(5, |t| {
-                t.len() == 64 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            record_id: string(&values, 0, owned(id))?,
+            consent_id: string(&values, 1, owned(id))?,
+            tenant: string(&values, 2, owned(is_label))?,
+            timestamp: string(&values, 3, parse_utc)?,
+            revision: string(&values, 4, owned(|t| is_base64url(t, 12)))?,
+            config_hash: string(
+                &values,
+                5,
+                owned(|t| {
+                    t.len() == 64 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                }),
+            )?,
+            language: string(&values, 6, |t| {
+                Lang::ALL.iter().map(|l| l.tag()).find(|tag| *tag == t)
             })?,
-            language: Lang::ALL
-                .iter()
-                .find(|l| l.tag() == language)
-                .map_or("de", |l| l.tag()),
-            method: Method::from_name(&method).unwrap_or(Method::Custom),
+            method: string(&values, 7, Method::from_name)?,
             withdrawal: match field(8)? {
                 Value::Bool(flag) => *flag,
                 _ => return Err("invalid `withdrawal`".into()),
             },
             categories: states(9)?,
             services: states(10)?,
-            expires_at: time_of(11)?,
+            expires_at: string(&values, 11, parse_utc)?,
         };
         if record.expires_at < record.timestamp {
             return Err("`expiresAt` before `timestamp`".into());
         }
         Ok(record)
     }
+}
+
+/// The value of field `i` of a record being read, or that it is missing.
+fn present<'v>(values: &[Option<&'v Value>; 12], i: usize) -> Result<&'v Value, String> {
+    values[i].ok_or_else(|| concat(&["missing field `", FIELDS[i], "`"]))
+}
+
+/// Field `i` of a record being read: a string that `read` accepts, as `read` gives it.
+fn string<T>(
+    values: &[Option<&Value>; 12],
+    i: usize,
+    read: impl Fn(&str) -> Option<T>,
+) -> Result<T, String> {
+    match present(values, i)? {
+        Value::String(text) => read(text),
+        _ => None,
+    }
+    .ok_or_else(|| concat(&["invalid `", FIELDS[i], "`"]))
 }
 
 /// The reset of `consent` (everything stored erased): all refused, lapsing at once.
