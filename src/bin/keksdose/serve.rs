@@ -193,8 +193,9 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
     for (prefix, dir) in options.mounts.iter().rev() {
         announce(&format!("{prefix} → {}", dir.display()));
     }
-    let collector = Collector::start(&options)?;
-    let receipts = Receipts::start(&options)?;
+    let configs = read_configs(&options.configs)?;
+    let collector = Collector::start(&options, &configs)?;
+    let receipts = Receipts::start(&options, &configs)?;
     if !options.retention.is_empty() {
         let (database, retention) = (options.database.clone(), options.retention.clone());
         apply_retention(&database, &retention);
@@ -322,18 +323,11 @@ struct Collector {
 }
 
 impl Collector {
-    /// The collector for the tenants of `options.configs` that have seal keys; `None` if none
+    /// The collector for the tenants of `configs` that have seal keys; `None` if none
     /// has (then nothing is collected and no database is created).
-    fn start(options: &Options) -> Result<Option<Collector>, CliError> {
+    fn start(options: &Options, configs: &[Config]) -> Result<Option<Collector>, CliError> {
         let mut tenants = HashMap::new();
-        for path in &options.configs {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let config = Config::from_json(&text).map_err(|e| {
-                CliError::Usage(format!("{}: invalid config:\n{e}", path.display()))
-            })?;
+        for config in configs {
             if let Some(seal) = &config.seal {
                 tenants.insert(
                     config.tenant.clone(),
@@ -366,7 +360,23 @@ impl Collector {
     }
 }
 
-/// Receives consent records into the consent log, for the tenants of `options.configs`.
+/// The configs of `--config` (or the site's `keksdose.json`), each read once; a broken one stops
+/// the server with every problem named.
+fn read_configs(paths: &[PathBuf]) -> Result<Vec<Config>, CliError> {
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Config::from_json(&text)
+                .map_err(|e| CliError::Usage(format!("{}: invalid config:\n{e}", path.display())))
+        })
+        .collect()
+}
+
+/// Receives consent records into the consent log, for the tenants of the configs.
 struct Receipts {
     tenants: Vec<String>,
     log: ConsentLog,
@@ -374,17 +384,8 @@ struct Receipts {
 
 impl Receipts {
     /// The receiver for every configured tenant; `None` without a config.
-    fn start(options: &Options) -> Result<Option<Receipts>, CliError> {
-        let mut tenants = Vec::new();
-        for path in &options.configs {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            if let Ok(config) = Config::from_json(&text) {
-                tenants.push(config.tenant);
-            }
-        }
+    fn start(options: &Options, configs: &[Config]) -> Result<Option<Receipts>, CliError> {
+        let tenants: Vec<String> = configs.iter().map(|c| c.tenant.clone()).collect();
         if tenants.is_empty() {
             return Ok(None);
         }
