@@ -93,7 +93,7 @@ impl Sqlite {
         let connection = self
             .connection
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .map_err(|_| "inbox retention: the inbox lock is poisoned".to_owned())?;
         let deleted = connection
             .execute(
                 "DELETE FROM submissions WHERE tenant = ?1 AND received < ?2",
