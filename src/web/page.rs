@@ -18,7 +18,7 @@ use super::{
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::Policy;
-use crate::consent::session::{Effects, Session, Site, Visit};
+use crate::consent::session::{self, Effects, Session, Site, Visit};
 use crate::consent::{Consent, Method};
 use crate::ui::{Action, Decision, Ui, View};
 
@@ -119,7 +119,7 @@ impl Page {
             // Announced once the page's own scripts had a chance to listen.
             if let Some(page) = weak.upgrade() {
                 if let Some(consent) = page.consent() {
-                    events::fire(events::CONSENT, &events::consent_snapshot(&consent));
+                    events::fire_decision(&session::Event::Consent, &consent);
                 }
                 // Records the browser could not queue on earlier pages.
                 records::send_unsent(&page.config);
