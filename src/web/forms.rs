@@ -190,18 +190,12 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str>
 
 /// Shows the text for `key` in the form's status line.
 fn status(form: &HtmlFormElement, key: TextKey, problem: bool) {
-    match Page::current() {
-        Some(page) => show_status(
-            form,
-            Texts::new(page.config(), page.lang()).get(key),
-            problem,
-        ),
-        None => show_status(
-            form,
-            key.default_text(page::language(LanguageSetting::Auto)),
-            problem,
-        ),
-    }
+    let page = Page::current();
+    let text = match &page {
+        Some(page) => Texts::new(page.config(), page.lang()).get(key),
+        None => key.default_text(page::language(LanguageSetting::Auto)),
+    };
+    show_status(form, text, problem);
 }
 
 /// Shows `text` in the form's status line (created on first use), as an alert when `problem`.
