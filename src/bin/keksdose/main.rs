@@ -91,6 +91,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The time now, in Unix seconds (what the collector records as "received").
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// clap's message on one line, without its `error: ` prefix and usage block, and where to read
 /// more: `keksdose open: the following required arguments were not provided: --key <FILE> (see
 /// `keksdose open --help`)`.

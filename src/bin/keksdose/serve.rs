@@ -240,9 +240,7 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
 /// keeping the chain verifiable) and sealed submissions. Failures are reported and retried at the
 /// next round.
 fn apply_retention(database: &Path, retention: &[(String, u64)]) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = crate::unix_now();
     let stores = ConsentLog::open(database).and_then(|log| Ok((log, Sqlite::open(database)?)));
     let (log, inbox) = match stores {
         Ok(stores) => stores,
@@ -423,9 +421,7 @@ impl Site {
         if !receipts.tenants.contains(&record.tenant) {
             return refuse(404, "unknown tenant");
         }
-        let received = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let received = crate::unix_now();
         match receipts.log.append(&record, text, received) {
             Ok(_) => Response::bytes(204, "text/plain", Vec::new()),
             Err(error) => {
@@ -466,9 +462,7 @@ impl Site {
             return refuse(400, "the ciphertext is not a whole number of chunks");
         }
         let submission_id = header.submission_id_hex();
-        let received = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let received = crate::unix_now();
         let incoming = Incoming {
             tenant: tenant_name,
             form_id: &header.form_id,
