@@ -98,6 +98,11 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The retention cut-off: the time `days` days ago, in Unix seconds.
+fn days_ago(days: u64) -> u64 {
+    unix_now().saturating_sub(days.saturating_mul(86_400))
+}
+
 /// clap's message on one line, without its `error: ` prefix and usage block, and where to read
 /// more: `keksdose open: the following required arguments were not provided: --key <FILE> (see
 /// `keksdose open --help`)`.

@@ -58,8 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     }
     if let Some(days) = args.delete_older_than {
         let log = ConsentLog::open(&args.database).map_err(CliError::Database)?;
-        let now = crate::unix_now();
-        let cutoff = now.saturating_sub(days.saturating_mul(86_400));
+        let cutoff = crate::days_ago(days);
         let deleted = log
             .delete_before(&args.tenant, cutoff)
             .map_err(CliError::Database)?;

@@ -240,14 +240,13 @@ pub fn run(options: Options) -> Result<ExitCode, CliError> {
 /// keeping the chain verifiable) and sealed submissions. Failures are reported and retried at the
 /// next round.
 fn apply_retention(database: &Path, retention: &[(String, u64)]) {
-    let now = crate::unix_now();
     let stores = ConsentLog::open(database).and_then(|log| Ok((log, Sqlite::open(database)?)));
     let (log, inbox) = match stores {
         Ok(stores) => stores,
         Err(error) => return eprintln!("keksdose: retention: {error}"),
     };
     for (tenant, days) in retention {
-        let cutoff = now.saturating_sub(days.saturating_mul(86_400));
+        let cutoff = crate::days_ago(*days);
         match (
             log.delete_before(tenant, cutoff),
             inbox.delete_received_before(tenant, cutoff),
