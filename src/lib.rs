@@ -9,8 +9,11 @@
 //!   validation, the [`consent`] state, its cookie codec, policy decisions, the session rules
 //!   (re-asking, GPC, withdrawal, reset) and consent records, the [`ui`] state machine, and
 //!   [`seal`]: keys, and (feature `seal`) the envelope format and Padmé padding;
-//! - the **CLI** `keksdose` (feature `cli`): the demo server with the collector for sealed
-//!   submissions, `keygen`, `open` and `check-config`.
+//! - the **collector** (feature `collector`, native): the HTTP service that receives sealed
+//!   submissions and consent records, and their store (SQLite; PostgreSQL with feature
+//!   `postgres`), for mounting in a Rust backend;
+//! - the **CLI** `keksdose` (feature `cli`): the demo server, the collector, `keygen`, `open`,
+//!   `receipts` and `check-config`.
 //!
 //! # Reading the consent cookie on a server
 //!
@@ -45,10 +48,10 @@
 //! is a statement of the visitor's browser, not a signed proof; the consent records are.
 
 pub mod base64;
+#[cfg(feature = "collector")]
+pub mod collector;
 pub mod config;
 pub mod consent;
-#[cfg(feature = "collector")]
-pub mod consent_log;
 pub mod json;
 pub mod pattern;
 pub mod seal;

@@ -1,7 +1,8 @@
 //! `keksdose`: the controller's and admin's command-line tool.
 //!
 //! ```text
-//! keksdose serve [--port N] [--host ADDR] [--root DIR] [--pkg DIR] [--db FILE] [--config FILE]...
+//! keksdose serve [--port N] [--host ADDR] [--root DIR] [--pkg DIR] [--db FILE|URL] [--config FILE]...
+//! keksdose collect --config FILE... [--port N] [--host ADDR] [--db FILE|URL] [--retention T=DAYS]...
 //! keksdose keygen [--no-passphrase] [--passphrase-file FILE] FILE
 //! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] INPUT...
 //! keksdose check-config FILE...
@@ -12,11 +13,10 @@
 //! Every command has `--help` with an example; the command line is read by clap.
 
 mod check_config;
+mod collect;
 mod csv;
 mod error;
 mod files;
-mod http;
-mod inbox;
 mod keyfile;
 mod keygen;
 mod open;
@@ -39,6 +39,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Serve(serve::Args),
+    Collect(collect::Args),
     Keygen(keygen::Args),
     Open(open::Args),
     CheckConfig(check_config::Args),
@@ -67,7 +68,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args.into()),
+        Command::Serve(args) => serve::run(args),
+        Command::Collect(args) => collect::run(args),
         Command::Keygen(args) => keygen::run(args),
         Command::Open(args) => open::run(args),
         Command::CheckConfig(args) => check_config::run(args),
@@ -89,18 +91,6 @@ fn main() -> ExitCode {
             error.exit_code()
         }
     }
-}
-
-/// The time now, in Unix seconds (what the collector records as "received").
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// The retention cut-off: the time `days` days ago, in Unix seconds.
-fn days_ago(days: u64) -> u64 {
-    unix_now().saturating_sub(days.saturating_mul(86_400))
 }
 
 /// clap's message on one line, without its `error: ` prefix and usage block, and where to read

@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use crate::csv::{self, Format};
 use crate::error::CliError;
 use crate::files;
-use crate::inbox::Sqlite;
 use crate::keyfile::{self, PassphraseSource};
 
 /// Open sealed submissions to JSON or CSV, and save their attachments.
@@ -46,7 +45,7 @@ pub struct Args {
     /// Save attachments under DIR/<submission id>/.
     #[arg(long, value_name = "DIR")]
     attachments: Option<PathBuf>,
-    /// Envelope files, directories of them, or an inbox database.
+    /// Envelope files, directories of them, the collector's SQLite file, or its postgres:// URL.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 }
@@ -122,7 +121,10 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
     };
     let mut inputs = Vec::new();
     for path in paths {
-        if path.is_dir() {
+        let location = path.to_string_lossy();
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            inputs.extend(stored_envelopes(&location)?);
+        } else if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(io(path))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -136,12 +138,7 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
                 });
             }
         } else if is_sqlite(path).map_err(io(path))? {
-            for (row, bytes) in Sqlite::envelopes(path).map_err(CliError::Database)? {
-                inputs.push(Input {
-                    source: format!("{}#{row}", path.display()),
-                    bytes,
-                });
-            }
+            inputs.extend(stored_envelopes(&location)?);
         } else {
             inputs.push(Input {
                 source: path.display().to_string(),
@@ -150,6 +147,20 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         }
     }
     Ok(inputs)
+}
+
+/// The submissions of the collector's store at `location`, opened for reading only; each
+/// named `location#row`.
+fn stored_envelopes(location: &str) -> Result<Vec<Input>, CliError> {
+    let store = keksdose::collector::open(location, true).map_err(CliError::Database)?;
+    let envelopes = store.envelopes().map_err(CliError::Database)?;
+    Ok(envelopes
+        .into_iter()
+        .map(|(row, bytes)| Input {
+            source: format!("{location}#{row}"),
+            bytes,
+        })
+        .collect())
 }
 
 fn is_sqlite(path: &Path) -> io::Result<bool> {

@@ -1,11 +1,11 @@
 //! `keksdose receipts --db FILE --tenant T`: a tenant's consent log — export, lookup, verify.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use keksdose::collector;
 use keksdose::consent::record::Record;
-use keksdose::consent_log::ConsentLog;
 use keksdose::strings::{hex, utc};
 use serde_json::{Value, json};
 
@@ -24,9 +24,9 @@ use crate::files;
     after_help = "Examples:\n  keksdose receipts --db keksdose.sqlite --tenant musterstadt --verify\n  keksdose receipts --db keksdose.sqlite --tenant musterstadt --delete-older-than 1095\n  keksdose receipts --db keksdose.sqlite --tenant musterstadt --consent-id q3v1b1BzQ2VgYtV5nH0x4w\n  keksdose receipts --db keksdose.sqlite --tenant musterstadt --format csv-excel --output nachweise.csv"
 )]
 pub struct Args {
-    /// The collector's database.
-    #[arg(long = "db", value_name = "FILE")]
-    database: PathBuf,
+    /// The collector's store: its SQLite file or postgres:// URL.
+    #[arg(long = "db", value_name = "FILE|URL")]
+    database: String,
     /// The tenant whose records to show; never another's.
     #[arg(long, value_name = "TENANT")]
     tenant: String,
@@ -50,17 +50,18 @@ pub struct Args {
 
 /// Exports or verifies; exit status 1 when the chain is broken.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    if !args.database.is_file() {
+    let is_url = args.database.contains("://");
+    if !is_url && !Path::new(&args.database).is_file() {
         return Err(CliError::Io {
-            path: args.database.clone(),
+            path: args.database.clone().into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
     }
     if let Some(days) = args.delete_older_than {
-        let log = ConsentLog::open(&args.database).map_err(CliError::Database)?;
-        let cutoff = crate::days_ago(days);
+        let log = collector::open(&args.database, false).map_err(CliError::Database)?;
+        let cutoff = collector::days_ago(days);
         let deleted = log
-            .delete_before(&args.tenant, cutoff)
+            .delete_records_before(&args.tenant, cutoff)
             .map_err(CliError::Database)?;
         println!(
             "{}: deleted {deleted} records received before {}",
@@ -69,10 +70,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let log = ConsentLog::open_read_only(&args.database).map_err(CliError::Database)?;
+    let log = collector::open(&args.database, true).map_err(CliError::Database)?;
     if args.verify {
         return Ok(
-            match log.verify(&args.tenant).map_err(CliError::Database)? {
+            match collector::verify(&*log, &args.tenant).map_err(CliError::Database)? {
                 Ok(verified) => {
                     println!(
                         "{}: chain intact, {} records, head #{} {}",
@@ -125,7 +126,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// One row per record: the entry and the record's fields; decisions as `name=given` lines.
-fn table(entries: &[keksdose::consent_log::Entry], separator: &str) -> String {
+fn table(entries: &[collector::Entry], separator: &str) -> String {
     let mut out = String::new();
     let header = [
         "seq",

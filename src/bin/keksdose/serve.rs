@@ -1,29 +1,24 @@
-//! `keksdose serve`: the demo site and the built package over HTTP, under the strict CSP, and
-//! the collector that receives sealed submissions at `POST /inbox/{tenant}`.
+//! `keksdose serve`: the demo site and the built package over HTTP, under the strict CSP, with
+//! the collector of `keksdose collect` beside it (sealed submissions at `POST /inbox/{tenant}`,
+//! consent records at `POST /keksdose/receipts`). The collector's database is never served.
 //!
 //! Every response carries [`CONTENT_SECURITY_POLICY`]. HTML pages additionally allow their own
 //! inline scripts by SHA-256 hash (so hand-written inline scripts and inline marked scripts
 //! run, injected ones do not), and `--allow-origin` adds origins for resources from elsewhere.
 
-use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use std::collections::HashMap;
-
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use keksdose::base64;
-use keksdose::config::Config;
-use keksdose::consent::record::{MAX_RECORD_BYTES, Record};
-use keksdose::consent_log::ConsentLog;
-use keksdose::seal::envelope::{Header, MEDIA_TYPE, chunks_well_formed, max_envelope_len};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::collect::{CollectorArgs, run_server};
 use crate::error::CliError;
-use crate::http::{self, Body, Handler, Request, Response};
-use crate::inbox::{Inbox, InboxError, Incoming, Sqlite, Stored};
 
 /// The policy every response carries: no inline script or style, no eval; wasm compilation
 /// is the one exception scripts need.
@@ -32,18 +27,13 @@ pub const CONTENT_SECURITY_POLICY: &str =
 
 /// Where the built package is served.
 const PKG_PREFIX: &str = "/keksdose/";
-/// Where sealed submissions are posted: `/inbox/{tenant}`.
-const INBOX_PREFIX: &str = "/inbox/";
-/// Where consent records are posted (`consent.logEndpoint`).
-const RECEIPTS_PATH: &str = "/keksdose/receipts";
-/// Bodies accepted where no submission is expected (they are read and answered with 405).
-const SMALL_BODY: usize = 64 * 1024;
 
-/// Serve the demo site and the built package, and collect sealed submissions at
-/// `POST /inbox/{tenant}`.
+/// Serve the demo site and the built package, with the collector beside it (the site's
+/// keksdose.json unless --config names others).
 ///
 /// Every response carries a strict Content-Security-Policy; HTML pages allow their own inline
-/// scripts by hash.
+/// scripts by hash. For production, serve the site with your web server and run
+/// `keksdose collect`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  keksdose serve --port 8080 --root www --pkg pkg --db inbox.sqlite"
@@ -67,28 +57,8 @@ pub struct Args {
     /// Add a CSP source for resources from elsewhere, e.g. http://*.localhost:* (repeatable).
     #[arg(long = "allow-origin", value_name = "SRC", value_parser = parse_origin)]
     origins: Vec<String>,
-    /// Tenants and seal keys to collect for (repeatable; default: keksdose.json in the site
-    /// directory).
-    #[arg(long = "config", value_name = "FILE")]
-    configs: Vec<PathBuf>,
-    /// The inbox database.
-    #[arg(long = "db", default_value = "keksdose.sqlite", value_name = "FILE")]
-    database: PathBuf,
-    /// Delete TENANT's consent records and sealed submissions DAYS after they were received
-    /// (repeatable; checked at start and every hour). Without it nothing is deleted.
-    #[arg(long = "retention", value_name = "TENANT=DAYS", value_parser = parse_retention)]
-    retention: Vec<(String, u64)>,
-}
-
-/// `--retention TENANT=DAYS`.
-fn parse_retention(value: &str) -> Result<(String, u64), String> {
-    let (tenant, days) = value
-        .split_once('=')
-        .ok_or("expected TENANT=DAYS, e.g. musterstadt=1095")?;
-    let days = days
-        .parse()
-        .map_err(|_| "DAYS is a whole number, e.g. musterstadt=1095")?;
-    Ok((tenant.to_owned(), days))
+    #[command(flatten)]
+    collector: CollectorArgs,
 }
 
 /// `--mount PREFIX=DIR`: the prefix as `/prefix/`.
@@ -108,47 +78,67 @@ fn parse_origin(value: &str) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-/// `serve`'s options.
+/// The demo site: directories served under URL prefixes, under the strict CSP.
 #[derive(Debug)]
-pub struct Options {
-    host: String,
-    port: u16,
+struct Site {
     /// URL prefix → directory, longest prefix first; `/` is the site root.
     mounts: Vec<(String, PathBuf)>,
     /// Extra CSP sources for resources from elsewhere (`http://*.localhost:*`).
     origins: Vec<String>,
-    /// Configs whose tenants and seal keys the collector accepts.
-    configs: Vec<PathBuf>,
-    /// The collector's database.
-    database: PathBuf,
-    /// Days each tenant's records and submissions are kept.
-    retention: Vec<(String, u64)>,
+    /// The collector's SQLite file, never served (also when it lies in a served directory).
+    database: Option<PathBuf>,
 }
 
-impl From<Args> for Options {
-    fn from(args: Args) -> Options {
-        let mut options = Options {
-            host: args.host,
-            port: args.port,
-            mounts: args.mounts,
-            origins: args.origins,
-            configs: args.configs,
-            database: args.database,
-            retention: args.retention,
-        };
-        if options.configs.is_empty() && args.root.join("keksdose.json").is_file() {
-            options.configs.push(args.root.join("keksdose.json"));
-        }
-        options.mounts.push((PKG_PREFIX.into(), args.pkg));
-        options.mounts.push(("/".into(), args.root));
-        options
-            .mounts
-            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-        options
+/// Serves until stopped.
+pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
+    if args.collector.configs.is_empty() && args.root.join("keksdose.json").is_file() {
+        args.collector.configs.push(args.root.join("keksdose.json"));
     }
+    let mut mounts = args.mounts;
+    mounts.push((PKG_PREFIX.into(), args.pkg));
+    mounts.push(("/".into(), args.root));
+    mounts.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    for (prefix, dir) in &mounts {
+        if !dir.is_dir() {
+            return Err(CliError::Usage(format!(
+                "{} (served at {prefix}): not a directory (build first: see README)",
+                dir.display()
+            )));
+        }
+    }
+    let database = &args.collector.database;
+    let site = Arc::new(Site {
+        mounts,
+        origins: args.origins,
+        database: (!database.contains("://")).then(|| PathBuf::from(database)),
+    });
+    let lines = site
+        .mounts
+        .iter()
+        .rev()
+        .map(|(prefix, dir)| format!("{prefix} → {}", dir.display()))
+        .collect();
+    let files = Router::new().fallback(move |method: Method, uri: Uri| {
+        let site = Arc::clone(&site);
+        async move {
+            if method != Method::GET && method != Method::HEAD {
+                let refused = (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    [(header::ALLOW, "GET, HEAD")],
+                    "method not allowed\n",
+                );
+                return with_policy(refused.into_response(), CONTENT_SECURITY_POLICY);
+            }
+            let path = uri.path().to_owned();
+            tokio::task::spawn_blocking(move || site.file(&path))
+                .await
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    });
+    run_server(&args.host, args.port, &args.collector, Some((files, lines)))
 }
 
-impl Options {
+impl Site {
     /// The CSP for a response; `inline_scripts` are the hashes of an HTML page's own scripts.
     /// Without either it is exactly [`CONTENT_SECURITY_POLICY`].
     fn content_security_policy(&self, inline_scripts: &[String]) -> String {
@@ -168,329 +158,15 @@ impl Options {
             script.join(" ")
         )
     }
-}
 
-/// Serves until killed.
-pub fn run(options: Options) -> Result<ExitCode, CliError> {
-    for (prefix, dir) in &options.mounts {
-        if !dir.is_dir() {
-            return Err(CliError::Usage(format!(
-                "{} (served at {prefix}): not a directory (build first: see README)",
-                dir.display()
-            )));
-        }
-    }
-    let address = format!("{}:{}", options.host, options.port);
-    let listener = TcpListener::bind(&address).map_err(|e| CliError::Listen {
-        address: address.clone(),
-        reason: e.to_string(),
-    })?;
-    let bound = listener
-        .local_addr()
-        .map_or(address.clone(), |a| a.to_string());
-    // Tests and scripts read this line to learn the port.
-    announce(&format!("serving http://{bound}/"));
-    for (prefix, dir) in options.mounts.iter().rev() {
-        announce(&format!("{prefix} → {}", dir.display()));
-    }
-    let configs = read_configs(&options.configs)?;
-    let collector = Collector::start(&options, &configs)?;
-    let receipts = Receipts::start(&options, &configs)?;
-    if !options.retention.is_empty() {
-        let (database, retention) = (options.database.clone(), options.retention.clone());
-        apply_retention(&database, &retention);
-        std::thread::spawn(move || {
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
-                apply_retention(&database, &retention);
-            }
-        });
-    }
-    if collector.is_some() || receipts.is_some() {
-        // Stopped (Ctrl+C, SIGTERM): the database file alone then holds everything acknowledged,
-        // for a copy or backup of just that file.
-        let database = options.database.clone();
-        ctrlc::set_handler(move || {
-            let code = match Sqlite::checkpoint(&database) {
-                Ok(()) => 0,
-                Err(error) => {
-                    eprintln!("keksdose: {error}");
-                    1
-                }
-            };
-            std::process::exit(code);
-        })
-        .map_err(|e| CliError::Listen {
-            address: address.clone(),
-            reason: format!("cannot handle stop signals: {e}"),
-        })?;
-    }
-    http::serve(
-        listener,
-        Arc::new(Site {
-            options,
-            collector,
-            receipts,
-        }),
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Deletes what each tenant's retention period has passed for: consent records (the oldest,
-/// keeping the chain verifiable) and sealed submissions. Failures are reported and retried at the
-/// next round.
-fn apply_retention(database: &Path, retention: &[(String, u64)]) {
-    let stores = ConsentLog::open(database).and_then(|log| Ok((log, Sqlite::open(database)?)));
-    let (log, inbox) = match stores {
-        Ok(stores) => stores,
-        Err(error) => return eprintln!("keksdose: retention: {error}"),
-    };
-    for (tenant, days) in retention {
-        let cutoff = crate::days_ago(*days);
-        match (
-            log.delete_before(tenant, cutoff),
-            inbox.delete_received_before(tenant, cutoff),
-        ) {
-            (Ok(records), Ok(submissions)) => announce(&format!(
-                "retention: deleted {records} consent records and {submissions} submissions of \
-                 {tenant} received before {}",
-                keksdose::strings::utc(cutoff)
-            )),
-            (Err(error), _) | (_, Err(error)) => eprintln!("keksdose: retention: {error}"),
-        }
-    }
-}
-
-/// A line on stdout; a server keeps serving when nobody reads it any more.
-fn announce(line: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "keksdose: {line}").and_then(|()| stdout.flush());
-}
-
-/// The demo site (static files under the strict CSP) and the collector.
-struct Site {
-    options: Options,
-    collector: Option<Collector>,
-    receipts: Option<Receipts>,
-}
-
-impl Handler for Site {
-    fn max_body(&self, method: &str, path: &str) -> usize {
-        if method == "POST" && path == RECEIPTS_PATH {
-            return MAX_RECORD_BYTES;
-        }
-        let tenant = path.strip_prefix(INBOX_PREFIX).unwrap_or("");
-        match (&self.collector, method) {
-            (Some(collector), "POST") => collector
-                .tenants
-                .get(tenant)
-                .map_or(SMALL_BODY, |t| t.max_envelope),
-            _ => SMALL_BODY,
-        }
-    }
-
-    fn handle(&self, request: &Request) -> Response {
-        let response = match (
-            request.method.as_str(),
-            request.path().strip_prefix(INBOX_PREFIX),
-        ) {
-            ("POST", None) if request.path() == RECEIPTS_PATH => self.receive(request),
-            ("POST", Some(tenant)) => self.collect(tenant, request),
-            (_, Some(_)) => Response::text(405, "method not allowed\n").with("Allow", "POST"),
-            ("GET" | "HEAD", None) => return self.static_file(request.path()),
-            _ => Response::text(405, "method not allowed\n").with("Allow", "GET, HEAD"),
-        };
-        with_policy(response, CONTENT_SECURITY_POLICY)
-    }
-}
-
-/// A tenant the collector accepts submissions for.
-struct Tenant {
-    /// Key ids (hex) of the tenant's seal keys, active and retired.
-    kids: Vec<String>,
-    /// Largest envelope accepted, from `seal.maxAttachmentBytes`.
-    max_envelope: usize,
-}
-
-/// Receives sealed submissions into the inbox.
-struct Collector {
-    tenants: HashMap<String, Tenant>,
-    inbox: Box<dyn Inbox>,
-}
-
-impl Collector {
-    /// The collector for the tenants of `configs` that have seal keys; `None` if none
-    /// has (then nothing is collected and no database is created).
-    fn start(options: &Options, configs: &[Config]) -> Result<Option<Collector>, CliError> {
-        let mut tenants = HashMap::new();
-        for config in configs {
-            if let Some(seal) = &config.seal {
-                tenants.insert(
-                    config.tenant.clone(),
-                    Tenant {
-                        kids: seal.keys.iter().map(|k| k.kid.clone()).collect(),
-                        max_envelope: max_envelope_len(seal.max_attachment_bytes) as usize,
-                    },
-                );
-            }
-        }
-        if tenants.is_empty() {
-            return Ok(None);
-        }
-        let inbox = Sqlite::open(&options.database).map_err(CliError::Database)?;
-        let mut names: Vec<&String> = tenants.keys().collect();
-        names.sort();
-        announce(&format!(
-            "collecting sealed submissions for {} into {}",
-            names
-                .iter()
-                .map(|t| format!("{INBOX_PREFIX}{t}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            options.database.display()
-        ));
-        Ok(Some(Collector {
-            tenants,
-            inbox: Box::new(inbox),
-        }))
-    }
-}
-
-/// The configs of `--config` (or the site's `keksdose.json`), each read once; a broken one stops
-/// the server with every problem named.
-fn read_configs(paths: &[PathBuf]) -> Result<Vec<Config>, CliError> {
-    paths
-        .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            Config::from_json(&text)
-                .map_err(|e| CliError::Usage(format!("{}: invalid config:\n{e}", path.display())))
-        })
-        .collect()
-}
-
-/// Receives consent records into the consent log, for the tenants of the configs.
-struct Receipts {
-    tenants: Vec<String>,
-    log: ConsentLog,
-}
-
-impl Receipts {
-    /// The receiver for every configured tenant; `None` without a config.
-    fn start(options: &Options, configs: &[Config]) -> Result<Option<Receipts>, CliError> {
-        let tenants: Vec<String> = configs.iter().map(|c| c.tenant.clone()).collect();
-        if tenants.is_empty() {
-            return Ok(None);
-        }
-        let log = ConsentLog::open(&options.database).map_err(CliError::Database)?;
-        announce(&format!(
-            "logging consent records for {} at {RECEIPTS_PATH} into {}",
-            tenants.join(", "),
-            options.database.display()
-        ));
-        Ok(Some(Receipts { tenants, log }))
-    }
-}
-
-/// A JSON answer of the collector.
-fn answer(status: u16, body: serde_json::Value) -> Response {
-    Response::bytes(status, "application/json", body.to_string().into_bytes())
-}
-
-impl Site {
-    /// `POST /keksdose/receipts`: a consent record, read strictly, appended to its tenant's chain.
-    /// Answers `204` once it is stored (also for a record already there), `400` for anything that
-    /// is not a record, `404` for a tenant this server does not serve.
-    fn receive(&self, request: &Request) -> Response {
-        let refuse = |status: u16, why: &str| answer(status, json!({ "error": why }));
-        let Some(receipts) = &self.receipts else {
-            return refuse(404, "this server logs no consent records (no config)");
-        };
-        let Ok(text) = std::str::from_utf8(&request.body) else {
-            return refuse(400, "not UTF-8");
-        };
-        let record = match Record::from_json(text) {
-            Ok(record) => record,
-            Err(why) => return refuse(400, &why),
-        };
-        if !receipts.tenants.contains(&record.tenant) {
-            return refuse(404, "unknown tenant");
-        }
-        let received = crate::unix_now();
-        match receipts.log.append(&record, text, received) {
-            Ok(_) => Response::bytes(204, "text/plain", Vec::new()),
-            Err(error) => {
-                eprintln!("keksdose: {error}");
-                refuse(503, "the consent log cannot store records right now")
-            }
-        }
-    }
-
-    /// `POST /inbox/{tenant}`: checks what can be checked without the key, then stores.
-    fn collect(&self, tenant_name: &str, request: &Request) -> Response {
-        let refuse = |status: u16, why: &str| answer(status, json!({ "error": why }));
-        let Some(collector) = &self.collector else {
-            return refuse(
-                404,
-                "this server collects no submissions (no config with seal keys)",
-            );
-        };
-        let Some(tenant) = collector.tenants.get(tenant_name) else {
-            return refuse(404, "unknown tenant");
-        };
-        if request.header("content-type") != Some(MEDIA_TYPE) {
-            return refuse(415, &format!("expected Content-Type: {MEDIA_TYPE}"));
-        }
-        let body = &request.body;
-        let (header, header_len) = match Header::parse(body) {
-            Ok(parsed) => parsed,
-            Err(error) => return refuse(400, &error.to_string()),
-        };
-        if header.tenant != tenant_name {
-            return refuse(400, "the envelope names another tenant than the URL");
-        }
-        let kid = header.kid.to_string();
-        if !tenant.kids.contains(&kid) {
-            return refuse(400, "sealed to a key this tenant does not use");
-        }
-        if !chunks_well_formed(body.len() - header_len, header.chunk_size) {
-            return refuse(400, "the ciphertext is not a whole number of chunks");
-        }
-        let submission_id = header.submission_id_hex();
-        let received = crate::unix_now();
-        let incoming = Incoming {
-            tenant: tenant_name,
-            form_id: &header.form_id,
-            submission_id: &submission_id,
-            kid: &kid,
-            created: header.created,
-            received,
-            envelope: body,
-        };
-        match collector.inbox.store(&incoming) {
-            Ok(Stored::New) => answer(201, json!({ "submission": submission_id })),
-            Ok(Stored::AlreadyThere) => {
-                answer(200, json!({ "submission": submission_id, "resent": true }))
-            }
-            Err(InboxError::Conflict) => refuse(409, "another submission has this id"),
-            Err(InboxError::Database(error)) => {
-                eprintln!("keksdose: inbox: {error}");
-                refuse(503, "the inbox cannot store submissions right now")
-            }
-        }
-    }
-
-    /// Whether `file` is the collector's database or one of its companion files: never served,
-    /// also when the site directory holds them (`serve --root .`).
+    /// Whether `file` is the collector's database or one of its companion files.
     fn is_database(&self, file: &Path) -> bool {
         let Ok(file) = std::fs::canonicalize(file) else {
             return true;
         };
-        let database = &self.options.database;
+        let Some(database) = &self.database else {
+            return false;
+        };
         let (Some(dir), Some(name)) = (database.parent(), database.file_name()) else {
             return false;
         };
@@ -509,18 +185,20 @@ impl Site {
         })
     }
 
-    fn static_file(&self, path: &str) -> Response {
-        let options = &self.options;
-        let not_found = || with_policy(Response::text(404, "not found\n"), CONTENT_SECURITY_POLICY);
-        let Some((dir, rest)) = options
+    /// The file at URL `path`, or 301 to a directory's slash form, or 404.
+    fn file(&self, path: &str) -> Response {
+        let text = |status: StatusCode, body: &'static str| {
+            with_policy((status, body).into_response(), CONTENT_SECURITY_POLICY)
+        };
+        let Some((dir, rest)) = self
             .mounts
             .iter()
             .find_map(|(prefix, dir)| Some((dir, path.strip_prefix(prefix.as_str())?)))
         else {
-            return not_found();
+            return text(StatusCode::NOT_FOUND, "not found\n");
         };
         let Some(relative) = safe_relative_path(rest) else {
-            return with_policy(Response::text(400, "bad path\n"), CONTENT_SECURITY_POLICY);
+            return text(StatusCode::BAD_REQUEST, "bad path\n");
         };
         let mut file_path = dir.join(relative);
         if file_path.is_dir() {
@@ -528,40 +206,41 @@ impl Site {
                 // Relative to the directory's own name: a path like `//host` cannot turn the
                 // redirect into one to another host.
                 let name = path.rsplit('/').next().unwrap_or_default();
-                return with_policy(Response::text(301, "moved\n"), CONTENT_SECURITY_POLICY)
-                    .with("Location", format!("./{name}/"));
+                let mut moved = text(StatusCode::MOVED_PERMANENTLY, "moved\n");
+                if let Ok(location) = HeaderValue::from_str(&format!("./{name}/")) {
+                    moved.headers_mut().insert(header::LOCATION, location);
+                }
+                return moved;
             }
             file_path.push("index.html");
         }
         if !file_path.is_file() || self.is_database(&file_path) {
-            return not_found();
+            return text(StatusCode::NOT_FOUND, "not found\n");
         }
+        let Ok(bytes) = std::fs::read(&file_path) else {
+            return text(StatusCode::NOT_FOUND, "not found\n");
+        };
         let content_type = content_type(&file_path);
-        if content_type.starts_with("text/html") {
-            let Ok(html) = std::fs::read_to_string(&file_path) else {
-                return not_found();
-            };
-            let csp = options.content_security_policy(&inline_script_hashes(&html));
-            return with_policy(Response::bytes(200, content_type, html.into_bytes()), &csp);
-        }
-        match File::open(&file_path).and_then(|f| Ok((f.metadata()?.len(), f))) {
-            Ok((length, file)) => with_policy(
-                Response {
-                    status: 200,
-                    headers: vec![("Content-Type", content_type.to_owned())],
-                    body: Body::File(file, length),
-                },
-                &options.content_security_policy(&[]),
-            ),
-            Err(_) => not_found(),
-        }
+        let csp = if content_type.starts_with("text/html") {
+            let html = String::from_utf8_lossy(&bytes);
+            self.content_security_policy(&inline_script_hashes(&html))
+        } else {
+            self.content_security_policy(&[])
+        };
+        let response = ([(header::CONTENT_TYPE, content_type)], Body::from(bytes));
+        with_policy(response.into_response(), &csp)
     }
 }
 
 /// The site's policy on `response` (the server adds the other security headers to every
 /// response).
-fn with_policy(response: Response, csp: &str) -> Response {
-    response.with("Content-Security-Policy", csp)
+fn with_policy(mut response: Response, csp: &str) -> Response {
+    if let Ok(csp) = HeaderValue::from_str(csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
 }
 
 /// SHA-256 (base64) of the text of every `<script>` without `src` in `html`: the hashes under
@@ -689,14 +368,10 @@ mod tests {
 
     #[test]
     fn csp_stays_strict_and_only_widens_for_hashes_and_named_origins() {
-        let mut options = Options {
-            host: String::new(),
-            port: 0,
+        let mut options = Site {
             mounts: Vec::new(),
             origins: Vec::new(),
-            configs: Vec::new(),
-            database: PathBuf::new(),
-            retention: Vec::new(),
+            database: None,
         };
         assert_eq!(
             options.content_security_policy(&[]),
