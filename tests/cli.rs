@@ -7,11 +7,15 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use keksdose::seal::envelope::{self, FileEntry, Header};
+use keksdose::seal::envelope;
 use keksdose::seal::keys::PublicKey;
 use keksdose::strings::hex;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+mod support;
+
+use support::seal;
 
 const PASSPHRASE: &str = "Stadtverwaltung-2026";
 
@@ -50,38 +54,6 @@ fn keygen(dir: &Path) -> (PathBuf, PublicKey) {
         .expect("public key");
     assert!(stdout.contains(&format!("key id:     {}", public.kid())));
     (key, public)
-}
-
-fn seal(public: &PublicKey, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).expect("random");
-    let header = Header::new(
-        public,
-        id,
-        1_764_000_000,
-        "musterstadt",
-        "contact",
-        "http://127.0.0.1",
-    )
-    .expect("header");
-    let fields = fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let files = files
-        .iter()
-        .map(|(name, bytes)| {
-            let entry = FileEntry {
-                field: "anhang".into(),
-                name: (*name).into(),
-                media_type: "application/pdf".into(),
-                size: bytes.len() as u64,
-                sha256: hex(&Sha256::digest(bytes)),
-            };
-            (entry, *bytes)
-        })
-        .collect();
-    envelope::seal(public, &header, fields, files).expect("seal")
 }
 
 #[test]
@@ -740,17 +712,17 @@ fn serve_never_publishes_its_inbox_redirects_only_on_its_host_and_secures_every_
     for (what, request, status) in [
         (
             "no length",
-            "POST /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.keksdose.sealed\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.keksdose.sealed\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
             "411",
         ),
         (
             "too large",
-            "POST /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.keksdose.sealed\r\nContent-Length: 999999999\r\n\r\n",
+            "POST /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.keksdose.sealed\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\n",
             "413",
         ),
         (
             "another method",
-            "PUT /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            "PUT /inbox/musterstadt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             "405",
         ),
         (

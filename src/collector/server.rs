@@ -79,7 +79,7 @@ impl Default for Limits {
         Limits {
             max_connections: 1024,
             header_time: Duration::from_secs(15),
-            idle_time: Duration::from_secs(30),
+            idle_time: Duration::from_secs(15),
             body_time: Duration::from_secs(15),
             min_body_rate: 16 * 1024,
             max_body_memory: 512 * 1024 * 1024,

@@ -1,4 +1,6 @@
-//! A throwaway PostgreSQL server for the tests: Debian's `postgresql` package (`initdb` and
+//! Shared by the native tests: sealing a submission, and a throwaway PostgreSQL server.
+//!
+//! The PostgreSQL server: Debian's `postgresql` package (`initdb` and
 //! `pg_ctl` of the newest version under /usr/lib/postgresql), a fresh data directory, a free
 //! port on loopback. As root the server runs as the package's `postgres` user (PostgreSQL
 //! refuses root). Stopped (immediately) and removed when dropped.
@@ -6,6 +8,45 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use keksdose::seal::envelope::{self, FileEntry, Header};
+use keksdose::seal::keys::PublicKey;
+use keksdose::strings::hex;
+use sha2::{Digest, Sha256};
+
+/// A submission for tenant `musterstadt`, form `contact`, sealed to `public` under a random
+/// submission id.
+pub fn seal(public: &PublicKey, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).expect("random");
+    let header = Header::new(
+        public,
+        id,
+        1_764_000_000,
+        "musterstadt",
+        "contact",
+        "http://127.0.0.1",
+    )
+    .expect("header");
+    let fields = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let files = files
+        .iter()
+        .map(|(name, bytes)| {
+            let entry = FileEntry {
+                field: "anhang".into(),
+                name: (*name).into(),
+                media_type: "application/pdf".into(),
+                size: bytes.len() as u64,
+                sha256: hex(&Sha256::digest(bytes)),
+            };
+            (entry, *bytes)
+        })
+        .collect();
+    envelope::seal(public, &header, fields, files).expect("seal")
+}
 
 /// A running server.
 pub struct Postgres {
