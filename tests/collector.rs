@@ -9,154 +9,15 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use keksdose::collector;
-use keksdose::consent::Method;
 use keksdose::consent::record::Record;
 use keksdose::seal::envelope::{Header, MEDIA_TYPE};
-use keksdose::seal::keys::PublicKey;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// The demo site's config: tenant `musterstadt` with the demo seal key.
-fn config() -> PathBuf {
-    Path::new(ROOT).join("www/keksdose.json")
-}
-
-fn public_key() -> PublicKey {
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(config()).expect("config")).expect("json");
-    config["seal"]["keys"][0]["publicKey"]
-        .as_str()
-        .expect("publicKey")
-        .parse()
-        .expect("public key")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kd-collector-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// A running `keksdose collect`.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(db: &str, options: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
-            .args(["collect", "--port", "0", "--config"])
-            .arg(config())
-            .args(["--db", db])
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("collect");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("line");
-        let port = line
-            .trim()
-            .trim_end_matches('/')
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Server { child, port }
-    }
-
-    /// `kill -9`: no chance to clean up.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A keep-alive HTTP/1.1 client.
-struct Client {
-    stream: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(port: u16) -> std::io::Result<Client> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-        Ok(Client {
-            stream: BufReader::new(stream),
-        })
-    }
-
-    /// POSTs `body`; the status once the whole answer is read.
-    fn post(&mut self, path: &str, content_type: &str, body: &[u8]) -> std::io::Result<u16> {
-        let stream = self.stream.get_mut();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )?;
-        stream.write_all(body)?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line)?;
-        let status = line
-            .get(9..12)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("no status line: {line:?}")))?;
-        let mut length = 0;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line)?;
-            if line.trim().is_empty() {
-                break;
-            }
-            let lower = line.to_ascii_lowercase();
-            if let Some(value) = lower.strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body)?;
-        Ok(status)
-    }
-}
-
-/// A consent record for `musterstadt` with a fresh id.
-fn record(n: u32) -> (String, String) {
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).expect("random");
-    let record_id = keksdose::base64::url(&id);
-    let record = Record {
-        record_id: record_id.clone(),
-        consent_id: "C".repeat(22),
-        tenant: "musterstadt".into(),
-        timestamp: 1_796_000_000 + u64::from(n),
-        revision: "AAAAbbbbCCCC".into(),
-        config_hash: "0f".repeat(32),
-        language: "de",
-        method: Method::RejectAll,
-        withdrawal: false,
-        categories: vec![("analytics".into(), false)],
-        services: vec![],
-        expires_at: 1_800_000_000,
-    };
-    (record_id, record.to_json())
-}
+use support::{Client, Server, public_key, record, scratch};
 
 /// Waits until the collector answers a submission again, at most `within`.
 fn answers_within(port: u16, within: Duration) -> Duration {
@@ -469,4 +330,129 @@ fn kill_9_under_load_loses_nothing_acknowledged_sqlite() {
 fn kill_9_under_load_loses_nothing_acknowledged_postgres() {
     let server = support::Postgres::start("kill");
     kill_9_under_load(&server.database("kill"));
+}
+
+#[test]
+fn a_collector_file_names_tenants_with_their_own_retention() {
+    let dir = scratch("file");
+    let demo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(support::config()).expect("config"))
+            .expect("json");
+    let mut other = demo.clone();
+    other["tenant"] = "beispieldorf".into();
+    std::fs::write(dir.join("musterstadt.json"), demo.to_string()).expect("write");
+    std::fs::write(dir.join("beispieldorf.json"), other.to_string()).expect("write");
+    // Old data in both tenants: consent records received 10 days ago, submissions 3 days ago.
+    let db = dir.join("collector.sqlite");
+    let now = collector::unix_now();
+    {
+        let store = collector::open(db.to_str().expect("utf-8"), false).expect("store");
+        for tenant in ["musterstadt", "beispieldorf"] {
+            for (n, age) in [(1, 10), (2, 10), (3, 0)] {
+                let (_, text) = record(n);
+                let text = text.replace("\"musterstadt\"", &format!("\"{tenant}\""));
+                let parsed = Record::from_json(&text).expect("record");
+                store
+                    .append_record(&parsed, &text, now - age * 86_400)
+                    .expect("append");
+            }
+            let id = format!("{tenant}-old");
+            store
+                .store_submission(&collector::Submission {
+                    tenant,
+                    form_id: "contact",
+                    submission_id: &id,
+                    kid: "00",
+                    created: now - 3 * 86_400,
+                    received: now - 3 * 86_400,
+                    envelope: b"sealed",
+                })
+                .expect("store");
+        }
+    }
+    let file = dir.join("collector.json");
+    let write_file = |tenants: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                r#"{{ "listen": "127.0.0.1:0", "store": "collector.sqlite",
+                      "tenants": {{ {tenants} }},
+                      "limits": {{ "idleTimeoutSeconds": 5 }} }}"#
+            ),
+        )
+        .expect("collector file");
+    };
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_keksdose"))
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    // Mistakes are named by their dotted path, and nothing starts.
+    write_file(r#""musterstadt": { "config": "musterstadt.json", "consentRecordDay": 5 }"#);
+    let refused = run(&["collect", file.to_str().expect("utf-8")]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("tenants.musterstadt.consentRecordDay"),
+        "{stderr}"
+    );
+    write_file(r#""musterstadt": { "config": "beispieldorf.json" }"#);
+    let refused = run(&["collect", file.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("tenants.musterstadt.config") && stderr.contains("tenant beispieldorf"),
+        "{stderr}"
+    );
+    let both = run(&[
+        "collect",
+        file.to_str().expect("utf-8"),
+        "--config",
+        "x.json",
+    ]);
+    assert_eq!(both.status.code(), Some(2), "a file or flags, not both");
+
+    // musterstadt keeps consent records 5 days and submissions 1 day; beispieldorf keeps all.
+    write_file(
+        r#""musterstadt": { "config": "musterstadt.json", "consentRecordDays": 5, "submissionDays": 1 },
+           "beispieldorf": { "config": "beispieldorf.json" }"#,
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
+        .arg("collect")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("collect");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains("submissions of musterstadt"))
+    {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("line") > 0, "{lines:?}");
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = lines.concat();
+    assert!(
+        log.contains("/inbox/beispieldorf, /inbox/musterstadt"),
+        "both tenants: {log}"
+    );
+    let store = collector::open(db.to_str().expect("utf-8"), true).expect("store");
+    let kept = |tenant: &str| store.entries(tenant, None).expect("entries").len();
+    assert_eq!((kept("musterstadt"), kept("beispieldorf")), (1, 3));
+    assert!(
+        collector::verify(&*store, "musterstadt")
+            .expect("db")
+            .is_ok(),
+        "what is left still verifies"
+    );
+    let submissions = store.envelopes().expect("envelopes");
+    assert_eq!(
+        submissions.len(),
+        1,
+        "only beispieldorf's submission is left"
+    );
 }

@@ -3,7 +3,7 @@
 //! refused; the consent log append-only per tenant, its hash chain detecting an edited,
 //! inserted, deleted or reordered entry; retention that keeps the rest verifiable; tenant
 //! separation; and two store instances (two collector processes) writing at once.
-#![cfg(feature = "postgres")]
+#![cfg(feature = "cli")]
 
 mod support;
 

@@ -1,4 +1,6 @@
-//! Shared by the native tests: sealing a submission, and a throwaway PostgreSQL server.
+//! Shared by the native tests and the collector benchmark: sealing a submission, a consent
+//! record, `keksdose collect` as a child process, a keep-alive HTTP client, and a throwaway
+//! PostgreSQL server.
 //!
 //! The PostgreSQL server: Debian's `postgresql` package (`initdb` and
 //! `pg_ctl` of the newest version under /usr/lib/postgresql), a fresh data directory, a free
@@ -6,9 +8,14 @@
 //! refuses root). Stopped (immediately) and removed when dropped.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
+use keksdose::consent::Method;
+use keksdose::consent::record::Record;
 use keksdose::seal::envelope::{self, FileEntry, Header};
 use keksdose::seal::keys::PublicKey;
 use keksdose::strings::hex;
@@ -48,12 +55,144 @@ pub fn seal(public: &PublicKey, fields: &[(&str, &str)], files: &[(&str, &[u8])]
     envelope::seal(public, &header, fields, files).expect("seal")
 }
 
-/// A running server.
-pub struct Postgres {
-    dir: PathBuf,
-    bin: PathBuf,
+/// The repository.
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The demo site's config: tenant `musterstadt` with the demo seal key.
+pub fn config() -> PathBuf {
+    Path::new(ROOT).join("www/keksdose.json")
+}
+
+/// The demo config's seal key.
+pub fn public_key() -> PublicKey {
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(config()).expect("config")).expect("json");
+    config["seal"]["keys"][0]["publicKey"]
+        .as_str()
+        .expect("publicKey")
+        .parse()
+        .expect("public key")
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kd-native-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A running `keksdose collect`.
+pub struct Server {
+    child: Child,
     /// Its port on 127.0.0.1.
     pub port: u16,
+}
+
+impl Server {
+    pub fn start(db: &str, options: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
+            .args(["collect", "--port", "0", "--config"])
+            .arg(config())
+            .args(["--db", db])
+            .args(options)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("collect");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("line");
+        let port = line
+            .trim()
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Server { child, port }
+    }
+
+    /// `kill -9`: no chance to clean up.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A keep-alive HTTP/1.1 client.
+pub struct Client {
+    stream: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn connect(port: u16) -> std::io::Result<Client> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        Ok(Client {
+            stream: BufReader::new(stream),
+        })
+    }
+
+    /// POSTs `body`; the status once the whole answer is read.
+    pub fn post(&mut self, path: &str, content_type: &str, body: &[u8]) -> std::io::Result<u16> {
+        let stream = self.stream.get_mut();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )?;
+        stream.write_all(body)?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line)?;
+        let status = line
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no status line: {line:?}")))?;
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line)?;
+            if line.trim().is_empty() {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(value) = lower.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body)?;
+        Ok(status)
+    }
+}
+
+/// A consent record for `musterstadt` with a fresh id.
+pub fn record(n: u32) -> (String, String) {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).expect("random");
+    let record_id = keksdose::base64::url(&id);
+    let record = Record {
+        record_id: record_id.clone(),
+        consent_id: "C".repeat(22),
+        tenant: "musterstadt".into(),
+        timestamp: 1_796_000_000 + u64::from(n),
+        revision: "AAAAbbbbCCCC".into(),
+        config_hash: "0f".repeat(32),
+        language: "de",
+        method: Method::RejectAll,
+        withdrawal: false,
+        categories: vec![("analytics".into(), false)],
+        services: vec![],
+        expires_at: 1_800_000_000,
+    };
+    (record_id, record.to_json())
 }
 
 fn is_root() -> bool {
@@ -95,6 +234,14 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port()
+}
+
+/// A running PostgreSQL server.
+pub struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
 }
 
 impl Postgres {

@@ -2,7 +2,7 @@
 //! consent records at `POST /keksdose/receipts` — and nothing else: it serves no files. Also
 //! what `keksdose serve` runs beside the demo site.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,13 +17,17 @@ use crate::error::CliError;
 /// Run the collector: receive sealed submissions and consent records for the tenants of the
 /// configs, and nothing else (no files are served).
 ///
-/// Put it behind the site's reverse proxy (TLS) at /inbox/ and /keksdose/receipts, or on its
-/// own host name.
+/// Either name everything in a collector file (tenants with their retention, store, address,
+/// limits; see README "The collector"), or the tenants' configs with --config. Put it behind
+/// the site's reverse proxy (TLS) at /inbox/ and /keksdose/receipts, or on its own host name.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  keksdose collect --config musterstadt.json --config beispieldorf.json --db /var/lib/keksdose/inbox.sqlite --retention musterstadt=1095\n  keksdose collect --config musterstadt.json --db postgres://keksdose@db.intern/keksdose"
+    after_help = "Examples:\n  keksdose collect /etc/keksdose/collector.json\n  keksdose collect --config musterstadt.json --db postgres://keksdose@db.intern/keksdose --retention musterstadt=1095"
 )]
 pub struct Args {
+    /// The collector file (JSON): tenants and their retention, store, address, limits.
+    #[arg(value_name = "COLLECTOR_FILE", conflicts_with_all = ["configs", "retention", "host", "port", "database", "idle_timeout", "max_connections", "body_memory"])]
+    file: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     host: String,
@@ -33,6 +37,13 @@ pub struct Args {
     #[command(flatten)]
     collector: CollectorArgs,
 }
+
+/// Default of `--idle-timeout` and `limits.idleTimeoutSeconds`.
+const IDLE_SECONDS: u64 = 15;
+/// Default of `--max-connections` and `limits.maxConnections`.
+const MAX_CONNECTIONS: usize = 1024;
+/// Default of `--body-memory` and `limits.bodyMemoryMiB`.
+const BODY_MEMORY_MIB: usize = 512;
 
 /// What `collect` and `serve` share: tenants, store, retention, limits.
 #[derive(Debug, clap::Args)]
@@ -54,13 +65,13 @@ pub struct CollectorArgs {
     pub retention: Vec<(String, u64)>,
     /// Close a connection on which nothing is sent or read for SECONDS; also the time a
     /// request head may take, and a body's time on top of its size at 16 KiB/s.
-    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    #[arg(long, default_value_t = IDLE_SECONDS, value_name = "SECONDS")]
     pub idle_timeout: u64,
     /// Connections served at once (more wait).
-    #[arg(long, default_value_t = 1024, value_name = "N")]
+    #[arg(long, default_value_t = MAX_CONNECTIONS, value_name = "N")]
     pub max_connections: usize,
     /// Request bodies held in memory at once, in MiB; beyond, uploads get 503.
-    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    #[arg(long, default_value_t = BODY_MEMORY_MIB, value_name = "MIB")]
     pub body_memory: usize,
 }
 
@@ -75,35 +86,192 @@ fn parse_retention(value: &str) -> Result<(String, u64), String> {
     Ok((tenant.to_owned(), days))
 }
 
-/// Serves until stopped.
-pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    if args.collector.configs.is_empty() {
-        return Err(CliError::Usage(
-            "which tenants? name each tenant's config with --config FILE".into(),
-        ));
-    }
-    run_server(&args.host, args.port, &args.collector, None)
+/// How long a tenant's data is kept, in days after it was received; `None` keeps it.
+#[derive(Debug, Clone)]
+struct Retention {
+    tenant: String,
+    consent_records: Option<u64>,
+    submissions: Option<u64>,
 }
 
-/// Listens on `host:port` and serves the collector for `args`'s tenants (none without
-/// configs), with `site` as the fallback for everything else (the demo; with the lines that
-/// describe it). Stopped by Ctrl+C or
-/// SIGTERM, it lets requests in flight finish and closes the store.
-pub fn run_server(
-    host: &str,
-    port: u16,
-    args: &CollectorArgs,
-    site: Option<(Router, Vec<String>)>,
-) -> Result<ExitCode, CliError> {
-    let configs = read_configs(&args.configs)?;
-    for (tenant, _) in &args.retention {
-        if !configs.iter().any(|c| &c.tenant == tenant) {
-            return Err(CliError::Usage(format!(
-                "--retention {tenant}=…: no --config is for tenant {tenant}"
-            )));
+/// Everything a collector runs with, from the command line or a collector file.
+pub struct Setup {
+    address: String,
+    configs: Vec<Config>,
+    database: String,
+    retention: Vec<Retention>,
+    limits: Limits,
+}
+
+/// The limits of `idle` seconds (header, inactivity and body base time alike), `connections`
+/// and `body_mib` MiB of bodies in memory.
+fn limits(idle: u64, connections: usize, body_mib: usize) -> Limits {
+    let idle = Duration::from_secs(idle.max(1));
+    Limits {
+        max_connections: connections.max(1),
+        header_time: idle,
+        idle_time: idle,
+        body_time: idle,
+        max_body_memory: body_mib.saturating_mul(1024 * 1024),
+        ..Limits::default()
+    }
+}
+
+impl CollectorArgs {
+    /// The setup these flags describe, listening on `host:port`.
+    pub fn setup(&self, host: &str, port: u16) -> Result<Setup, CliError> {
+        let configs = read_configs(&self.configs)?;
+        let mut retention = Vec::new();
+        for (tenant, days) in &self.retention {
+            if !configs.iter().any(|c| &c.tenant == tenant) {
+                return Err(CliError::Usage(format!(
+                    "--retention {tenant}=…: no --config is for tenant {tenant}"
+                )));
+            }
+            retention.push(Retention {
+                tenant: tenant.clone(),
+                consent_records: Some(*days),
+                submissions: Some(*days),
+            });
+        }
+        Ok(Setup {
+            address: format!("{host}:{port}"),
+            configs,
+            database: self.database.clone(),
+            retention,
+            limits: limits(self.idle_timeout, self.max_connections, self.body_memory),
+        })
+    }
+}
+
+/// The collector file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CollectorFile {
+    #[serde(default = "default_listen")]
+    listen: String,
+    store: String,
+    tenants: std::collections::BTreeMap<String, TenantEntry>,
+    #[serde(default)]
+    limits: FileLimits,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8081".into()
+}
+
+/// A tenant of the collector file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TenantEntry {
+    config: PathBuf,
+    consent_record_days: Option<u64>,
+    submission_days: Option<u64>,
+}
+
+/// `limits` of the collector file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
+struct FileLimits {
+    idle_timeout_seconds: u64,
+    max_connections: usize,
+    #[serde(rename = "bodyMemoryMiB")]
+    body_memory_mib: usize,
+}
+
+impl Default for FileLimits {
+    fn default() -> FileLimits {
+        FileLimits {
+            idle_timeout_seconds: IDLE_SECONDS,
+            max_connections: MAX_CONNECTIONS,
+            body_memory_mib: BODY_MEMORY_MIB,
         }
     }
-    let address = format!("{host}:{port}");
+}
+
+/// Reads a collector file; relative paths in it are relative to its directory. Errors name the
+/// dotted path of the problem.
+fn read_collector_file(path: &Path) -> Result<Setup, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |at: &str, why: &dyn std::fmt::Display| {
+        CliError::Usage(format!("{}: {at}: {why}", path.display()))
+    };
+    let file: CollectorFile =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .map_err(|e| invalid(&e.path().to_string(), e.inner()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut configs = Vec::new();
+    let mut retention = Vec::new();
+    for (tenant, entry) in &file.tenants {
+        let config = read_config(&base.join(&entry.config))?;
+        if &config.tenant != tenant {
+            return Err(invalid(
+                &format!("tenants.{tenant}.config"),
+                &format!(
+                    "{} is the config of tenant {}",
+                    entry.config.display(),
+                    config.tenant
+                ),
+            ));
+        }
+        configs.push(config);
+        retention.push(Retention {
+            tenant: tenant.clone(),
+            consent_records: entry.consent_record_days,
+            submissions: entry.submission_days,
+        });
+    }
+    if configs.is_empty() {
+        return Err(invalid("tenants", &"name at least one tenant"));
+    }
+    let database = if file.store.contains("://") {
+        file.store
+    } else {
+        base.join(&file.store).to_string_lossy().into_owned()
+    };
+    let FileLimits {
+        idle_timeout_seconds,
+        max_connections,
+        body_memory_mib,
+    } = file.limits;
+    Ok(Setup {
+        address: file.listen,
+        configs,
+        database,
+        retention,
+        limits: limits(idle_timeout_seconds, max_connections, body_memory_mib),
+    })
+}
+
+/// Serves until stopped.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let setup = match &args.file {
+        Some(file) => read_collector_file(file)?,
+        None if args.collector.configs.is_empty() => {
+            return Err(CliError::Usage(
+                "which tenants? give a collector file, or each tenant's config with --config FILE"
+                    .into(),
+            ));
+        }
+        None => args.collector.setup(&args.host, args.port)?,
+    };
+    run_server(setup, None)
+}
+
+/// Listens and serves the collector for the setup's tenants (none without configs), with `site`
+/// as the fallback for everything else (the demo; with the lines that describe it). Stopped by
+/// Ctrl+C or SIGTERM, it lets requests in flight finish and closes the store.
+pub fn run_server(setup: Setup, site: Option<(Router, Vec<String>)>) -> Result<ExitCode, CliError> {
+    let Setup {
+        address,
+        configs,
+        database,
+        retention,
+        limits,
+    } = setup;
     let listen_error = |reason: String| CliError::Listen {
         address: address.clone(),
         reason,
@@ -120,17 +288,8 @@ pub fn run_server(
         None
     } else {
         Some(Arc::from(
-            store::open(&args.database, false).map_err(CliError::Database)?,
+            store::open(&database, false).map_err(CliError::Database)?,
         ))
-    };
-    let idle = Duration::from_secs(args.idle_timeout.max(1));
-    let limits = Limits {
-        max_connections: args.max_connections.max(1),
-        header_time: idle,
-        idle_time: idle,
-        body_time: idle,
-        max_body_memory: args.body_memory.saturating_mul(1024 * 1024),
-        ..Limits::default()
     };
     let runtime = tokio::runtime::Runtime::new().map_err(|e| listen_error(e.to_string()))?;
     let result = runtime.block_on(async {
@@ -144,10 +303,13 @@ pub fn run_server(
         }
         if let Some(store) = &store {
             let collector = Arc::new(Collector::new(&configs, Arc::clone(store), limits.clone()));
-            announce_tenants(&collector, &args.database);
+            announce_tenants(&collector, &database);
             app = app.merge(Arc::clone(&collector).router());
-            if !args.retention.is_empty() {
-                tokio::spawn(retention(Arc::clone(store), args.retention.clone()));
+            if retention
+                .iter()
+                .any(|r| r.consent_records.is_some() || r.submissions.is_some())
+            {
+                tokio::spawn(apply_retention_hourly(Arc::clone(store), retention));
             }
         }
         if let Some((site, _)) = site {
@@ -223,7 +385,7 @@ fn without_password(location: &str) -> String {
 }
 
 /// Applies each tenant's retention now and every hour after.
-async fn retention(store: Arc<dyn Store>, retention: Vec<(String, u64)>) {
+async fn apply_retention_hourly(store: Arc<dyn Store>, retention: Vec<Retention>) {
     let mut hourly = tokio::time::interval(Duration::from_secs(3600));
     loop {
         hourly.tick().await;
@@ -232,22 +394,35 @@ async fn retention(store: Arc<dyn Store>, retention: Vec<(String, u64)>) {
     }
 }
 
-/// Deletes what each tenant's retention period has passed for: consent records (the oldest,
+/// Deletes what each tenant's retention periods have passed for: consent records (the oldest,
 /// keeping the chain verifiable) and sealed submissions. Failures are reported and retried at
 /// the next round.
-fn apply_retention(store: &dyn Store, retention: &[(String, u64)]) {
-    for (tenant, days) in retention {
-        let cutoff = store::days_ago(*days);
-        match (
-            store.delete_records_before(tenant, cutoff),
-            store.delete_submissions_before(tenant, cutoff),
-        ) {
-            (Ok(records), Ok(submissions)) => announce(&format!(
-                "retention: deleted {records} consent records and {submissions} submissions of \
-                 {tenant} received before {}",
-                keksdose::strings::utc(cutoff)
-            )),
-            (Err(error), _) | (_, Err(error)) => eprintln!("keksdose: retention: {error}"),
+fn apply_retention(store: &dyn Store, retention: &[Retention]) {
+    for Retention {
+        tenant,
+        consent_records,
+        submissions,
+    } in retention
+    {
+        if let Some(days) = consent_records {
+            let cutoff = store::days_ago(*days);
+            match store.delete_records_before(tenant, cutoff) {
+                Ok(deleted) => announce(&format!(
+                    "retention: deleted {deleted} consent records of {tenant} received before {}",
+                    keksdose::strings::utc(cutoff)
+                )),
+                Err(error) => eprintln!("keksdose: retention: {error}"),
+            }
+        }
+        if let Some(days) = submissions {
+            let cutoff = store::days_ago(*days);
+            match store.delete_submissions_before(tenant, cutoff) {
+                Ok(deleted) => announce(&format!(
+                    "retention: deleted {deleted} submissions of {tenant} received before {}",
+                    keksdose::strings::utc(cutoff)
+                )),
+                Err(error) => eprintln!("keksdose: retention: {error}"),
+            }
         }
     }
 }
@@ -255,17 +430,17 @@ fn apply_retention(store: &dyn Store, retention: &[(String, u64)]) {
 /// The configs of `--config`, each read once; a broken one stops the server with every
 /// problem named.
 fn read_configs(paths: &[PathBuf]) -> Result<Vec<Config>, CliError> {
-    paths
-        .iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            Config::from_json(&text)
-                .map_err(|e| CliError::Usage(format!("{}: invalid config:\n{e}", path.display())))
-        })
-        .collect()
+    paths.iter().map(|path| read_config(path)).collect()
+}
+
+/// A tenant's config.
+fn read_config(path: &Path) -> Result<Config, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Config::from_json(&text)
+        .map_err(|e| CliError::Usage(format!("{}: invalid config:\n{e}", path.display())))
 }
 
 /// A line on stdout; a server keeps serving when nobody reads it any more.

@@ -135,7 +135,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
     });
-    run_server(&args.host, args.port, &args.collector, Some((files, lines)))
+    let setup = args.collector.setup(&args.host, args.port)?;
+    run_server(setup, Some((files, lines)))
 }
 
 impl Site {
