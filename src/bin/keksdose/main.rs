@@ -3,7 +3,7 @@
 //! ```text
 //! keksdose serve [--port N] [--host ADDR] [--root DIR] [--pkg DIR] [--db FILE] [--config FILE]...
 //! keksdose keygen [--no-passphrase] [--passphrase-file FILE] FILE
-//! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] INPUT...
+//! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] [--new LEDGER] INPUT...
 //! keksdose check-config FILE...
 //! keksdose receipts --db FILE --tenant TENANT [--consent-id ID] [--verify] [--format …]
 //! keksdose completions SHELL
@@ -19,6 +19,7 @@ mod http;
 mod inbox;
 mod keyfile;
 mod keygen;
+mod ledger;
 mod open;
 mod receipts;
 mod serve;
