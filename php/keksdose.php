@@ -739,14 +739,6 @@ function serve_request(): void
     ini_set('display_errors', '0');
     // Only JSON answers carry a Content-Type; a 204 carries none rather than PHP's text/html.
     ini_set('default_mimetype', '');
-    // A warning (a failed write, a full disk) stops the request instead of passing unnoticed;
-    // what is silenced with @ stays silent.
-    set_error_handler(static function (int $level, string $message, string $file, int $line): bool {
-        if ((error_reporting() & $level) === 0) {
-            return false;
-        }
-        throw new ErrorException($message, 0, $level, $file, $line);
-    });
     register_shutdown_function(static function (): void {
         foreach (array_keys(Unfinished::$files) as $temp) {
             @unlink($temp);
@@ -764,6 +756,15 @@ function serve_request(): void
             answer(500, ['error' => 'keksdose.php is not set up correctly: ' . implode('; ', $problems)]);
             return;
         }
+        // From here on a warning (a failed write, a full disk) stops the request instead of passing
+        // unnoticed; what is silenced with @ stays silent. (While the settings are checked, a
+        // warning such as an open_basedir refusal only makes a check fail, as it should.)
+        set_error_handler(static function (int $level, string $message, string $file, int $line): bool {
+            if ((error_reporting() & $level) === 0) {
+                return false;
+            }
+            throw new ErrorException($message, 0, $level, $file, $line);
+        });
         if ($_SERVER['REQUEST_METHOD'] !== 'POST') {
             throw new Refusal(405, 'method not allowed');
         }
