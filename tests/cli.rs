@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use keksdose::seal::envelope;
+use keksdose::seal::envelope::{self, Header};
 use keksdose::seal::keys::PublicKey;
 use keksdose::strings::hex;
 use serde_json::Value;
@@ -849,16 +849,18 @@ fn retention_deletes_a_tenants_old_records_and_submissions_and_the_chain_still_v
         .stdout(Stdio::piped())
         .spawn()
         .expect("serve");
-    let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let announced = lines
+    let announced: Vec<String> = BufReader::new(child.stdout.take().expect("stdout"))
+        .lines()
         .map_while(Result::ok)
-        .find(|line| line.contains("retention:"))
-        .expect("a retention line");
+        .filter(|line| line.contains("retention:"))
+        .take(2)
+        .collect();
     let _ = child.kill();
     let _ = child.wait();
     assert!(
-        announced.contains("deleted 2 consent records and 2 submissions of musterstadt"),
-        "{announced}"
+        announced[0].contains("deleted 2 consent records of musterstadt")
+            && announced[1].contains("deleted 2 submissions of musterstadt"),
+        "{announced:?}"
     );
     let verify = keksdose()
         .args(["receipts", "--tenant", "musterstadt", "--verify", "--db"])
@@ -880,4 +882,185 @@ fn retention_deletes_a_tenants_old_records_and_submissions_and_the_chain_still_v
     let (stdout, _) = text(&opened);
     let records: Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(records.as_array().expect("array").len(), 0);
+}
+
+/// The submission id of an envelope, as `open` prints it.
+fn submission_id(envelope: &[u8]) -> String {
+    Header::parse(envelope)
+        .expect("header")
+        .0
+        .submission_id_hex()
+}
+
+/// The JSON records `open` printed.
+fn opened(output: &Output) -> Vec<Value> {
+    let (stdout, stderr) = text(output);
+    assert!(output.status.success(), "{stderr}");
+    serde_json::from_str::<Value>(&stdout)
+        .expect("json")
+        .as_array()
+        .expect("array")
+        .clone()
+}
+
+#[test]
+fn open_new_opens_only_what_the_ledger_lacks_and_marks_it_once_the_output_is_written() {
+    let dir = scratch("ledger");
+    let (key, public) = keygen(&dir);
+    let inbox = dir.join("inbox");
+    std::fs::create_dir_all(&inbox).expect("dir");
+    let first = seal(&public, &[("name", "Erste")], &[]);
+    let second = seal(&public, &[("name", "Zweite")], &[]);
+    std::fs::write(inbox.join("1.kdseal"), &first).expect("write");
+    std::fs::write(inbox.join("2.kdseal"), &second).expect("write");
+    let ledger = dir.join("geoeffnet.txt");
+    let open_new = |ledger: &Path, output: Option<&Path>| {
+        let mut command = keksdose();
+        command
+            .args(["open", "--key"])
+            .arg(&key)
+            .arg("--new")
+            .arg(ledger);
+        if let Some(output) = output {
+            command.arg("--output").arg(output);
+        }
+        command.arg(&inbox).output().expect("run")
+    };
+
+    let run = open_new(&ledger, None);
+    assert_eq!(opened(&run).len(), 2);
+    assert!(
+        text(&run).1.contains("skipped 0 submission(s)"),
+        "{}",
+        text(&run).1
+    );
+    let listed = format!("{}\n{}\n", submission_id(&first), submission_id(&second));
+    assert_eq!(std::fs::read_to_string(&ledger).expect("ledger"), listed);
+
+    let again = open_new(&ledger, None);
+    assert_eq!(opened(&again), Vec::<Value>::new(), "nothing new");
+    assert!(
+        text(&again).1.contains("skipped 2 submission(s)"),
+        "{}",
+        text(&again).1
+    );
+    assert_eq!(std::fs::read_to_string(&ledger).expect("ledger"), listed);
+
+    let third = seal(&public, &[("name", "Dritte")], &[]);
+    std::fs::write(inbox.join("3.kdseal"), &third).expect("write");
+    let records = opened(&open_new(&ledger, None));
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0]["fields"],
+        serde_json::json!([["name", "Dritte"]])
+    );
+    let listed = format!("{listed}{}\n", submission_id(&third));
+    assert_eq!(
+        std::fs::read_to_string(&ledger).expect("ledger"),
+        listed,
+        "appended"
+    );
+
+    // An output that cannot be written marks nothing: the next run offers the submission again.
+    let fourth = seal(&public, &[("name", "Vierte")], &[]);
+    std::fs::write(inbox.join("4.kdseal"), &fourth).expect("write");
+    let failed = open_new(&ledger, Some(&dir.join("fehlt").join("neu.json")));
+    assert!(!failed.status.success());
+    assert_eq!(std::fs::read_to_string(&ledger).expect("ledger"), listed);
+    let records = opened(&open_new(&ledger, None));
+    assert_eq!(
+        records[0]["fields"],
+        serde_json::json!([["name", "Vierte"]])
+    );
+
+    // The ledger is never one of the envelopes, nor the output; a file that is not a ledger is
+    // refused and left as it is.
+    let inside = inbox.join("geoeffnet.txt");
+    let refused = open_new(&inside, None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused).1.contains("inside the input directory"),
+        "{}",
+        text(&refused).1
+    );
+    assert!(!inside.exists(), "not created");
+    let envelope = inbox.join("1.kdseal");
+    let refused = keksdose()
+        .args(["open", "--key"])
+        .arg(&key)
+        .arg("--new")
+        .arg(&envelope)
+        .arg(&envelope)
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused).1.contains("is also an input"),
+        "{}",
+        text(&refused).1
+    );
+    let output = dir.join("neu.json");
+    let refused = open_new(&output, Some(&output));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(!output.exists());
+    let notes = dir.join("notizen.txt");
+    std::fs::write(&notes, "Rückruf bei Frau Weber\n").expect("write");
+    let refused = open_new(&notes, None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused).1.contains("line 1 is not a submission id"),
+        "{}",
+        text(&refused).1
+    );
+    assert_eq!(
+        std::fs::read_to_string(&notes).expect("notes"),
+        "Rückruf bei Frau Weber\n"
+    );
+}
+
+#[test]
+fn open_new_works_on_the_collectors_inbox_and_continues_a_hand_written_ledger() {
+    let dir = scratch("ledger-inbox");
+    let (key, public) = keygen(&dir);
+    let server = serve(&dir, &public);
+    let kind = "application/vnd.keksdose.sealed";
+    let first = seal(&public, &[("name", "Erste")], &[]);
+    let second = seal(&public, &[("name", "Zweite")], &[]);
+    for envelope in [&first, &second] {
+        assert_eq!(
+            post(server.port, "/inbox/musterstadt", kind, envelope).0,
+            201
+        );
+    }
+    drop(server);
+    // Written by hand, without a final line break.
+    let ledger = dir.join("geoeffnet.txt");
+    std::fs::write(&ledger, submission_id(&first)).expect("write");
+    let open_new = || {
+        keksdose()
+            .args(["open", "--key"])
+            .arg(&key)
+            .arg("--new")
+            .arg(&ledger)
+            .arg(dir.join("inbox.sqlite"))
+            .output()
+            .expect("run")
+    };
+    let run = open_new();
+    let records = opened(&run);
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0]["fields"],
+        serde_json::json!([["name", "Zweite"]])
+    );
+    assert!(
+        text(&run).1.contains("skipped 1 submission(s)"),
+        "{}",
+        text(&run).1
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ledger).expect("ledger"),
+        format!("{}\n{}\n", submission_id(&first), submission_id(&second))
+    );
+    assert_eq!(opened(&open_new()).len(), 0);
 }

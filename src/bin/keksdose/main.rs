@@ -4,7 +4,7 @@
 //! keksdose serve [--port N] [--host ADDR] [--root DIR] [--pkg DIR] [--db FILE|URL] [--config FILE]...
 //! keksdose collect --config FILE... [--port N] [--host ADDR] [--db FILE|URL] [--retention T=DAYS]...
 //! keksdose keygen [--no-passphrase] [--passphrase-file FILE] FILE
-//! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] INPUT...
+//! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] [--new LEDGER] INPUT...
 //! keksdose check-config FILE...
 //! keksdose receipts --db FILE --tenant TENANT [--consent-id ID] [--verify] [--format …]
 //! keksdose completions SHELL
@@ -19,6 +19,7 @@ mod error;
 mod files;
 mod keyfile;
 mod keygen;
+mod ledger;
 mod open;
 mod receipts;
 mod serve;

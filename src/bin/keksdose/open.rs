@@ -4,7 +4,9 @@
 //! ever written to. Everything decrypted is untrusted: CSV cells that a spreadsheet would run as
 //! a formula are neutralised, field columns cannot pose as the fixed ones, attachment names are
 //! sanitised and never replace a file, and messages escape control characters. What is written
-//! (output, attachments) is readable only by the user.
+//! (output, attachments) is readable only by the user. With `--new LEDGER` only submissions not
+//! opened before are opened, and the ids of those opened are added to the ledger once the output
+//! is written.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -12,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use keksdose::seal::envelope::{self, Opened};
+use keksdose::seal::envelope::{self, Header, Opened};
 use keksdose::seal::keys::SecretKey;
 use keksdose::strings::hex;
 use serde_json::{Value, json};
@@ -21,15 +23,16 @@ use crate::csv::{self, Format};
 use crate::error::CliError;
 use crate::files;
 use crate::keyfile::{self, PassphraseSource};
+use crate::ledger::Ledger;
 
 /// Open sealed submissions to JSON or CSV, and save their attachments.
 ///
 /// Inputs are envelope files, directories of them, or the collector's inbox database; none is
 /// ever written to, and nothing is overwritten.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Example:\n  keksdose open --key controller.key --format csv --output kontakt.csv keksdose.sqlite"
-)]
+#[command(after_help = "Examples:
+  keksdose open --key controller.key --format csv --output kontakt.csv keksdose.sqlite
+  keksdose open --key controller.key --new geoeffnet.txt --output neu.json keksdose-daten/inbox/musterstadt")]
 pub struct Args {
     /// The secret key file (from `keksdose keygen`).
     #[arg(long, value_name = "FILE")]
@@ -45,6 +48,10 @@ pub struct Args {
     /// Save attachments under DIR/<submission id>/.
     #[arg(long, value_name = "DIR")]
     attachments: Option<PathBuf>,
+    /// Open only submissions whose id LEDGER does not list, and add the ids of those opened
+    /// once the output is written (created if missing; only ever appended to).
+    #[arg(long = "new", value_name = "LEDGER")]
+    ledger: Option<PathBuf>,
     /// Envelope files, directories of them, the collector's SQLite file, or its postgres:// URL.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -62,6 +69,8 @@ struct Record {
     opened: Opened,
     replay_of: Option<String>,
     saved: Vec<Option<PathBuf>>,
+    /// Whether all of it was written: every attachment saved, when asked to.
+    complete: bool,
 }
 
 /// Opens every input; exit status 1 when any could not be opened.
@@ -75,8 +84,22 @@ pub fn run(options: Args) -> Result<ExitCode, CliError> {
             )));
         }
     }
+    let mut ledger = options
+        .ledger
+        .as_deref()
+        .map(|path| Ledger::open(path, &options.inputs, options.output.as_deref()))
+        .transpose()?;
     let secret = keyfile::read(&options.key, &options.passphrase)?;
-    let inputs = collect_inputs(&options.inputs)?;
+    let mut inputs = collect_inputs(&options.inputs)?;
+    if let Some(ledger) = &ledger {
+        let before = inputs.len();
+        inputs.retain(|input| !opened_before(input, ledger));
+        eprintln!(
+            "keksdose: skipped {} submission(s) opened before (listed in {})",
+            before - inputs.len(),
+            ledger.path().display()
+        );
+    }
     let (records, failures) = open_all(&secret, inputs, options.attachments.as_deref())?;
     let text = match options.format {
         Format::Json => json_output(&records),
@@ -90,12 +113,27 @@ pub fn run(options: Args) -> Result<ExitCode, CliError> {
                 source,
             })?;
             file.write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
                 .map_err(|source| CliError::Io {
                     path: path.clone(),
                     source,
                 })?;
         }
-        None => print!("{text}"),
+        None => {
+            let mut stdout = io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|source| CliError::Io {
+                    path: "standard output".into(),
+                    source,
+                })?;
+        }
+    }
+    // Only now, with the output written: a run that fails before re-offers everything.
+    if let Some(ledger) = &mut ledger {
+        let written = records.iter().filter(|record| record.complete);
+        ledger.append(written.map(|record| record.opened.header.submission_id_hex()))?;
     }
     eprintln!(
         "keksdose: opened {} submission(s){}",
@@ -163,6 +201,16 @@ fn stored_envelopes(location: &str) -> Result<Vec<Input>, CliError> {
         .collect())
 }
 
+/// Whether `input` is a submission the ledger lists, by the id in its clear-text header. One
+/// whose header cannot be read is opened, so that its error is reported.
+fn opened_before(input: &Input, ledger: &Ledger) -> bool {
+    match &input.bytes {
+        Ok(bytes) => Header::parse(bytes)
+            .is_ok_and(|(header, _)| ledger.contains(&header.submission_id_hex())),
+        Err(_) => false,
+    }
+}
+
 fn is_sqlite(path: &Path) -> io::Result<bool> {
     use std::io::Read;
     let mut magic = [0u8; 16];
@@ -219,12 +267,14 @@ fn open_all(
             by_id.insert(opened.header.submission_id, input.source.clone());
             by_enc.insert(opened.enc, input.source.clone());
         }
+        let mut complete = true;
         let saved = match attachments {
             Some(dir) => {
                 let saved = save_attachments(dir, &opened);
                 for error in saved.iter().filter_map(|s| s.as_ref().err()) {
                     eprintln!("{}: attachment not saved: {error}", input.source);
                     failures += 1;
+                    complete = false;
                 }
                 saved.into_iter().map(Result::ok).collect()
             }
@@ -235,6 +285,7 @@ fn open_all(
             opened,
             replay_of,
             saved,
+            complete,
         });
     }
     Ok((records, failures))
