@@ -4,7 +4,8 @@
 //! - [`keys`]: public and secret keys as text, key ids (always compiled: the config check
 //!   validates keys);
 //! - `padding`: Padmé, so that sizes say little about content;
-//! - `envelope`: the envelope v1 format, sealing chunk by chunk, opening (feature `seal`).
+//! - `envelope`: the envelope v1 format, sealing chunk by chunk, opening (feature `seal`);
+//! - `keyfile`: the controller's secret-key file, passphrase-protected (feature `keyfile`).
 //!
 //! # Security
 //! Anyone can seal to a public key, so an opened submission proves nothing about its sender,
@@ -15,6 +16,8 @@
 
 #[cfg(feature = "seal")]
 pub mod envelope;
+#[cfg(feature = "keyfile")]
+pub mod keyfile;
 pub mod keys;
 #[cfg(feature = "seal")]
 pub mod padding;

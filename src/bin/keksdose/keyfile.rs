@@ -1,35 +1,15 @@
-//! The controller's secret-key file, and how the passphrase is obtained.
-//!
-//! ```text
-//! # keksdose secret key · key id … · public key kdpk1…
-//! kdsk-argon2id1.<m KiB>.<t>.<p>.<salt>.<nonce>.<ciphertext>
-//! ```
-//!
-//! The key is `Argon2id(passphrase, salt)` (RFC 9106, 32 bytes); the ciphertext is AES-256-GCM
-//! of the secret key's text under that key and the random 12-byte nonce, with everything before
-//! the nonce as associated data so the parameters cannot be swapped. Salt, nonce and ciphertext
-//! are unpadded base64url. Without a passphrase (`keygen --no-passphrase`) the line is the
-//! secret key itself (`kdsk1…`). Lines starting with `#` are comments.
+//! The controller's secret-key file on disk (its format: `keksdose::seal::keyfile`), and how
+//! the passphrase is obtained.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
-use argon2::{Algorithm, Argon2, Params, Version};
-use keksdose::base64;
+use keksdose::seal::keyfile;
 use keksdose::seal::keys::{PublicKey, SecretKey};
 use zeroize::Zeroizing;
 
 use crate::error::CliError;
 use crate::files;
-
-const PREFIX: &str = "kdsk-argon2id1";
-/// Argon2id cost: 64 MiB and 3 passes as in RFC 9106's second recommended option, but one lane
-/// instead of four (the key file names all three, so they can change without breaking old files).
-const MEMORY_KIB: u32 = 64 * 1024;
-const PASSES: u32 = 3;
-const LANES: u32 = 1;
 
 /// Where the passphrase comes from.
 #[derive(Debug, Default, clap::Args)]
@@ -89,10 +69,7 @@ pub fn write(
         path: path.to_owned(),
         source,
     };
-    let body = match passphrase {
-        None => Zeroizing::new(secret.to_text().to_string()),
-        Some(passphrase) => Zeroizing::new(encrypt(secret, passphrase)?),
-    };
+    let text = keyfile::to_text(secret, public, passphrase).map_err(|e| CliError::Key(e.into()))?;
     let mut file = files::create_new_private(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             CliError::Usage(format!(
@@ -103,19 +80,13 @@ pub fn write(
             io(source)
         }
     })?;
-    writeln!(
-        file,
-        "# keksdose secret key · key id {} · public key {public}\n\
-         # Keep it safe and backed up: without it, submissions sealed to this key cannot be opened.",
-        public.kid()
-    )
-    .and_then(|()| writeln!(file, "{}", body.as_str()))
-    .and_then(|()| file.sync_all())
-    .map_err(|source| {
-        // A half-written key file is useless and would block the next attempt.
-        let _ = std::fs::remove_file(path);
-        io(source)
-    })
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|source| {
+            // A half-written key file is useless and would block the next attempt.
+            let _ = std::fs::remove_file(path);
+            io(source)
+        })
 }
 
 /// Reads a key file, asking for the passphrase when it is protected.
@@ -126,97 +97,13 @@ pub fn read(path: &Path, passphrase: &PassphraseSource) -> Result<SecretKey, Cli
             source,
         })?,
     );
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('#'))
-        .unwrap_or_default();
-    let bad = |why: &str| CliError::Key(format!("{}: {why}", path.display()));
-    if line.starts_with(PREFIX) {
-        let given = passphrase.read(&format!("Passphrase for {}: ", path.display()), false)?;
-        return decrypt(line, &given).map_err(bad);
-    }
-    line.parse::<SecretKey>().map_err(|e| bad(&e.to_string()))
-}
-
-fn kdf(
-    passphrase: &str,
-    salt: &[u8],
-    memory: u32,
-    passes: u32,
-    lanes: u32,
-) -> Option<Zeroizing<[u8; 32]>> {
-    let params = Params::new(memory, passes, lanes, Some(32)).ok()?;
-    let mut key = Zeroizing::new([0u8; 32]);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(passphrase.as_bytes(), salt, key.as_mut())
-        .ok()?;
-    Some(key)
-}
-
-fn encrypt(secret: &SecretKey, passphrase: &str) -> Result<String, CliError> {
-    let mut random = [0u8; 28];
-    getrandom::fill(&mut random).map_err(|e| CliError::Key(format!("no randomness: {e}")))?;
-    let (salt, nonce) = random.split_at(16);
-    let key = kdf(passphrase, salt, MEMORY_KIB, PASSES, LANES)
-        .ok_or_else(|| CliError::Key("Argon2id failed".into()))?;
-    let header = format!(
-        "{PREFIX}.{MEMORY_KIB}.{PASSES}.{LANES}.{}",
-        base64::url(salt)
-    );
-    let text = secret.to_text();
-    let failed = |_| CliError::Key("encryption failed".into());
-    let nonce = Nonce::try_from(nonce).map_err(|_| CliError::Key("bad nonce".into()))?;
-    let ciphertext = Aes256Gcm::new_from_slice(key.as_ref())
-        .map_err(|_| CliError::Key("bad key".into()))?
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: text.as_bytes(),
-                aad: header.as_bytes(),
-            },
-        )
-        .map_err(failed)?;
-    Ok(format!(
-        "{header}.{}.{}",
-        base64::url(&nonce),
-        base64::url(&ciphertext)
-    ))
-}
-
-fn decrypt(line: &str, passphrase: &str) -> Result<SecretKey, &'static str> {
-    let malformed = "not a keksdose key file";
-    let parts: Vec<&str> = line.split('.').collect();
-    let [_, memory, passes, lanes, salt, nonce, ciphertext] = parts.as_slice() else {
-        return Err(malformed);
+    let given = if keyfile::is_protected(&text) {
+        Some(passphrase.read(&format!("Passphrase for {}: ", path.display()), false)?)
+    } else {
+        None
     };
-    let number = |text: &str| text.parse::<u32>().map_err(|_| malformed);
-    let (memory, passes, lanes) = (number(memory)?, number(passes)?, number(lanes)?);
-    // Refuse costs that would take the machine down rather than protect the key.
-    if memory > 4 * 1024 * 1024 || passes > 100 || lanes > 64 {
-        return Err("the key file asks for an unreasonable Argon2id cost");
-    }
-    let decode = |text: &str| base64::url_decode(text).ok_or(malformed);
-    let (salt, nonce, ciphertext) = (decode(salt)?, decode(nonce)?, decode(ciphertext)?);
-    let key = kdf(passphrase, &salt, memory, passes, lanes).ok_or(malformed)?;
-    let header = parts[..5].join(".");
-    let nonce = Nonce::try_from(nonce.as_slice()).map_err(|_| malformed)?;
-    let plaintext = Zeroizing::new(
-        Aes256Gcm::new_from_slice(key.as_ref())
-            .map_err(|_| malformed)?
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: &ciphertext,
-                    aad: header.as_bytes(),
-                },
-            )
-            .map_err(|_| "wrong passphrase, or the key file is damaged")?,
-    );
-    std::str::from_utf8(&plaintext)
-        .map_err(|_| malformed)?
-        .parse()
-        .map_err(|_| malformed)
+    keyfile::from_text(&text, given.as_deref().map(String::as_str))
+        .map_err(|why| CliError::Key(format!("{}: {why}", path.display())))
 }
 
 #[cfg(test)]
@@ -225,20 +112,6 @@ mod tests {
 
     fn key() -> (SecretKey, PublicKey) {
         keksdose::seal::envelope::generate()
-    }
-
-    #[test]
-    fn protected_key_files_round_trip_and_refuse_wrong_passphrases() {
-        let (secret, _) = key();
-        let line = encrypt(&secret, "correct horse").expect("encrypt");
-        assert!(line.starts_with("kdsk-argon2id1.65536.3.1."));
-        assert!(!line.contains(&secret.to_text()[5..]));
-        let opened = decrypt(&line, "correct horse").expect("decrypt");
-        assert_eq!(opened.to_text(), secret.to_text());
-        assert!(decrypt(&line, "wrong").is_err());
-        // The parameters are bound: a cheaper cost in the header does not decrypt.
-        let cheaper = line.replacen(".65536.3.", ".65536.2.", 1);
-        assert!(decrypt(&cheaper, "correct horse").is_err());
     }
 
     #[test]
