@@ -5,6 +5,28 @@
 //! it with [`server::serve`] and its limits; `keksdose collect` and `keksdose serve` are thin
 //! shells around both.
 //!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use keksdose::collector::{self, Store, server::{Collector, Limits}};
+//! use keksdose::config::Config;
+//!
+//! # async fn app() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_json(&std::fs::read_to_string("musterstadt.json")?)?;
+//! let store: Arc<dyn Store> = Arc::from(collector::open("collector.sqlite", false)?);
+//! let collector = Arc::new(Collector::new(&[config], Arc::clone(&store), Limits::default()));
+//! // POST /inbox/{tenant} and POST /keksdose/receipts beside the application's own routes.
+//! let app = axum::Router::new().merge(collector.router());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
+//! collector::server::serve(listener, app, &Limits::default(), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await;
+//! store.close()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Guarantees every store keeps
 //! - A submission or record is stored by one transaction: it is there completely or not at all,
 //!   and the collector acknowledges it only after the commit.

@@ -172,10 +172,13 @@ fn stalled_and_trickling_uploads_give_their_memory_back() {
 }
 
 /// Load on the collector at `url`: `threads` clients posting submissions and records until
-/// `stop`, each acknowledged one noted.
+/// `stop`, each one sent and each acknowledged one noted.
 struct Load {
-    port: Arc<AtomicU16>,
+    /// The collector processes' ports; client `t` talks to `ports[t % len]`.
+    ports: Arc<Vec<AtomicU16>>,
     stop: Arc<AtomicBool>,
+    /// Every submission and record sent, by id.
+    sent: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
     submissions: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
     records: Arc<Mutex<BTreeSet<String>>>,
 }
@@ -185,13 +188,15 @@ impl Load {
         let public = public_key();
         (0..threads)
             .map(|t| {
-                let (port, stop) = (Arc::clone(&self.port), Arc::clone(&self.stop));
+                let (ports, stop) = (Arc::clone(&self.ports), Arc::clone(&self.stop));
                 let (submissions, records) =
                     (Arc::clone(&self.submissions), Arc::clone(&self.records));
+                let sent = Arc::clone(&self.sent);
                 std::thread::spawn(move || {
                     let mut n = 0u32;
                     while !stop.load(Ordering::Relaxed) {
-                        let Ok(mut client) = Client::connect(port.load(Ordering::Relaxed)) else {
+                        let port = ports[t % ports.len()].load(Ordering::Relaxed);
+                        let Ok(mut client) = Client::connect(port) else {
                             std::thread::sleep(Duration::from_millis(20));
                             continue;
                         };
@@ -203,6 +208,9 @@ impl Load {
                                     .expect("header")
                                     .0
                                     .submission_id_hex();
+                                sent.lock()
+                                    .expect("lock")
+                                    .insert(id.clone(), sealed.clone());
                                 let status = client.post("/inbox/musterstadt", MEDIA_TYPE, &sealed);
                                 status.is_ok_and(|s| {
                                     assert!(s == 201 || s == 503, "status {s}");
@@ -214,6 +222,9 @@ impl Load {
                                     .is_none()
                             } else {
                                 let (id, text) = record(n);
+                                sent.lock()
+                                    .expect("lock")
+                                    .insert(id.clone(), text.clone().into_bytes());
                                 let status = client.post(
                                     "/keksdose/receipts",
                                     "text/plain",
@@ -235,40 +246,38 @@ impl Load {
     }
 }
 
-/// Starts the collector on `db`, kills it with SIGKILL at a random moment under load, 20 times;
-/// then every acknowledged submission is stored whole, every acknowledged record once, and the
+/// Starts `processes` collectors on `db`, kills one of them with SIGKILL at a random moment
+/// under load, 20 times, restarting it each time; then every acknowledged submission is stored
+/// whole, every acknowledged record once, nothing stored differs from what was sent, and the
 /// chain verifies.
-fn kill_9_under_load(db: &str) {
+fn kill_9_under_load(db: &str, processes: usize) {
+    let mut servers: Vec<Server> = (0..processes).map(|_| Server::start(db, &[])).collect();
     let load = Load {
-        port: Arc::new(AtomicU16::new(0)),
+        ports: Arc::new(servers.iter().map(|s| AtomicU16::new(s.port)).collect()),
         stop: Arc::new(AtomicBool::new(false)),
+        sent: Arc::default(),
         submissions: Arc::default(),
         records: Arc::default(),
     };
-    let server = Server::start(db, &[]);
-    load.port.store(server.port, Ordering::Relaxed);
     let clients = load.run(8);
-    let mut server = Some(server);
-    for _ in 0..20 {
+    for kill in 0..20 {
         let mut random = [0u8; 2];
         getrandom::fill(&mut random).expect("random");
         std::thread::sleep(Duration::from_millis(
             100 + u64::from(u16::from_le_bytes(random) % 300),
         ));
-        if let Some(running) = server.take() {
-            running.kill();
-        }
+        let victim = kill % processes;
         let restarted = Server::start(db, &[]);
-        load.port.store(restarted.port, Ordering::Relaxed);
-        server = Some(restarted);
+        load.ports[victim].store(restarted.port, Ordering::Relaxed);
+        std::mem::replace(&mut servers[victim], restarted).kill();
     }
     std::thread::sleep(Duration::from_millis(300));
     load.stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.join().expect("client");
     }
-    if let Some(running) = server.take() {
-        running.kill();
+    for server in servers {
+        server.kill();
     }
     let store = collector::open(db, true).expect("store");
     let stored: BTreeMap<String, Vec<u8>> = store
@@ -284,6 +293,14 @@ fn kill_9_under_load(db: &str) {
             (id, envelope)
         })
         .collect();
+    let sent = load.sent.lock().expect("lock");
+    for (id, envelope) in &stored {
+        assert_eq!(
+            sent.get(id),
+            Some(envelope),
+            "stored submission {id} is whole"
+        );
+    }
     let acknowledged = load.submissions.lock().expect("lock");
     assert!(acknowledged.len() > 100, "load ran: {}", acknowledged.len());
     for (id, envelope) in acknowledged.iter() {
@@ -297,9 +314,15 @@ fn kill_9_under_load(db: &str) {
     let logged: BTreeSet<String> = entries
         .iter()
         .map(|e| {
-            Record::from_json(&e.record)
+            let id = Record::from_json(&e.record)
                 .expect("a whole record")
-                .record_id
+                .record_id;
+            assert_eq!(
+                sent.get(&id).map(Vec::as_slice),
+                Some(e.record.as_bytes()),
+                "record {id} is stored as sent"
+            );
+            id
         })
         .collect();
     assert_eq!(logged.len(), entries.len(), "every record once");
@@ -313,7 +336,7 @@ fn kill_9_under_load(db: &str) {
         .expect("db")
         .expect("the chain verifies");
     println!(
-        "{db}: 20 kills, {} acknowledged submissions and {} records all there ({} stored)",
+        "{db}, {processes} process(es): 20 kills, {} acknowledged submissions and {} records all there ({} stored)",
         acknowledged.len(),
         records.len(),
         verified.entries
@@ -323,13 +346,13 @@ fn kill_9_under_load(db: &str) {
 #[test]
 fn kill_9_under_load_loses_nothing_acknowledged_sqlite() {
     let dir = scratch("kill-sqlite");
-    kill_9_under_load(dir.join("inbox.sqlite").to_str().expect("utf-8"));
+    kill_9_under_load(dir.join("inbox.sqlite").to_str().expect("utf-8"), 1);
 }
 
 #[test]
-fn kill_9_under_load_loses_nothing_acknowledged_postgres() {
+fn kill_9_of_two_collectors_on_one_postgres_loses_nothing_acknowledged() {
     let server = support::Postgres::start("kill");
-    kill_9_under_load(&server.database("kill"));
+    kill_9_under_load(&server.database("kill"), 2);
 }
 
 #[test]

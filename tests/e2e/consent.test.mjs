@@ -2,7 +2,7 @@
 // real Chromium, checked through the browser's cookie jar.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { demoSuite, errors, jar, newPage, ready } from "./harness.mjs";
+import { cli, demoSuite, errors, jar, newPage, ready } from "./harness.mjs";
 
 const suite = demoSuite();
 
@@ -255,6 +255,36 @@ test("the Consent Mode demo page: the seed scenario's dataLayer before and after
   assert.equal(update[2].analytics_storage, "granted");
   assert.match(await page.textContent("#data-layer"), /"update"/, "the page shows it");
   assert.deepEqual(Object.keys(await jar(context)), ["kd_gcm"]);
+  assert.deepEqual(errors(page), []);
+  await context.close();
+});
+
+test("the consent-log demo page: a decision is found by its consent ID in a chain that verifies", async () => {
+  const { context, page } = await suite.visit("/nachweise.html");
+  assert.equal(await page.textContent("#consent-id"), "noch keine Entscheidung");
+  await page.click('[data-keksdose-action="reject-all"]');
+  const consentId = await page.evaluate(() => window.keksdose.getConsent().consentId);
+  assert.equal(await page.textContent("#consent-id"), consentId);
+  const shown = (await page.textContent("#commands")).split("\n")[0];
+  assert.equal(
+    shown,
+    `keksdose receipts --db target/demo-inbox.sqlite --tenant musterstadt --consent-id ${consentId}`,
+  );
+  // The operator's command, as the page shows it, on the demo server's store.
+  const args = shown.split(" ").slice(1);
+  args[args.indexOf("--db") + 1] = suite.server.inbox;
+  let found = [];
+  for (let i = 0; i < 50 && found.length === 0; i++) {
+    found = JSON.parse((await cli(args)).stdout || "[]");
+    if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(
+    found.map((entry) => [entry.record.consentId, entry.record.method, entry.record.categories]),
+    [[consentId, "reject-all", { analytics: "refused", media: "refused" }]],
+  );
+  const verified = await cli(["receipts", "--db", suite.server.inbox, "--tenant", "musterstadt", "--verify"]);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stdout, /^musterstadt: chain intact, \d+ records, head #\d+ [0-9a-f]{64}\n$/);
   assert.deepEqual(errors(page), []);
   await context.close();
 });
