@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use keksdose::seal::envelope::{self, Header};
 use keksdose::seal::keys::PublicKey;
@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 mod support;
 
-use support::seal;
+use support::{Server, seal};
 
 const PASSPHRASE: &str = "Stadtverwaltung-2026";
 
@@ -267,19 +267,6 @@ fn wrong_keys_tampering_and_truncation_fail_clearly_and_touch_nothing() {
     assert!(text(&output).1.contains("wrong passphrase"));
 }
 
-/// A running `keksdose serve` with a config holding `public`.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(dir: &Path, public: &PublicKey) -> Server {
     serve_site(dir, &dir.join("site"), public)
 }
@@ -298,27 +285,15 @@ fn serve_site(dir: &Path, root: &Path, public: &PublicKey) -> Server {
                   "maxAttachmentBytes": 1_000_000 }
     });
     std::fs::write(root.join("keksdose.json"), config.to_string()).expect("config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
-        .args(["serve", "--port", "0", "--root"])
-        .arg(&root)
-        .arg("--pkg")
-        .arg(&pkg)
-        .arg("--db")
-        .arg(dir.join("inbox.sqlite"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("line");
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim_end_matches('/').parse().ok())
-        .expect("port");
-    Server { child, port }
+    Server::spawn(
+        Command::new(env!("CARGO_BIN_EXE_keksdose"))
+            .args(["serve", "--port", "0", "--root"])
+            .arg(&root)
+            .arg("--pkg")
+            .arg(&pkg)
+            .arg("--db")
+            .arg(dir.join("inbox.sqlite")),
+    )
 }
 
 /// POSTs `body` and returns the status line's code and the body.

@@ -9,6 +9,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -352,7 +353,39 @@ fn kill_9_under_load_loses_nothing_acknowledged_sqlite() {
 #[test]
 fn kill_9_of_two_collectors_on_one_postgres_loses_nothing_acknowledged() {
     let server = support::Postgres::start("kill");
-    kill_9_under_load(&server.database("kill"), 2);
+    let url = server.database("kill");
+    kill_9_under_load(&url, 2);
+    // The command-line tools read the PostgreSQL store by its URL.
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_keksdose"))
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let verified = run(&[
+        "receipts",
+        "--db",
+        &url,
+        "--tenant",
+        "musterstadt",
+        "--verify",
+    ]);
+    assert!(verified.status.success());
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("chain intact"));
+    let key = Path::new(support::ROOT).join("tests/fixtures/demo-secret.key");
+    let opened = run(&["open", "--key", key.to_str().expect("utf-8"), &url]);
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let opened: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("json");
+    let stored = collector::open(&url, true)
+        .expect("store")
+        .envelopes()
+        .expect("envelopes")
+        .len();
+    assert_eq!(opened.as_array().map(Vec::len), Some(stored));
 }
 
 #[test]

@@ -185,6 +185,12 @@ impl Collector {
             ));
         }
         let expected = expected as usize;
+        if expected > self.limits.max_body_memory {
+            return Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the body is larger than this collector holds in memory",
+            ));
+        }
         let permits = u32::try_from(kib(expected).max(1)).unwrap_or(u32::MAX);
         let Ok(permit) = Arc::clone(&self.memory).try_acquire_many_owned(permits) else {
             let mut busy = refuse(

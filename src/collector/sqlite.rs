@@ -94,10 +94,17 @@ impl Sqlite {
             )
         }
         .map_err(failed)?;
-        for table in ["submissions", "consent_log"] {
-            connection
-                .prepare(&format!("SELECT 1 FROM {table} LIMIT 1"))
-                .map_err(|e| format!("{}: not a keksdose database ({e})", path.display()))?;
+        // A database of an earlier version may hold only one of the two tables.
+        let tables: i64 = connection
+            .query_row(
+                "SELECT count(*) FROM sqlite_master
+                 WHERE type = 'table' AND name IN ('submissions', 'consent_log')",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|e| format!("{}: not a keksdose database ({e})", path.display()))?;
+        if tables == 0 {
+            return Err(format!("{}: not a keksdose database", path.display()));
         }
         Ok(Sqlite {
             connection: Mutex::new(connection),

@@ -83,21 +83,28 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// A running `keksdose collect`.
 pub struct Server {
-    child: Child,
+    /// The process.
+    pub child: Child,
     /// Its port on 127.0.0.1.
     pub port: u16,
 }
 
 impl Server {
+    /// `keksdose collect --config <the demo config> --db DB OPTIONS…` on a free port.
     pub fn start(db: &str, options: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_keksdose"))
-            .args(["collect", "--port", "0", "--config"])
-            .arg(config())
-            .args(["--db", db])
-            .args(options)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("collect");
+        Server::spawn(
+            Command::new(env!("CARGO_BIN_EXE_keksdose"))
+                .args(["collect", "--port", "0", "--config"])
+                .arg(config())
+                .args(["--db", db])
+                .args(options),
+        )
+    }
+
+    /// Runs `command` (`keksdose collect` or `serve` with `--port 0`) and reads the port from
+    /// the first line it prints.
+    pub fn spawn(command: &mut Command) -> Server {
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("spawn");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)

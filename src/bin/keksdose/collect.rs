@@ -46,7 +46,7 @@ const MAX_CONNECTIONS: usize = 1024;
 const BODY_MEMORY_MIB: usize = 512;
 
 /// What `collect` and `serve` share: tenants, store, retention, limits.
-#[derive(Debug, clap::Args)]
+#[derive(clap::Args)]
 pub struct CollectorArgs {
     /// A tenant's site config (repeatable): its consent records are accepted, and its sealed
     /// submissions when it has seal keys.
@@ -73,6 +73,20 @@ pub struct CollectorArgs {
     /// Request bodies held in memory at once, in MiB; beyond, uploads get 503.
     #[arg(long, default_value_t = BODY_MEMORY_MIB, value_name = "MIB")]
     pub body_memory: usize,
+}
+
+/// Without the password a `--db` URL may hold.
+impl std::fmt::Debug for CollectorArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectorArgs")
+            .field("configs", &self.configs)
+            .field("database", &without_password(&self.database))
+            .field("retention", &self.retention)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("body_memory", &self.body_memory)
+            .finish()
+    }
 }
 
 /// `--retention TENANT=DAYS`.
@@ -455,7 +469,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_stay_out_of_log_lines() {
+    fn passwords_stay_out_of_log_lines_and_debug() {
         assert_eq!(
             without_password("postgres://keksdose:geheim@db.intern:5432/log"),
             "postgres://keksdose:***@db.intern:5432/log"
@@ -465,5 +479,14 @@ mod tests {
             "postgres://keksdose@db.intern/log"
         );
         assert_eq!(without_password("inbox.sqlite"), "inbox.sqlite");
+        let args = CollectorArgs {
+            configs: Vec::new(),
+            database: "postgres://keksdose:geheim@db.intern/log".into(),
+            retention: Vec::new(),
+            idle_timeout: IDLE_SECONDS,
+            max_connections: MAX_CONNECTIONS,
+            body_memory: BODY_MEMORY_MIB,
+        };
+        assert!(!format!("{args:?}").contains("geheim"));
     }
 }
