@@ -280,7 +280,7 @@ test("the consent-log demo page: a decision is found by its consent ID in a chai
   }
   assert.deepEqual(
     found.map((entry) => [entry.record.consentId, entry.record.method, entry.record.categories]),
-    [[consentId, "reject-all", { analytics: "refused", media: "refused" }]],
+    [[consentId, "reject-all", { analytics: "refused", marketing: "refused", media: "refused" }]],
   );
   const verified = await cli(["receipts", "--db", suite.server.inbox, "--tenant", "musterstadt", "--verify"]);
   assert.equal(verified.code, 0, verified.stderr);
