@@ -174,9 +174,11 @@ test("a name the config does not have throws the same ConsentError in every meth
   await context.close();
 });
 
-/** What a page with two keksdose modules must show: the conflict named on the console, and
- * nothing non-necessary written, loaded or run. */
+/** What a page with two keksdose modules must show: the conflict named on the console, the
+ * first module's banner, and nothing non-necessary written, loaded or run. */
 async function failsClosed(context, page) {
+  await page.waitForSelector(".kd-banner");
+  assert.equal(await page.locator(".kd-banner").count(), 1, "one banner: the first module's");
   assert.match(errorText(page), /keksdose: could not start; only technically necessary cookies and scripts run/);
   assert.match(errorText(page), /keksdose already runs on this page: use the script tag or init\(\), not both/);
   assert.doesNotMatch(errorText(page), /Cannot redefine property/);
