@@ -6,7 +6,8 @@
 // fail-closed.js = the fallback when the module cannot start (inlined into keksdose.js too)
 // keksdose-start.js = the inline start (start.js with fail-closed.js's guards), and
 //   keksdose-start.csp = its CSP hash source
-// package.json = pkg-config/package.json with Cargo.toml's version
+// package.json = pkg-config/package.json with Cargo.toml's version; README.md, the declarations
+//   and LICENSE (the repository's) beside it
 // Each module and its glue get short names for what they share (see wasm-names.mjs).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -76,14 +77,16 @@ for (const [dir, name] of [
   const { glue, wasm, types } = module(dir, name);
   writeFileSync(join(pkg, `${name}.js`), minify(glue));
   writeFileSync(join(pkg, `${name}_bg.wasm`), wasm);
-  if (types) writeFileSync(join(pkg, `${name}.d.ts`), types);
+  // `[Symbol.dispose]` needs TypeScript's `esnext` library, which a default project lacks; the
+  // instance lives as long as the page anyway.
+  if (types) writeFileSync(join(pkg, `${name}.d.ts`), types.replace(/^\s*\[Symbol\.dispose\]\(\): void;\n/m, ""));
 }
-copyFileSync(join("pkg-config", "index.d.ts"), join(pkg, "index.d.ts"));
+for (const file of ["index.d.ts", "keksdose.css.d.ts", "README.md"]) copyFileSync(join("pkg-config", file), join(pkg, file));
+copyFileSync("LICENSE", join(pkg, "LICENSE"));
 for (const file of ["index.js", "fail-closed.js"]) {
   writeFileSync(join(pkg, file), minify(readFileSync(join("pkg-config", file), "utf8")));
 }
 writeFileSync(join(pkg, "keksdose.css"), minify(readFileSync("pkg-config/keksdose.css", "utf8"), "css"));
-copyFileSync("README.md", join(pkg, "README.md"));
 
 const manifest = JSON.parse(readFileSync("pkg-config/package.json", "utf8"));
 writeFileSync(join(pkg, "package.json"), JSON.stringify({ ...manifest, version }, null, 2) + "\n");

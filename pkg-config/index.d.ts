@@ -120,7 +120,27 @@ declare global {
 }
 
 /**
- * Loads the wasm module (once) and starts keksdose with `config`.
- * Rejects with an `Error` named `ConfigError` that lists every problem with its dotted path.
+ * What `init` rejects with when the config is broken: an `Error` whose `name` is `ConfigError`
+ * and whose message lists every problem with its dotted path, one per line. A type, not a class:
+ * keksdose throws plain `Error` objects, so tell them apart by `name`.
+ */
+export interface ConfigError extends Error {
+  name: "ConfigError";
+}
+
+/**
+ * What the instance's methods throw for a name the config does not have (in every method that
+ * takes one), an argument of the wrong type, or a call on an instance that is not running: an
+ * `Error` whose `name` is `ConsentError`. A type, not a class, like {@link ConfigError}.
+ */
+export interface ConsentError extends Error {
+  name: "ConsentError";
+}
+
+/**
+ * Loads the wasm module (once) and starts keksdose with `config` (an object or JSON text).
+ * Rejects with a {@link ConfigError} that lists every problem with its dotted path; with a plain
+ * `Error` when the module cannot start, for example because the script tag `keksdose.js`
+ * already runs on the page. Either way only technically necessary cookies and scripts run.
  */
 export function init(config: Config | string): Promise<Keksdose>;

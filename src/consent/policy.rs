@@ -71,6 +71,23 @@ impl<'a> Policy<'a> {
             .is_some_and(|(category, _)| self.allowed_in(category, key))
     }
 
+    /// For the API's `acceptedCategory`, where an unknown name is a mistake (as in
+    /// `acceptCategory`), not a "no": [`category_allowed`](Self::category_allowed), or `None`
+    /// for a name the config does not have.
+    pub fn known_category_allowed(&self, name: &str) -> Option<bool> {
+        self.config
+            .category(name)
+            .map(|_| self.category_allowed(name))
+    }
+
+    /// For the API's `acceptedService`: [`service_allowed`](Self::service_allowed), or `None`
+    /// for a name the config does not have.
+    pub fn known_service_allowed(&self, key: &str) -> Option<bool> {
+        self.config
+            .service(key)
+            .map(|(category, _)| self.allowed_in(category, key))
+    }
+
     /// Whether the service `key` of `category` may run (service keys are unique).
     fn allowed_in(&self, category: &str, key: &str) -> bool {
         self.category_is_necessary(category)
@@ -276,6 +293,16 @@ impl<'a> CookieAssignment<'a> {
     }
 }
 
+/// The message for a category name the config does not have, the same in every API method.
+pub fn unknown_category(name: &str) -> String {
+    concat(&["unknown category `", name, "`"])
+}
+
+/// The message for a service name the config does not have.
+pub fn unknown_service(name: &str) -> String {
+    concat(&["unknown service `", name, "`"])
+}
+
 /// Every `document.cookie` assignment that deletes cookie `name` wherever a page at
 /// `host` + `path` can reach it: each path prefix (with and without trailing slash), host-only
 /// and with a `Domain` of the host, each parent domain, and the configured consent domain.
@@ -344,6 +371,27 @@ mod tests {
         let choice =
             Choice::from_names(config, categories.iter().copied(), services.iter().copied());
         Consent::new(config, revision(config), "id".into(), 0, choice)
+    }
+
+    #[test]
+    fn the_api_questions_tell_unknown_names_from_refused_ones() {
+        let config = config();
+        let analytics = decided(&config, &["analytics"], &[]);
+        let policy = Policy::new(&config, Some(&analytics));
+        let undecided = Policy::new(&config, None);
+        assert_eq!(policy.known_category_allowed("analytics"), Some(true));
+        assert_eq!(policy.known_category_allowed("media"), Some(false));
+        assert_eq!(undecided.known_category_allowed("necessary"), Some(true));
+        assert_eq!(policy.known_service_allowed("matomo"), Some(true));
+        assert_eq!(policy.known_service_allowed("video"), Some(false));
+        assert_eq!(undecided.known_service_allowed("session"), Some(true));
+        assert_eq!(policy.known_category_allowed("analytcs"), None);
+        assert_eq!(policy.known_service_allowed("matmo"), None);
+        // A category name is not a service name, and the other way round.
+        assert_eq!(policy.known_service_allowed("analytics"), None);
+        assert_eq!(policy.known_category_allowed("matomo"), None);
+        assert_eq!(unknown_category("analytcs"), "unknown category `analytcs`");
+        assert_eq!(unknown_service("matmo"), "unknown service `matmo`");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //!   update; refusing something given before is a withdrawal;
 //! - a reset erases the cookie and keksdose's storage and sends a record of it.
 
-use super::policy::cookie_deletions;
+use super::policy::{cookie_deletions, unknown_category};
 use super::record::{self, Context, Record};
 use super::{Choice, Consent, Method, consent_id, cookie, revision};
 use crate::base64;
@@ -317,10 +317,6 @@ fn split(random: [u8; 32]) -> ([u8; 16], [u8; 16]) {
     first.copy_from_slice(&random[..16]);
     second.copy_from_slice(&random[16..]);
     (first, second)
-}
-
-fn unknown_category(name: &str) -> String {
-    concat(&["unknown category `", name, "`"])
 }
 
 /// Names in exactly one of the two lists.

@@ -66,7 +66,8 @@ pub fn poisoned() -> bool {
     POISONED.with(Cell::get)
 }
 
-/// Installs every guard (once per page). Fails only where the browser lacks what is guarded.
+/// Installs every guard (once per page). Fails where the browser lacks what is guarded, and
+/// with a plain `Error` naming the conflict when another keksdose module guards the page.
 pub fn install() -> Result<(), JsValue> {
     if NATIVE.with(|n| n.borrow().is_some()) {
         return Ok(());
@@ -75,23 +76,30 @@ pub fn install() -> Result<(), JsValue> {
     let cookie = descriptor(&prototype("Document")?, "cookie")?;
     let cookie_get: Function = Reflect::get(&cookie, &"get".into())?.unchecked_into();
     let cookie_set: Function = Reflect::get(&cookie, &"set".into())?.unchecked_into();
+
+    // document.cookie, as an own property of `document` that page code cannot redefine. First:
+    // when another keksdose module on this page (the script tag and the npm package's `init()`,
+    // or two copies of the package) holds it already, only that one can decide.
+    let set = trap(&cookie_set, cookie_write, "");
+    if !define(
+        &document(),
+        "cookie",
+        &[("get", &cookie_get), ("set", &set)],
+    ) {
+        return Err(js_sys::Error::new(
+            "keksdose already runs on this page: use the script tag or init(), not both",
+        )
+        .into());
+    }
     let element = prototype("Element")?;
     let set_attribute: Function = Reflect::get(&element, &"setAttribute".into())?.unchecked_into();
     NATIVE.with(|n| {
         *n.borrow_mut() = Some(Native {
-            cookie_get: cookie_get.clone(),
-            cookie_set: cookie_set.clone(),
+            cookie_get,
+            cookie_set,
             set_attribute,
         })
     });
-
-    // document.cookie, as an own property of `document` that page code cannot redefine.
-    let set = trap(&cookie_set, cookie_write, "");
-    define(
-        &document(),
-        "cookie",
-        &[("get", &cookie_get), ("set", &set)],
-    );
 
     // cookieStore.set (Chromium; absent elsewhere).
     if let Ok(store) = prototype("CookieStore") {
@@ -538,15 +546,15 @@ fn descriptor(object: &Object, property: &str) -> Result<Object, JsValue> {
     Ok(descriptor.unchecked_into())
 }
 
-/// Defines an enumerable accessor property `name` on `object`.
 /// Defines `name` on `object` as an enumerable property of its own with `fields` (`get` and
-/// `set`, or `value`); it is not configurable, so page code cannot redefine it.
-fn define(object: &Object, name: &str, fields: &[(&str, &JsValue)]) {
+/// `set`, or `value`); it is not configurable, so page code cannot redefine it. Returns whether
+/// it could be defined (not when a property of that name that is not configurable exists).
+fn define(object: &Object, name: &str, fields: &[(&str, &JsValue)]) -> bool {
     let descriptor = Object::new();
     for (field, value) in fields.iter().chain([&("enumerable", &JsValue::TRUE)]) {
         let _ = Reflect::set(&descriptor, &(*field).into(), value);
     }
-    Object::define_property(object, &name.into(), &descriptor);
+    Reflect::define_property(object, &name.into(), &descriptor).unwrap_or(false)
 }
 
 /// `new Proxy(original, { apply })`: `apply(original, this, arguments, attribute)` decides; it
@@ -623,7 +631,7 @@ fn guard_storage_objects(window: &web_sys::Window) {
             *proxy.borrow_mut() = Some(guarded.clone());
             Ok(guarded)
         });
-        define(window, name, &[("get", &getter.into_js_value())]);
+        let _ = define(window, name, &[("get", &getter.into_js_value())]);
     }
 }
 

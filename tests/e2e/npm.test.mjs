@@ -43,6 +43,20 @@ test("the package's version is Cargo.toml's and it lists what it ships", () => {
   }
 });
 
+test("the package has its own README for npm users and the licence text", () => {
+  const file = (name) => readFileSync(join(site, "node_modules", "keksdose", name), "utf8");
+  const readme = file("README.md");
+  assert.equal(readme, readFileSync(join(ROOT, "pkg-config", "README.md"), "utf8"));
+  for (const topic of ["## Embedding", "## Configuration", "## API", "import { init } from \"keksdose\"", "keksdose:consent"]) {
+    assert.ok(readme.includes(topic), `the README covers ${topic}`);
+  }
+  for (const internal of [".ci/", "target/", "cargo ", "tests/e2e"]) {
+    assert.ok(!readme.includes(internal), `no repository internals in the README: ${internal}`);
+  }
+  assert.equal(file("LICENSE"), readFileSync(join(ROOT, "LICENSE"), "utf8"));
+  assert.match(file("LICENSE"), /^EUROPEAN UNION PUBLIC LICENCE v\. 1\.2\n/);
+});
+
 test("(g) the packed package imported by a plain ESM page shows the banner and works", async () => {
   const context = await browser.newContext();
   const page = await newPage(context);

@@ -9,6 +9,7 @@ use web_sys::{Element, XmlHttpRequest};
 
 use super::install_panic_hook;
 use crate::config::{Config, LanguageSetting, TextKey};
+use crate::consent::policy::{unknown_category, unknown_service};
 use crate::consent::session::Session;
 use crate::consent::{Method, config_hash};
 use crate::strings::{concat, decimal};
@@ -19,6 +20,10 @@ use crate::web::{
     when_parsed, window,
 };
 use crate::web::{blocker, forms, guard};
+
+// The declarations of the package's `index.d.ts` that the instance's methods name.
+#[wasm_bindgen(typescript_custom_section)]
+const INDEX_TYPES: &str = r#"import type { ConsentSnapshot } from "./index.js";"#;
 
 /// A running keksdose instance, `window.keksdose` for the script tag.
 ///
@@ -31,20 +36,18 @@ pub struct Keksdose {
 
 #[wasm_bindgen]
 impl Keksdose {
-    /// Whether the category may run now (necessary categories always).
+    /// Whether the category may run now (necessary categories always). Throws a
+    /// `ConsentError` for a name the config does not have.
     #[wasm_bindgen(js_name = acceptedCategory)]
-    pub fn accepted_category(&self, name: &str) -> bool {
-        self.running()
-            .ok()
-            .is_some_and(|page| page.with_policy(|policy| policy.category_allowed(name)))
+    pub fn accepted_category(&self, name: &str) -> Result<bool, JsValue> {
+        self.answer(name, false)
     }
 
-    /// Whether the service may run now.
+    /// Whether the service may run now. Throws a `ConsentError` for a name the config does
+    /// not have.
     #[wasm_bindgen(js_name = acceptedService)]
-    pub fn accepted_service(&self, name: &str) -> bool {
-        self.running()
-            .ok()
-            .is_some_and(|page| page.with_policy(|policy| policy.service_allowed(name)))
+    pub fn accepted_service(&self, name: &str) -> Result<bool, JsValue> {
+        self.answer(name, true)
     }
 
     /// Whether a decision for the current revision exists and has not expired.
@@ -56,7 +59,7 @@ impl Keksdose {
     }
 
     /// The decision in force as a plain object, or `null`.
-    #[wasm_bindgen(js_name = getConsent)]
+    #[wasm_bindgen(js_name = getConsent, unchecked_return_type = "ConsentSnapshot | null")]
     pub fn get_consent(&self) -> JsValue {
         self.running()
             .ok()
@@ -73,7 +76,7 @@ impl Keksdose {
     }
 
     /// The language the banner is shown in (`de`, `en`).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "\"de\" | \"en\" | undefined")]
     pub fn language(&self) -> Option<String> {
         self.page.as_ref().map(|page| page.lang().tag().to_owned())
     }
@@ -81,7 +84,10 @@ impl Keksdose {
     /// Decides programmatically: no argument or `"all"` allows everything; a category name or
     /// an array of names allows exactly those (with all their services); `[]` refuses all.
     #[wasm_bindgen(js_name = acceptCategory)]
-    pub fn accept_category(&self, categories: JsValue) -> Result<(), JsValue> {
+    pub fn accept_category(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | string[]")] categories: JsValue,
+    ) -> Result<(), JsValue> {
         let page = self.running()?;
         let names = names(&categories)?;
         let choice = Session::categories_choice(page.config(), names.as_deref())
@@ -96,7 +102,11 @@ impl Keksdose {
     /// Allows exactly the given services of `category` (a name, an array, or `"all"`), and
     /// leaves the other categories as they are.
     #[wasm_bindgen(js_name = acceptService)]
-    pub fn accept_service(&self, services: JsValue, category: &str) -> Result<(), JsValue> {
+    pub fn accept_service(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | string[]")] services: JsValue,
+        category: &str,
+    ) -> Result<(), JsValue> {
         let page = self.running()?;
         let wanted = names(&services)?
             .ok_or_else(|| consent_error("acceptService needs a service name or an array"))?;
@@ -140,6 +150,30 @@ impl Keksdose {
 }
 
 impl Keksdose {
+    /// Whether the service (or category) `name` may run now: an instance that is not running
+    /// answers "not allowed" to every name; a running one throws a `ConsentError` for an
+    /// unknown name. One function for both questions, so that the page's module carries it once.
+    #[inline(never)]
+    fn answer(&self, name: &str, service: bool) -> Result<bool, JsValue> {
+        let Ok(page) = self.running() else {
+            return Ok(false);
+        };
+        let allowed = page.with_policy(|policy| {
+            if service {
+                policy.known_service_allowed(name)
+            } else {
+                policy.known_category_allowed(name)
+            }
+        });
+        allowed.ok_or_else(|| {
+            consent_error(&if service {
+                unknown_service(name)
+            } else {
+                unknown_category(name)
+            })
+        })
+    }
+
     /// The page this instance runs, while it is the page's current one.
     fn running(&self) -> Result<&Rc<Page>, JsValue> {
         let page = self.page.as_ref().ok_or_else(|| {
@@ -344,14 +378,15 @@ fn names(value: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
         return Ok(Some(vec![name]));
     }
     if let Some(array) = value.dyn_ref::<Array>() {
-        return array
-            .iter()
-            .map(|item| {
-                item.as_string()
-                    .ok_or_else(|| consent_error("expected an array of strings"))
-            })
-            .collect::<Result<_, _>>()
-            .map(Some);
+        // A plain loop: collecting into a `Result` costs the module an iterator adapter.
+        let mut names = Vec::new();
+        for item in array.iter() {
+            let Some(name) = item.as_string() else {
+                return Err(consent_error("expected an array of strings"));
+            };
+            names.push(name);
+        }
+        return Ok(Some(names));
     }
     Err(consent_error("expected a name or an array of names"))
 }
