@@ -389,10 +389,18 @@ fn headers_are_checked_before_any_decryption() {
     bad_version[6] = 2;
     let mut bad_suite = sealed.clone();
     bad_suite[12] = 1; // AES-128-GCM
+    // The tenant (`musterstadt`, at byte 58) may not start or end with a hyphen: the rule of
+    // `keksdose::tenant`, as in the config.
+    let mut leading_hyphen = sealed.clone();
+    leading_hyphen[58] = b'-';
+    let mut trailing_hyphen = sealed.clone();
+    trailing_hyphen[58 + 10] = b'-';
     for (what, envelope) in [
         ("magic", bad_magic),
         ("version", bad_version),
         ("suite", bad_suite),
+        ("leading hyphen", leading_hyphen),
+        ("trailing hyphen", trailing_hyphen),
     ] {
         assert!(
             matches!(
@@ -405,6 +413,8 @@ fn headers_are_checked_before_any_decryption() {
     let (_, public) = keys();
     for (tenant, form, origin) in [
         ("Muster Stadt", "contact", "https://x"),
+        ("-t", "contact", "https://x"),
+        ("t-", "contact", "https://x"),
         ("t", "", "https://x"),
         ("t", "a/b", "https://x"),
         ("t", "contact", "https://x y"),

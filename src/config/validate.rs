@@ -5,6 +5,7 @@ use super::{Category, Config, KeyStatus, Lang, Localized, Problem, SealSettings,
 use crate::pattern::glob_matches;
 use crate::seal::keys::{KeyError, PublicKey};
 use crate::strings::{concat, decimal, hex, join};
+use crate::tenant;
 
 /// Categories keksdose ships default titles and descriptions for.
 pub(crate) const KNOWN_CATEGORIES: [&str; 5] =
@@ -44,10 +45,10 @@ impl Validator {
     }
 
     fn tenant(&mut self, tenant: &str) {
-        if !is_label(tenant) {
+        if !tenant::is_valid(tenant) {
             self.report(
                 "tenant",
-                "expected 1–63 characters a–z, 0–9 and inner hyphens, e.g. `musterstadt`",
+                concat(&["expected ", tenant::RULE, ", e.g. `musterstadt`"]),
             );
         }
     }
@@ -427,19 +428,9 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// A lower-case DNS name or IPv4 address, without port.
+/// A lower-case DNS name or IPv4 address, without port: labels as the tenant rule has them.
 fn is_host(host: &str) -> bool {
-    !host.is_empty() && host.len() <= 253 && host.split('.').all(is_label)
-}
-
-/// A lower-case DNS label: 1–63 characters a–z, 0–9 and inner hyphens (also the `tenant` rule).
-pub(crate) fn is_label(label: &str) -> bool {
-    (1..=63).contains(&label.len())
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !host.is_empty() && host.len() <= 253 && host.split('.').all(tenant::is_valid)
 }
 
 /// An ISO 3166-2 code as Google's `region` takes it: `DE`, or a subdivision like `US-CA`.

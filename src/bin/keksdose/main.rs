@@ -94,6 +94,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// A tenant named on the command line, checked with the rule configs and envelopes follow.
+fn tenant_name(name: &str) -> Result<String, String> {
+    if keksdose::tenant::is_valid(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "tenant {name:?}: expected {}",
+            keksdose::tenant::RULE
+        ))
+    }
+}
+
 /// clap's message on one line, without its `error: ` prefix and usage block, and where to read
 /// more: `keksdose open: the following required arguments were not provided: --key <FILE> (see
 /// `keksdose open --help`)`.
