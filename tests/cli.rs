@@ -1039,3 +1039,51 @@ fn open_new_works_on_the_collectors_inbox_and_continues_a_hand_written_ledger() 
     );
     assert_eq!(opened(&open_new()).len(), 0);
 }
+
+#[test]
+fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
+    let dir = scratch("low-order");
+    let config = dir.join("zero.json");
+    // The all-zero X25519 key: every submission sealed to it would fail in the browser.
+    let zero = format!("kdpk1{}", "A".repeat(43));
+    let kid = "0".repeat(32);
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{ "tenant": "musterstadt-", "policy": {{ "privacyUrl": "/d", "imprintUrl": "/i" }},
+                 "categories": {{ "necessary": {{ "readOnly": true }} }},
+                 "seal": {{ "keys": [{{ "kid": "{kid}", "publicKey": "{zero}", "status": "active" }}] }} }}"#
+        ),
+    )
+    .expect("write");
+    let output = keksdose()
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("zero.json: seal.keys[0].publicKey: a low-order X25519 key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("zero.json: tenant: expected 1–63 characters a–z, 0–9 and inner hyphens"),
+        "{stdout}"
+    );
+
+    // The command line follows the same tenant rule.
+    let output = keksdose()
+        .args(["receipts", "--db"])
+        .arg(dir.join("none.sqlite"))
+        .args(["--tenant", "musterstadt-"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("inner hyphens"),
+        "{}",
+        text(&output).1
+    );
+}
+

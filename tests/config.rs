@@ -363,6 +363,18 @@ fn semantic_rules() {
             &["seal.keys[0].publicKey: expected a public key starting with `kdpk1`"],
         ),
         (
+            // All zeros: a low-order X25519 point, to which the browser could never seal.
+            "/seal/keys/0/publicKey",
+            Some(json!(format!("kdpk1{}", "A".repeat(43)))),
+            &["seal.keys[0].publicKey: a low-order X25519 key"],
+        ),
+        (
+            // 1, with the top bit (which X25519 ignores) set.
+            "/seal/keys/0/publicKey",
+            Some(json!("kdpk1AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA")),
+            &["seal.keys[0].publicKey: a low-order X25519 key"],
+        ),
+        (
             "/seal/keys/0/publicKey",
             Some(json!("age1xyz")),
             &["seal.keys[0].publicKey: expected a public key starting with `kdpk1`"],

@@ -344,6 +344,11 @@ impl Validator {
                     "this is a SECRET key: remove it from the config at once and keep it only \
                      on the controller's machine; put the public key (kdpk1…) here",
                 ),
+                Err(KeyError::LowOrder) => self.report(
+                    field(&path, "publicKey"),
+                    "a low-order X25519 key (such as all zeros): every submission sealed to it \
+                     would fail; use the public key printed by `keksdose keygen`",
+                ),
                 Err(_) => self.report(
                     field(&path, "publicKey"),
                     "expected a public key starting with `kdpk1` as printed by `keksdose keygen`",
