@@ -395,12 +395,16 @@ fn headers_are_checked_before_any_decryption() {
     leading_hyphen[58] = b'-';
     let mut trailing_hyphen = sealed.clone();
     trailing_hyphen[58 + 10] = b'-';
+    // `created` (bytes 45..53) after 9999-12-31T23:59:59Z, which no RFC 3339 time can show.
+    let mut far_future = sealed.clone();
+    far_future[45..53].copy_from_slice(&u64::MAX.to_be_bytes());
     for (what, envelope) in [
         ("magic", bad_magic),
         ("version", bad_version),
         ("suite", bad_suite),
         ("leading hyphen", leading_hyphen),
         ("trailing hyphen", trailing_hyphen),
+        ("created after the year 9999", far_future),
     ] {
         assert!(
             matches!(
@@ -421,6 +425,9 @@ fn headers_are_checked_before_any_decryption() {
     ] {
         assert!(Header::new(&public, [0; 16], 0, tenant, form, origin).is_err());
     }
+    let created = |seconds| Header::new(&public, [0; 16], seconds, "t", "f", "https://x");
+    assert!(created(keksdose::strings::UTC_MAX).is_ok());
+    assert!(created(keksdose::strings::UTC_MAX + 1).is_err());
 }
 
 /// Seals an inner plaintext as given, bypassing the manifest logic of `seal`: what a buggy or

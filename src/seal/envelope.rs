@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{KEM_ID, KeyId, PublicKey, SecretKey};
 use super::padding::padded_len;
-use crate::strings::hex;
+use crate::strings::{UTC_MAX, hex};
 use crate::tenant;
 
 type Kem = X25519HkdfSha256;
@@ -287,6 +287,9 @@ impl Header {
             return Err(format!(
                 "origin: expected 1–{MAX_ORIGIN_LEN} visible ASCII characters"
             ));
+        }
+        if self.created > UTC_MAX {
+            return Err("created: after 9999-12-31T23:59:59Z (RFC 3339 cannot write it)".into());
         }
         if !self.chunk_size.is_power_of_two() || !CHUNK_SIZES.contains(&self.chunk_size) {
             return Err("chunk size: expected a power of two from 4 KiB to 1 MiB".into());

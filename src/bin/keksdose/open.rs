@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use keksdose::seal::envelope::{self, Header, Opened};
 use keksdose::seal::keys::SecretKey;
-use keksdose::strings::hex;
+use keksdose::strings::{hex, utc};
 use serde_json::{Value, json};
 
 use crate::csv::{self, Format};
@@ -393,28 +393,6 @@ fn is_format_character(c: char) -> bool {
     )
 }
 
-/// RFC 3339 UTC time of Unix seconds.
-fn timestamp(seconds: u64) -> String {
-    // Days to civil date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
-    let days = (seconds / 86_400) as i64;
-    let rest = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
 fn json_output(records: &[Record]) -> String {
     let list: Vec<Value> = records
         .iter()
@@ -443,7 +421,7 @@ fn json_output(records: &[Record]) -> String {
             let mut value = json!({
                 "source": record.source,
                 "submissionId": header.submission_id_hex(),
-                "created": timestamp(header.created),
+                "created": utc(header.created),
                 "tenant": header.tenant,
                 "formId": header.form_id,
                 "origin": header.origin,
@@ -493,7 +471,7 @@ fn csv_output(records: &[Record], separator: &str) -> String {
         let mut row = vec![
             record.source.clone(),
             header.submission_id_hex(),
-            timestamp(header.created),
+            utc(header.created),
             header.tenant.clone(),
             header.form_id.clone(),
             header.origin.clone(),
@@ -553,12 +531,5 @@ mod tests {
             (200, 50),
             "whole characters"
         );
-    }
-
-    #[test]
-    fn timestamps_are_utc() {
-        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
-        assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(timestamp(1_764_000_000), "2025-11-24T16:00:00Z");
     }
 }
