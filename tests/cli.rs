@@ -1087,3 +1087,44 @@ fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
     );
 }
 
+/// The key file as `docs/key-file.md` specifies it: its example opens to the plain key it
+/// shows, and a reader written from the document alone (Python, pyca/cryptography) opens what
+/// `keygen` writes.
+#[test]
+fn key_files_are_what_their_document_says() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/key-file.md"))
+            .expect("docs/key-file.md");
+    let example = doc
+        .split("## 5. Example")
+        .nth(1)
+        .expect("the example section");
+    let blocks: Vec<&str> = example
+        .split("```text\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .collect();
+    let [protected, plain] = blocks.as_slice() else {
+        panic!("two examples: {blocks:?}");
+    };
+    let opened =
+        keksdose::seal::keyfile::from_text(protected, Some("correct horse battery staple"))
+            .expect("the example opens");
+    assert_eq!(opened.to_text().as_str(), plain.trim());
+    assert!(keksdose::seal::keyfile::from_text(protected, Some("correct horse")).is_err());
+
+    let dir = scratch("key-file-doc");
+    let (key, public) = keygen(&dir);
+    let output = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/read_key_file.py"))
+        .arg(&key)
+        .arg(PASSPHRASE)
+        .output()
+        .expect("python3 runs");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("kdsk1"), "{stdout}");
+    assert_eq!(lines[1], public.to_string());
+}
