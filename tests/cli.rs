@@ -1087,6 +1087,82 @@ fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
     );
 }
 
+/// Runs `keksdose ARGS` on a new pseudo-terminal (Python's `pty`) and answers each passphrase
+/// prompt the moment it shows; returns, per prompt, whether the terminal echoed at that moment,
+/// and everything the terminal showed after the first prompt.
+#[cfg(unix)]
+fn on_terminal(args: &[&std::ffi::OsStr], answer: &str) -> (Vec<bool>, String) {
+    const SCRIPT: &str = r#"
+import json, os, pty, select, sys, termios
+answer = sys.argv[1].encode() + b"\n"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+seen, echo, shown = b"", [], b""
+while True:
+    ready, _, _ = select.select([fd], [], [], 60)
+    if not ready:
+        sys.exit("the terminal stayed silent: " + repr(seen))
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if echo:
+        shown += chunk
+    # A prompt ends with ": " and no line break; answer at once, as a quick typist would.
+    if seen.endswith(b": ") and b"assphrase" in seen.rsplit(b"\n", 1)[-1]:
+        echo.append(bool(termios.tcgetattr(fd)[3] & termios.ECHO))
+        seen = b""
+        os.write(fd, answer)
+os.waitpid(pid, 0)
+print(json.dumps({"echo": echo, "shown": shown.decode("utf-8", "replace")}))
+"#;
+    let output = Command::new("python3")
+        .args(["-c", SCRIPT, answer, env!("CARGO_BIN_EXE_keksdose")])
+        .args(args)
+        .env_remove("KEKSDOSE_PASSPHRASE")
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{output:?}");
+    let result: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let echo = result["echo"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|on| on.as_bool().expect("bool"))
+        .collect();
+    (echo, result["shown"].as_str().expect("text").to_owned())
+}
+
+#[cfg(unix)]
+#[test]
+fn passphrase_prompts_show_with_echo_already_off_and_nothing_typed_shows() {
+    let dir = scratch("prompt");
+    let key = dir.join("typed.key");
+    let (echo, shown) = on_terminal(&["keygen".as_ref(), key.as_os_str()], PASSPHRASE);
+    assert_eq!(echo, [false, false], "both prompts, echo off: {shown}");
+    assert!(!shown.contains(PASSPHRASE), "{shown}");
+    assert!(shown.contains("secret key written"), "{shown}");
+
+    let inbox = dir.join("inbox");
+    std::fs::create_dir(&inbox).expect("inbox");
+    let (echo, shown) = on_terminal(
+        &[
+            "open".as_ref(),
+            "--key".as_ref(),
+            key.as_os_str(),
+            inbox.as_os_str(),
+        ],
+        PASSPHRASE,
+    );
+    assert_eq!(echo, [false], "{shown}");
+    assert!(!shown.contains(PASSPHRASE), "{shown}");
+    assert!(shown.contains("opened 0 submission(s)"), "{shown}");
+}
+
 /// The key file as `docs/key-file.md` specifies it: its example opens to the plain key it
 /// shows, and a reader written from the document alone (Python, pyca/cryptography) opens what
 /// `keygen` writes.
