@@ -1087,6 +1087,36 @@ fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_may_read_is_used_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("key-mode");
+    let (key, _) = keygen(&dir);
+    let inbox = dir.join("inbox");
+    std::fs::create_dir(&inbox).expect("inbox");
+    let open = || {
+        let output = keksdose()
+            .args(["open", "--key"])
+            .arg(&key)
+            .arg(&inbox)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", text(&output).1);
+        text(&output).1
+    };
+    assert!(!open().contains("warning"), "mode 0600: no warning");
+    for mode in [0o640, 0o604, 0o660] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let stderr = open();
+        assert!(
+            stderr.contains(&format!("warning: {} has mode {mode:04o}", key.display()))
+                && stderr.contains("chmod 600"),
+            "{stderr}"
+        );
+    }
+}
+
 /// Runs `keksdose ARGS` on a new pseudo-terminal (Python's `pty`) and answers each passphrase
 /// prompt the moment it shows; returns, per prompt, whether the terminal echoed at that moment,
 /// and everything the terminal showed after the first prompt.

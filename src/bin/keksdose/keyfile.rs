@@ -141,14 +141,22 @@ pub fn write(
         })
 }
 
-/// Reads a key file, asking for the passphrase when it is protected.
+/// Reads a key file, asking for the passphrase when it is protected; warns on standard error
+/// when others than its owner may read or change it.
 pub fn read(path: &Path, passphrase: &PassphraseSource) -> Result<SecretKey, CliError> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|source| CliError::Io {
-            path: path.to_owned(),
-            source,
-        })?,
-    );
+    let io = |source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if let Some(warning) = exposure_warning(path, &metadata) {
+        eprintln!("keksdose: warning: {warning}");
+    }
+    // Sized up front, so that no reallocation leaves a copy of the key behind.
+    let capacity = usize::try_from(metadata.len()).map_or(1 << 16, |len| len.min(1 << 16)) + 1;
+    let mut text = Zeroizing::new(String::with_capacity(capacity));
+    std::io::Read::read_to_string(&mut &file, &mut text).map_err(io)?;
     let given = if keyfile::is_protected(&text) {
         Some(passphrase.read(&format!("Passphrase for {}: ", path.display()), false)?)
     } else {
@@ -156,6 +164,27 @@ pub fn read(path: &Path, passphrase: &PassphraseSource) -> Result<SecretKey, Cli
     };
     keyfile::from_text(&text, given.as_deref().map(String::as_str))
         .map_err(|why| CliError::Key(format!("{}: {why}", path.display())))
+}
+
+/// What to say when the key file's mode lets its group or others in (Unix).
+#[cfg(unix)]
+fn exposure_warning(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} has mode {mode:04o}: users besides its owner can read or change the secret key; \
+             run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+/// Other systems have no Unix mode to check.
+#[cfg(not(unix))]
+fn exposure_warning(_: &Path, _: &std::fs::Metadata) -> Option<String> {
+    None
 }
 
 #[cfg(test)]
