@@ -612,6 +612,15 @@ fn manifests_are_read_strictly() {
             r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":18302628885633695744,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
         ),
         (
+            // Σ size wraps to 0 in 64-bit arithmetic: the sum must be computed without overflow.
+            "sizes whose sum overflows",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":9223372036854775808,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},{"field":"f","name":"y","type":"t","size":9223372036854775808,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
+        (
+            "negative zero size",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":-0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
+        (
             "size with fraction",
             r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":0.0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
         ),
