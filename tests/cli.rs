@@ -510,6 +510,7 @@ fn every_command_has_help_with_an_example_and_usage_errors_are_one_line() {
     for command in [
         "serve",
         "keygen",
+        "export-key",
         "open",
         "check-config",
         "receipts",
@@ -1233,4 +1234,34 @@ fn key_files_are_what_their_document_says() {
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(lines[0].starts_with("kdsk1"), "{stdout}");
     assert_eq!(lines[1], public.to_string());
+
+    // `export-key` writes that plain key line: a new file, 0600, never over another.
+    let plain = dir.join("plain.key");
+    let output = keksdose()
+        .args(["export-key", "--key"])
+        .arg(&key)
+        .arg(&plain)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", text(&output).1);
+    let exported = std::fs::read_to_string(&plain).expect("exported");
+    assert!(exported.lines().any(|line| line == lines[0]), "{exported}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&plain)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = keksdose()
+        .args(["export-key", "--key"])
+        .arg(&key)
+        .arg(&plain)
+        .output()
+        .expect("runs");
+    assert!(!again.status.success());
+    assert!(text(&again).1.contains("never overwrites"));
+    assert_eq!(std::fs::read_to_string(&plain).expect("plain"), exported);
 }
