@@ -344,6 +344,9 @@ impl Validator {
                     "this is a SECRET key: remove it from the config at once and keep it only \
                      on the controller's machine; put the public key (kdpk1…) here",
                 ),
+                // Checked natively (`check-config`, a Rust backend), not in the browser: see
+                // `PublicKey::from_str`.
+                #[cfg(not(target_arch = "wasm32"))]
                 Err(KeyError::LowOrder) => self.report(
                     field(&path, "publicKey"),
                     "a low-order X25519 key (such as all zeros): every submission sealed to it \
