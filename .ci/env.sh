@@ -18,7 +18,10 @@ NODE_SHA512=sha512-IUPhYvEZMuxK5isuiosZwtFGZb7Q/M12pG3JrWF12azSAxSnAoRira5Nlt6Fu
 NPM_VERSION=10.9.9
 NPM_SHA512=sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg==
 NODE_DIR=${KEKSDOSE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/keksdose}/node-$NODE_VERSION
+# A Python with pyca/cryptography for the tests, when the system's lacks it (.ci/setup --tests).
+PYTHON_DIR=${KEKSDOSE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/keksdose}/python
 export PATH="$TOOLS/bin:$HOME/.cargo/bin:$PATH"
+if [ -x "$PYTHON_DIR/bin/python3" ]; then PATH="$PYTHON_DIR/bin:$PATH"; fi
 if [ -x "$NODE_DIR/bin/node" ]; then PATH="$NODE_DIR/bin:$PATH"; fi
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -220,7 +220,10 @@ function data_dir_problems(string $dir, string $webRoot, bool $insideAllowed): a
     return $problems;
 }
 
-/** A tenant as the config's `tenant`: `[a-z0-9-]`, 1–63 characters, no `-` at either end. */
+/**
+ * The tenant rule: a lower-case DNS label, 1–63 characters `[a-z0-9-]`, no `-` at either end.
+ * The one definition is `keksdose::tenant::is_valid` (src/tenant.rs); this regex must match it.
+ */
 function is_label(string $name): bool
 {
     return preg_match('/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/D', $name) === 1;
@@ -327,8 +330,8 @@ function parse_header(string $bytes): array
         $at += $length;
     }
     [$tenant, $formId, $origin] = $texts;
-    if (preg_match('/^[a-z0-9-]{1,' . MAX_TENANT_LEN . '}$/D', $tenant) !== 1) {
-        throw $malformed('tenant: expected 1–' . MAX_TENANT_LEN . ' characters a–z, 0–9, -');
+    if (!is_label($tenant)) {
+        throw $malformed('tenant: expected 1–' . MAX_TENANT_LEN . ' characters a–z, 0–9 and inner hyphens');
     }
     if (preg_match('/^[A-Za-z0-9_.-]{1,' . MAX_FORM_ID_LEN . '}$/D', $formId) !== 1) {
         throw $malformed('form id: expected 1–' . MAX_FORM_ID_LEN . ' characters A–Z, a–z, 0–9, _ . -');

@@ -38,8 +38,9 @@
 //!
 //! # The consent log's chain
 //! Each tenant's records form a chain: entry `n` stores
-//! `hash(n) = SHA-256("keksdose consent log v1" ‖ tenant ‖ n ‖ received ‖ record ‖ hash(n − 1))`
-//! (lengths and numbers as 8-byte big-endian, `hash(0)` all zeros). [`verify`] recomputes it:
+//! `hash(n) = SHA-256("keksdose consent log v1" ‖ len(tenant) ‖ tenant ‖ len(record) ‖ record ‖
+//! n ‖ received ‖ hash(n − 1))` (lengths and numbers as 8-byte big-endian, `hash(0)` all zeros;
+//! the tables: `docs/collector-store.md`). [`verify`] recomputes it:
 //! an edited record, an entry inserted or deleted in the middle, or a reordering breaks it at
 //! that entry. Retention deletes only the oldest entries and keeps the last deleted entry's
 //! number and hash as the tenant's **anchor**, so that what remains still verifies.

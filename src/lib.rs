@@ -56,6 +56,7 @@ pub mod json;
 pub mod pattern;
 pub mod seal;
 pub mod strings;
+pub mod tenant;
 pub mod ui;
 #[cfg(all(target_arch = "wasm32", any(feature = "consent", feature = "seal")))]
 pub mod web;

@@ -66,8 +66,16 @@ pub fn hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Unix seconds as an RFC 3339 UTC time, `2026-11-30T06:20:02Z` (years 1970 to 9999).
+/// The last second RFC 3339 can write: 9999-12-31T23:59:59Z.
+pub const UTC_MAX: u64 = 253_402_300_799;
+
+/// Unix seconds as an RFC 3339 UTC time, `2026-11-30T06:20:02Z` (years 1970 to 9999); a later
+/// time, which RFC 3339 cannot write, as its number of seconds (`253402300800`), never as a
+/// made-up date.
 pub fn utc(seconds: u64) -> String {
+    if seconds > UTC_MAX {
+        return decimal(seconds);
+    }
     let days = seconds / 86_400;
     let time = seconds % 86_400;
     // Days to a civil date (H. Hinnant's `civil_from_days`), for days since 1970 in 400-year eras.
@@ -183,6 +191,14 @@ mod tests {
         assert_eq!(utc(1_796_019_602), "2026-11-30T06:20:02Z");
         assert_eq!(utc(4_107_542_399), "2100-02-28T23:59:59Z");
         assert_eq!(utc(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(utc(UTC_MAX), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn times_after_the_year_9999_are_numbers() {
+        assert_eq!(utc(UTC_MAX + 1), "253402300800");
+        assert_eq!(utc(u64::MAX), "18446744073709551615");
+        assert_eq!(parse_utc("253402300800"), None);
     }
 
     #[test]

@@ -510,6 +510,7 @@ fn every_command_has_help_with_an_example_and_usage_errors_are_one_line() {
     for command in [
         "serve",
         "keygen",
+        "export-key",
         "open",
         "check-config",
         "receipts",
@@ -1038,4 +1039,229 @@ fn open_new_works_on_the_collectors_inbox_and_continues_a_hand_written_ledger() 
         format!("{}\n{}\n", submission_id(&first), submission_id(&second))
     );
     assert_eq!(opened(&open_new()).len(), 0);
+}
+
+#[test]
+fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
+    let dir = scratch("low-order");
+    let config = dir.join("zero.json");
+    // The all-zero X25519 key: every submission sealed to it would fail in the browser.
+    let zero = format!("kdpk1{}", "A".repeat(43));
+    let kid = "0".repeat(32);
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{ "tenant": "musterstadt-", "policy": {{ "privacyUrl": "/d", "imprintUrl": "/i" }},
+                 "categories": {{ "necessary": {{ "readOnly": true }} }},
+                 "seal": {{ "keys": [{{ "kid": "{kid}", "publicKey": "{zero}", "status": "active" }}] }} }}"#
+        ),
+    )
+    .expect("write");
+    let output = keksdose()
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("zero.json: seal.keys[0].publicKey: a low-order X25519 key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("zero.json: tenant: expected 1–63 characters a–z, 0–9 and inner hyphens"),
+        "{stdout}"
+    );
+
+    // The command line follows the same tenant rule.
+    let output = keksdose()
+        .args(["receipts", "--db"])
+        .arg(dir.join("none.sqlite"))
+        .args(["--tenant", "musterstadt-"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("inner hyphens"),
+        "{}",
+        text(&output).1
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_may_read_is_used_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("key-mode");
+    let (key, _) = keygen(&dir);
+    let inbox = dir.join("inbox");
+    std::fs::create_dir(&inbox).expect("inbox");
+    let open = || {
+        let output = keksdose()
+            .args(["open", "--key"])
+            .arg(&key)
+            .arg(&inbox)
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{}", text(&output).1);
+        text(&output).1
+    };
+    assert!(!open().contains("warning"), "mode 0600: no warning");
+    for mode in [0o640, 0o604, 0o660] {
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let stderr = open();
+        assert!(
+            stderr.contains(&format!("warning: {} has mode {mode:04o}", key.display()))
+                && stderr.contains("chmod 600"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Runs `keksdose ARGS` on a new pseudo-terminal (Python's `pty`) and answers each passphrase
+/// prompt the moment it shows; returns, per prompt, whether the terminal echoed at that moment,
+/// and everything the terminal showed after the first prompt.
+#[cfg(unix)]
+fn on_terminal(args: &[&std::ffi::OsStr], answer: &str) -> (Vec<bool>, String) {
+    const SCRIPT: &str = r#"
+import json, os, pty, select, sys, termios
+answer = sys.argv[1].encode() + b"\n"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+seen, echo, shown = b"", [], b""
+while True:
+    ready, _, _ = select.select([fd], [], [], 60)
+    if not ready:
+        sys.exit("the terminal stayed silent: " + repr(seen))
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if echo:
+        shown += chunk
+    # A prompt ends with ": " and no line break; answer at once, as a quick typist would.
+    if seen.endswith(b": ") and b"assphrase" in seen.rsplit(b"\n", 1)[-1]:
+        echo.append(bool(termios.tcgetattr(fd)[3] & termios.ECHO))
+        seen = b""
+        os.write(fd, answer)
+os.waitpid(pid, 0)
+print(json.dumps({"echo": echo, "shown": shown.decode("utf-8", "replace")}))
+"#;
+    let output = Command::new("python3")
+        .args(["-c", SCRIPT, answer, env!("CARGO_BIN_EXE_keksdose")])
+        .args(args)
+        .env_remove("KEKSDOSE_PASSPHRASE")
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{output:?}");
+    let result: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let echo = result["echo"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|on| on.as_bool().expect("bool"))
+        .collect();
+    (echo, result["shown"].as_str().expect("text").to_owned())
+}
+
+#[cfg(unix)]
+#[test]
+fn passphrase_prompts_show_with_echo_already_off_and_nothing_typed_shows() {
+    let dir = scratch("prompt");
+    let key = dir.join("typed.key");
+    let (echo, shown) = on_terminal(&["keygen".as_ref(), key.as_os_str()], PASSPHRASE);
+    assert_eq!(echo, [false, false], "both prompts, echo off: {shown}");
+    assert!(!shown.contains(PASSPHRASE), "{shown}");
+    assert!(shown.contains("secret key written"), "{shown}");
+
+    let inbox = dir.join("inbox");
+    std::fs::create_dir(&inbox).expect("inbox");
+    let (echo, shown) = on_terminal(
+        &[
+            "open".as_ref(),
+            "--key".as_ref(),
+            key.as_os_str(),
+            inbox.as_os_str(),
+        ],
+        PASSPHRASE,
+    );
+    assert_eq!(echo, [false], "{shown}");
+    assert!(!shown.contains(PASSPHRASE), "{shown}");
+    assert!(shown.contains("opened 0 submission(s)"), "{shown}");
+}
+
+/// The key file as `docs/key-file.md` specifies it: its example opens to the plain key it
+/// shows, and a reader written from the document alone (Python, pyca/cryptography) opens what
+/// `keygen` writes.
+#[test]
+fn key_files_are_what_their_document_says() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/key-file.md"))
+            .expect("docs/key-file.md");
+    let example = doc
+        .split("## 5. Example")
+        .nth(1)
+        .expect("the example section");
+    let blocks: Vec<&str> = example
+        .split("```text\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .collect();
+    let [protected, plain] = blocks.as_slice() else {
+        panic!("two examples: {blocks:?}");
+    };
+    let opened =
+        keksdose::seal::keyfile::from_text(protected, Some("correct horse battery staple"))
+            .expect("the example opens");
+    assert_eq!(opened.to_text().as_str(), plain.trim());
+    assert!(keksdose::seal::keyfile::from_text(protected, Some("correct horse")).is_err());
+
+    let dir = scratch("key-file-doc");
+    let (key, public) = keygen(&dir);
+    let output = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/read_key_file.py"))
+        .arg(&key)
+        .arg(PASSPHRASE)
+        .output()
+        .expect("python3 runs");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("kdsk1"), "{stdout}");
+    assert_eq!(lines[1], public.to_string());
+
+    // `export-key` writes that plain key line: a new file, 0600, never over another.
+    let plain = dir.join("plain.key");
+    let output = keksdose()
+        .args(["export-key", "--key"])
+        .arg(&key)
+        .arg(&plain)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", text(&output).1);
+    let exported = std::fs::read_to_string(&plain).expect("exported");
+    assert!(exported.lines().any(|line| line == lines[0]), "{exported}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&plain)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = keksdose()
+        .args(["export-key", "--key"])
+        .arg(&key)
+        .arg(&plain)
+        .output()
+        .expect("runs");
+    assert!(!again.status.success());
+    assert!(text(&again).1.contains("never overwrites"));
+    assert_eq!(std::fs::read_to_string(&plain).expect("plain"), exported);
 }

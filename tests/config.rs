@@ -142,6 +142,7 @@ fn semantic_rules() {
         ),
         ("/tenant", Some(json!("")), &["tenant: expected"]),
         ("/tenant", Some(json!("-x")), &["tenant: expected"]),
+        ("/tenant", Some(json!("x-")), &["tenant: expected"]),
         (
             "/policy/privacyUrl",
             Some(json!("")),
@@ -362,6 +363,18 @@ fn semantic_rules() {
             &["seal.keys[0].publicKey: expected a public key starting with `kdpk1`"],
         ),
         (
+            // All zeros: a low-order X25519 point, to which the browser could never seal.
+            "/seal/keys/0/publicKey",
+            Some(json!(format!("kdpk1{}", "A".repeat(43)))),
+            &["seal.keys[0].publicKey: a low-order X25519 key"],
+        ),
+        (
+            // 1, with the top bit (which X25519 ignores) set.
+            "/seal/keys/0/publicKey",
+            Some(json!("kdpk1AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA")),
+            &["seal.keys[0].publicKey: a low-order X25519 key"],
+        ),
+        (
             "/seal/keys/0/publicKey",
             Some(json!("age1xyz")),
             &["seal.keys[0].publicKey: expected a public key starting with `kdpk1`"],
@@ -540,4 +553,59 @@ fn a_host_only_cookie_name_cannot_have_a_domain() {
             "consent.domain: a `__Host-` cookie cannot have a domain: use null, or another cookie name"
         ]
     );
+}
+
+/// The PHP drop-in checks tenants with the regular expression `keksdose::tenant` documents;
+/// PHP itself (which the test command needs anyway, for the drop-in's own test) runs it here.
+#[test]
+fn the_php_drop_in_follows_the_one_tenant_rule() {
+    let source = std::fs::read_to_string("php/keksdose.php").expect("the PHP drop-in");
+    let regex = source
+        .lines()
+        .skip_while(|line| !line.contains("function is_label("))
+        .find_map(|line| line.split("preg_match('").nth(1))
+        .and_then(|rest| rest.split('\'').next())
+        .expect("is_label's regular expression");
+    assert_eq!(regex, "/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/D");
+    let names = [
+        "musterstadt",
+        "a",
+        "9",
+        "kreis-7",
+        "-a",
+        "a-",
+        "-",
+        "",
+        "A",
+        "a_b",
+        "a.b",
+        "ä",
+        "a\n",
+        &"x".repeat(63),
+        &"x".repeat(64),
+    ];
+    let script = format!(
+        "foreach (json_decode($argv[1]) as $n) echo preg_match('{regex}', $n) === 1 ? '1' : '0';"
+    );
+    let output = std::process::Command::new("php")
+        .args([
+            "-r",
+            &script,
+            "--",
+            &serde_json::to_string(&names).expect("json"),
+        ])
+        .output()
+        .expect("php runs");
+    assert!(output.status.success(), "{output:?}");
+    let expected: String = names
+        .iter()
+        .map(|name| {
+            if keksdose::tenant::is_valid(name) {
+                '1'
+            } else {
+                '0'
+            }
+        })
+        .collect();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
 }

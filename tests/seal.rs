@@ -389,10 +389,22 @@ fn headers_are_checked_before_any_decryption() {
     bad_version[6] = 2;
     let mut bad_suite = sealed.clone();
     bad_suite[12] = 1; // AES-128-GCM
+    // The tenant (`musterstadt`, at byte 58) may not start or end with a hyphen: the rule of
+    // `keksdose::tenant`, as in the config.
+    let mut leading_hyphen = sealed.clone();
+    leading_hyphen[58] = b'-';
+    let mut trailing_hyphen = sealed.clone();
+    trailing_hyphen[58 + 10] = b'-';
+    // `created` (bytes 45..53) after 9999-12-31T23:59:59Z, which no RFC 3339 time can show.
+    let mut far_future = sealed.clone();
+    far_future[45..53].copy_from_slice(&u64::MAX.to_be_bytes());
     for (what, envelope) in [
         ("magic", bad_magic),
         ("version", bad_version),
         ("suite", bad_suite),
+        ("leading hyphen", leading_hyphen),
+        ("trailing hyphen", trailing_hyphen),
+        ("created after the year 9999", far_future),
     ] {
         assert!(
             matches!(
@@ -405,12 +417,17 @@ fn headers_are_checked_before_any_decryption() {
     let (_, public) = keys();
     for (tenant, form, origin) in [
         ("Muster Stadt", "contact", "https://x"),
+        ("-t", "contact", "https://x"),
+        ("t-", "contact", "https://x"),
         ("t", "", "https://x"),
         ("t", "a/b", "https://x"),
         ("t", "contact", "https://x y"),
     ] {
         assert!(Header::new(&public, [0; 16], 0, tenant, form, origin).is_err());
     }
+    let created = |seconds| Header::new(&public, [0; 16], seconds, "t", "f", "https://x");
+    assert!(created(keksdose::strings::UTC_MAX).is_ok());
+    assert!(created(keksdose::strings::UTC_MAX + 1).is_err());
 }
 
 /// Seals an inner plaintext as given, bypassing the manifest logic of `seal`: what a buggy or
@@ -593,6 +610,15 @@ fn manifests_are_read_strictly() {
         (
             "sizes beyond the plaintext (and near overflow)",
             r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":18302628885633695744,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
+        (
+            // Σ size wraps to 0 in 64-bit arithmetic: the sum must be computed without overflow.
+            "sizes whose sum overflows",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":9223372036854775808,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},{"field":"f","name":"y","type":"t","size":9223372036854775808,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
+        ),
+        (
+            "negative zero size",
+            r#"{"fields":[],"files":[{"field":"f","name":"x","type":"t","size":-0,"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}]}"#,
         ),
         (
             "size with fraction",

@@ -5,6 +5,7 @@ use super::{Category, Config, KeyStatus, Lang, Localized, Problem, SealSettings,
 use crate::pattern::glob_matches;
 use crate::seal::keys::{KeyError, PublicKey};
 use crate::strings::{concat, decimal, hex, join};
+use crate::tenant;
 
 /// Categories keksdose ships default titles and descriptions for.
 pub(crate) const KNOWN_CATEGORIES: [&str; 5] =
@@ -44,10 +45,10 @@ impl Validator {
     }
 
     fn tenant(&mut self, tenant: &str) {
-        if !is_label(tenant) {
+        if !tenant::is_valid(tenant) {
             self.report(
                 "tenant",
-                "expected 1–63 characters a–z, 0–9 and inner hyphens, e.g. `musterstadt`",
+                concat(&["expected ", tenant::RULE, ", e.g. `musterstadt`"]),
             );
         }
     }
@@ -343,6 +344,14 @@ impl Validator {
                     "this is a SECRET key: remove it from the config at once and keep it only \
                      on the controller's machine; put the public key (kdpk1…) here",
                 ),
+                // Checked natively (`check-config`, a Rust backend), not in the browser: see
+                // `PublicKey::from_str`.
+                #[cfg(not(target_arch = "wasm32"))]
+                Err(KeyError::LowOrder) => self.report(
+                    field(&path, "publicKey"),
+                    "a low-order X25519 key (such as all zeros): every submission sealed to it \
+                     would fail; use the public key printed by `keksdose keygen`",
+                ),
                 Err(_) => self.report(
                     field(&path, "publicKey"),
                     "expected a public key starting with `kdpk1` as printed by `keksdose keygen`",
@@ -427,19 +436,9 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// A lower-case DNS name or IPv4 address, without port.
+/// A lower-case DNS name or IPv4 address, without port: labels as the tenant rule has them.
 fn is_host(host: &str) -> bool {
-    !host.is_empty() && host.len() <= 253 && host.split('.').all(is_label)
-}
-
-/// A lower-case DNS label: 1–63 characters a–z, 0–9 and inner hyphens (also the `tenant` rule).
-pub(crate) fn is_label(label: &str) -> bool {
-    (1..=63).contains(&label.len())
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !host.is_empty() && host.len() <= 253 && host.split('.').all(tenant::is_valid)
 }
 
 /// An ISO 3166-2 code as Google's `region` takes it: `DE`, or a subdivision like `US-CA`.

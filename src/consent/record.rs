@@ -7,7 +7,7 @@
 
 use super::cookie::is_base64url;
 use super::{Choice, Consent, Method};
-use crate::config::validate::{is_identifier, is_label};
+use crate::config::validate::is_identifier;
 use crate::config::{Config, Lang};
 use crate::json::{self, Value};
 use crate::strings::{concat, join, parse_utc, utc};
@@ -206,7 +206,7 @@ impl Record {
         let record = Record {
             record_id: string(&values, 0, owned(id))?,
             consent_id: string(&values, 1, owned(id))?,
-            tenant: string(&values, 2, owned(is_label))?,
+            tenant: string(&values, 2, owned(crate::tenant::is_valid))?,
             timestamp: string(&values, 3, parse_utc)?,
             revision: string(&values, 4, owned(|t| is_base64url(t, 12)))?,
             config_hash: string(

@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 
 use super::keys::{KEM_ID, KeyId, PublicKey, SecretKey};
 use super::padding::padded_len;
-use crate::strings::hex;
+use crate::strings::{UTC_MAX, hex};
+use crate::tenant;
 
 type Kem = X25519HkdfSha256;
 type Kdf = HkdfSha256;
@@ -54,7 +55,7 @@ const MIN_LAST_CHUNK: usize = CHUNK_OVERHEAD + 1;
 /// The chunk sizes a header may name (powers of two).
 const CHUNK_SIZES: std::ops::RangeInclusive<u32> = 4096..=1 << 20;
 /// The longest tenant, form id and origin in a header, in bytes.
-const MAX_TENANT_LEN: usize = 63;
+const MAX_TENANT_LEN: usize = tenant::MAX_LEN;
 const MAX_FORM_ID_LEN: usize = 64;
 const MAX_ORIGIN_LEN: usize = 2048;
 /// The longest header: fixed part, tenant, form id and origin with their lengths.
@@ -267,15 +268,8 @@ impl Header {
 
     /// The rules every header meets.
     fn check(&self) -> Result<(), String> {
-        let tenant_ok = (1..=MAX_TENANT_LEN).contains(&self.tenant.len())
-            && self
-                .tenant
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !tenant_ok {
-            return Err(format!(
-                "tenant: expected 1–{MAX_TENANT_LEN} characters a–z, 0–9, -"
-            ));
+        if !tenant::is_valid(&self.tenant) {
+            return Err(format!("tenant: expected {}", tenant::RULE));
         }
         let form_ok = (1..=MAX_FORM_ID_LEN).contains(&self.form_id.len())
             && self
@@ -293,6 +287,9 @@ impl Header {
             return Err(format!(
                 "origin: expected 1–{MAX_ORIGIN_LEN} visible ASCII characters"
             ));
+        }
+        if self.created > UTC_MAX {
+            return Err("created: after 9999-12-31T23:59:59Z (RFC 3339 cannot write it)".into());
         }
         if !self.chunk_size.is_power_of_two() || !CHUNK_SIZES.contains(&self.chunk_size) {
             return Err("chunk size: expected a power of two from 4 KiB to 1 MiB".into());

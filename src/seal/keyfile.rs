@@ -6,12 +6,13 @@
 //! kdsk-argon2id1.<m KiB>.<t>.<p>.<salt>.<nonce>.<ciphertext>
 //! ```
 //!
-//! The key is `Argon2id(passphrase, salt)` (RFC 9106, 32 bytes); the ciphertext is AES-256-GCM
-//! of the secret key's text under that key and the random 12-byte nonce, with everything before
-//! the nonce as associated data so the parameters cannot be swapped. Salt, nonce and ciphertext
-//! are unpadded base64url. Without a passphrase the line is the secret key itself (`kdsk1…`).
-//! Lines starting with `#` are comments. A file that asks for more than 4 GiB, 100 passes or
-//! 64 lanes is refused rather than computed.
+//! The key is `Argon2id(passphrase, salt)` (RFC 9106, version 0x13, 32 bytes); the ciphertext is
+//! AES-256-GCM of the secret key's text under that key and the random 12-byte nonce, with
+//! everything before the nonce as associated data so the parameters cannot be swapped. Salt
+//! (16 bytes), nonce and ciphertext are unpadded base64url. Without a passphrase the line is the
+//! secret key itself (`kdsk1…`). Lines starting with `#` are comments. A file that asks for more
+//! than [`MAX_MEMORY_KIB`] (1 GiB), [`MAX_PASSES`] or [`MAX_LANES`] is refused rather than
+//! computed. The whole format: `docs/key-file.md`.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -27,6 +28,15 @@ const PREFIX: &str = "kdsk-argon2id1";
 const MEMORY_KIB: u32 = 64 * 1024;
 const PASSES: u32 = 3;
 const LANES: u32 = 1;
+/// The most memory a key file may ask Argon2id for, in KiB (1 GiB): 16 times what keksdose
+/// writes, and what a controller's laptop can still spare.
+pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+/// The most passes a key file may ask for.
+pub const MAX_PASSES: u32 = 10;
+/// The most lanes a key file may ask for.
+pub const MAX_LANES: u32 = 16;
+/// Salt length in bytes.
+const SALT_LEN: usize = 16;
 
 /// The text of a key file for `secret`, protected by `passphrase` when one is given.
 pub fn to_text(
@@ -88,9 +98,9 @@ fn kdf(
 }
 
 fn encrypt(secret: &SecretKey, passphrase: &str) -> Result<String, &'static str> {
-    let mut random = [0u8; 28];
+    let mut random = [0u8; SALT_LEN + 12];
     getrandom::fill(&mut random).map_err(|_| "no randomness")?;
-    let (salt, nonce) = random.split_at(16);
+    let (salt, nonce) = random.split_at(SALT_LEN);
     let key = kdf(passphrase, salt, MEMORY_KIB, PASSES, LANES).ok_or("Argon2id failed")?;
     let header = format!(
         "{PREFIX}.{MEMORY_KIB}.{PASSES}.{LANES}.{}",
@@ -119,17 +129,29 @@ fn encrypt(secret: &SecretKey, passphrase: &str) -> Result<String, &'static str>
 fn decrypt(line: &str, passphrase: &str) -> Result<SecretKey, &'static str> {
     let malformed = "not a keksdose key file";
     let parts: Vec<&str> = line.split('.').collect();
-    let [_, memory, passes, lanes, salt, nonce, ciphertext] = parts.as_slice() else {
+    let [PREFIX, memory, passes, lanes, salt, nonce, ciphertext] = parts.as_slice() else {
         return Err(malformed);
     };
-    let number = |text: &str| text.parse::<u32>().map_err(|_| malformed);
+    // Decimal digits without sign or leading zeros.
+    let number = |text: &str| {
+        text.parse::<u32>()
+            .ok()
+            .filter(|n| n.to_string() == text)
+            .ok_or(malformed)
+    };
     let (memory, passes, lanes) = (number(memory)?, number(passes)?, number(lanes)?);
     // Refuse costs that would take the machine down rather than protect the key.
-    if memory > 4 * 1024 * 1024 || passes > 100 || lanes > 64 {
-        return Err("the key file asks for an unreasonable Argon2id cost");
+    if memory > MAX_MEMORY_KIB || passes > MAX_PASSES || lanes > MAX_LANES {
+        return Err(
+            "the key file asks for more Argon2id work than keksdose allows \
+                    (at most 1 GiB, 10 passes, 16 lanes)",
+        );
     }
     let decode = |text: &str| base64::url_decode(text).ok_or(malformed);
     let (salt, nonce, ciphertext) = (decode(salt)?, decode(nonce)?, decode(ciphertext)?);
+    if salt.len() != SALT_LEN {
+        return Err(malformed);
+    }
     let key = kdf(passphrase, &salt, memory, passes, lanes).ok_or(malformed)?;
     let header = parts[..5].join(".");
     let nonce = Nonce::try_from(nonce.as_slice()).map_err(|_| malformed)?;
@@ -171,5 +193,40 @@ mod tests {
         // The parameters are bound: a cheaper cost in the header does not decrypt.
         let cheaper = line.replacen(".65536.3.", ".65536.2.", 1);
         assert!(decrypt(&cheaper, "correct horse").is_err());
+        // The same numbers written differently are not the same file.
+        let padded = line.replacen(".65536.3.", ".065536.3.", 1);
+        assert_eq!(
+            decrypt(&padded, "correct horse").err(),
+            Some("not a keksdose key file")
+        );
+    }
+
+    #[test]
+    fn costs_beyond_the_bounds_are_refused_before_any_work() {
+        let (secret, _) = key();
+        let line = encrypt(&secret, "correct horse").expect("encrypt");
+        let too_much = "the key file asks for more Argon2id work than keksdose allows \
+                        (at most 1 GiB, 10 passes, 16 lanes)";
+        for (cost, refused) in [
+            ("1048577.3.1", true),
+            ("4194304.100.1", true),
+            ("65536.11.1", true),
+            ("65536.3.17", true),
+            // At the bounds the work is done: it fails only because the key differs.
+            ("65536.10.1", false),
+            ("65536.3.16", false),
+        ] {
+            let changed = line.replacen("65536.3.1", cost, 1);
+            let error = decrypt(&changed, "correct horse").err();
+            if refused {
+                assert_eq!(error, Some(too_much), "{cost}");
+            } else {
+                assert_eq!(
+                    error,
+                    Some("wrong passphrase, or the key file is damaged"),
+                    "{cost}"
+                );
+            }
+        }
     }
 }

@@ -34,6 +34,9 @@ pub enum KeyError {
     SecretWherePublicExpected,
     /// A public key was given where a secret key belongs.
     PublicWhereSecretExpected,
+    /// A public key of low order (such as all zeros): every shared secret with it is zero, so
+    /// nothing can be sealed to it (RFC 9180 §7.1.4).
+    LowOrder,
     /// The text is not a key of this kind.
     Malformed(&'static str),
 }
@@ -47,6 +50,9 @@ impl fmt::Display for KeyError {
             KeyError::PublicWhereSecretExpected => {
                 f.write_str("this is a public key (kdpk1…), but the secret key (kdsk1…) is needed")
             }
+            KeyError::LowOrder => f.write_str(
+                "a low-order X25519 public key (such as all zeros), to which nothing can be sealed",
+            ),
             KeyError::Malformed(what) => write!(f, "not a valid {what}"),
         }
     }
@@ -136,8 +142,42 @@ impl FromStr for PublicKey {
             .and_then(base64::url_decode)
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or(KeyError::Malformed("public key (kdpk1…)"))?;
+        // Not in the consent build, which every page loads: there the table and the messages
+        // would cost every page view, and the seal module refuses the key on the first submit.
+        #[cfg(any(not(target_arch = "wasm32"), feature = "seal"))]
+        if is_low_order(&bytes) {
+            return Err(KeyError::LowOrder);
+        }
         Ok(PublicKey(bytes))
     }
+}
+
+/// Whether `u` (little-endian, the top bit ignored as X25519 ignores it) is a point of small
+/// order on Curve25519 or its twist, in any encoding: 0, 1 and −1, their non-canonical forms
+/// p and p + 1, and the two points of order 8. The list is libsodium's (`has_small_order`).
+#[cfg(any(not(target_arch = "wasm32"), feature = "seal"))]
+fn is_low_order(u: &[u8; 32]) -> bool {
+    const ORDER_8: [[u8; 32]; 2] = [
+        [
+            0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f,
+            0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16,
+            0x5f, 0x49, 0xb8, 0x00,
+        ],
+        [
+            0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83,
+            0xef, 0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd,
+            0xd0, 0x9f, 0x11, 0x57,
+        ],
+    ];
+    let mut masked = *u;
+    masked[31] &= 0x7f;
+    let middle = &masked[1..31];
+    // 0 and 1; p − 1, p and p + 1 (p = 2²⁵⁵ − 19 ends in 0xed, then 0xff…, then 0x7f).
+    let small = middle.iter().all(|&b| b == 0) && masked[31] == 0 && masked[0] <= 1;
+    let near_p = middle.iter().all(|&b| b == 0xff)
+        && masked[31] == 0x7f
+        && (0xec..=0xee).contains(&masked[0]);
+    small || near_p || ORDER_8.contains(&masked)
 }
 
 /// The controller's secret key: it opens submissions. Never in `Debug` output, wiped on drop.
@@ -209,6 +249,50 @@ mod tests {
             &format!("{text}A"),
         ] {
             assert!(bad.parse::<PublicKey>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn low_order_public_keys_are_refused_in_every_encoding() {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        let plus = |n: u8| {
+            let mut key = p;
+            key[0] = key[0].wrapping_add(n);
+            key
+        };
+        let mut one = [0; 32];
+        one[0] = 1;
+        let order_8 = [
+            "4Ot6fDtBuK4WVuP68Z_EatoJjeucMrH9hmIFFl9JuAA",
+            "X5yVvKNQjCSx0LFVnIPvWwREXMRYHI6G2CJO3dCfEVc",
+        ]
+        .map(|text| {
+            let bytes = base64::url_decode(text).expect("base64");
+            <[u8; 32]>::try_from(bytes).expect("32 bytes")
+        });
+        let low = [[0; 32], one, plus(255), p, plus(1), order_8[0], order_8[1]];
+        for key in low {
+            let mut high_bit = key;
+            high_bit[31] |= 0x80;
+            for bytes in [key, high_bit] {
+                let text = PublicKey(bytes).to_string();
+                assert_eq!(text.parse::<PublicKey>(), Err(KeyError::LowOrder), "{text}");
+                // The list is right: HPKE itself cannot seal to these keys.
+                #[cfg(feature = "seal")]
+                {
+                    use crate::seal::envelope::{Header, Sealer};
+                    let public = PublicKey(bytes);
+                    let header =
+                        Header::new(&public, [0; 16], 0, "t", "f", "https://x").expect("header");
+                    assert!(Sealer::start(&public, &header, 4096).is_err(), "{text}");
+                }
+            }
+        }
+        // Neighbours of low-order points are ordinary keys.
+        for key in [plus(2), [2; 32], PublicKey([9; 32]).0] {
+            assert!(PublicKey(key).to_string().parse::<PublicKey>().is_ok());
         }
     }
 

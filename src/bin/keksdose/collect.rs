@@ -97,7 +97,7 @@ fn parse_retention(value: &str) -> Result<(String, u64), String> {
     let days = days
         .parse()
         .map_err(|_| "DAYS is a whole number, e.g. musterstadt=1095")?;
-    Ok((tenant.to_owned(), days))
+    Ok((crate::tenant_name(tenant)?, days))
 }
 
 /// How long a tenant's data is kept, in days after it was received; `None` keeps it.

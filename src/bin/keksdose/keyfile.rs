@@ -40,15 +40,13 @@ impl PassphraseSource {
             return Ok(Zeroizing::new(passphrase));
         }
         let ask = |prompt: &str| {
-            rpassword::prompt_password(prompt)
-                .map(Zeroizing::new)
-                .map_err(|_| {
-                    CliError::Usage(
-                        "no passphrase: there is no terminal to ask on; use --passphrase-file or \
+            ask_on_terminal(prompt).map_err(|_| {
+                CliError::Usage(
+                    "no passphrase: there is no terminal to ask on; use --passphrase-file or \
                      KEKSDOSE_PASSPHRASE"
-                            .into(),
-                    )
-                })
+                        .into(),
+                )
+            })
         };
         let passphrase = ask(prompt)?;
         if confirm && *ask("Repeat the passphrase: ")? != *passphrase {
@@ -56,6 +54,60 @@ impl PassphraseSource {
         }
         Ok(passphrase)
     }
+}
+
+/// Asks for a passphrase on the controlling terminal. Echo goes off before the prompt is
+/// printed, so that nothing typed as soon as the prompt shows is echoed; the terminal's
+/// settings come back afterwards, also when reading fails.
+#[cfg(unix)]
+fn ask_on_terminal(prompt: &str) -> std::io::Result<Zeroizing<String>> {
+    use std::io::Read;
+
+    use rustix::termios::{LocalModes, OptionalActions, Termios, tcgetattr, tcsetattr};
+
+    /// Puts the terminal's settings back when dropped.
+    struct Restore<'a> {
+        tty: &'a std::fs::File,
+        saved: Termios,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = tcsetattr(self.tty, OptionalActions::Now, &self.saved);
+        }
+    }
+
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let saved = tcgetattr(&tty)?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    // The Enter key still moves to the next line.
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&tty, OptionalActions::Now, &quiet)?;
+    let _restore = Restore { tty: &tty, saved };
+    (&tty).write_all(prompt.as_bytes())?;
+    // Byte by byte into memory that is wiped: a buffered reader would keep a copy.
+    let mut line = Zeroizing::new(Vec::with_capacity(1024));
+    let mut byte = [0u8; 1];
+    while (&tty).read(&mut byte)? == 1 && byte[0] != b'\n' {
+        line.push(byte[0]);
+    }
+    zeroize::Zeroize::zeroize(&mut byte);
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    std::str::from_utf8(&line)
+        .map(|text| Zeroizing::new(text.to_owned()))
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+}
+
+/// Asks for a passphrase on the console (rpassword: the Windows console echoes only while a
+/// read is under way, so nothing typed early shows).
+#[cfg(not(unix))]
+fn ask_on_terminal(prompt: &str) -> std::io::Result<Zeroizing<String>> {
+    rpassword::prompt_password(prompt).map(Zeroizing::new)
 }
 
 /// Writes a new key file; never replaces an existing one. Mode 0600 on Unix.
@@ -89,14 +141,22 @@ pub fn write(
         })
 }
 
-/// Reads a key file, asking for the passphrase when it is protected.
+/// Reads a key file, asking for the passphrase when it is protected; warns on standard error
+/// when others than its owner may read or change it.
 pub fn read(path: &Path, passphrase: &PassphraseSource) -> Result<SecretKey, CliError> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|source| CliError::Io {
-            path: path.to_owned(),
-            source,
-        })?,
-    );
+    let io = |source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if let Some(warning) = exposure_warning(path, &metadata) {
+        eprintln!("keksdose: warning: {warning}");
+    }
+    // Sized up front, so that no reallocation leaves a copy of the key behind.
+    let capacity = usize::try_from(metadata.len()).map_or(1 << 16, |len| len.min(1 << 16)) + 1;
+    let mut text = Zeroizing::new(String::with_capacity(capacity));
+    std::io::Read::read_to_string(&mut &file, &mut text).map_err(io)?;
     let given = if keyfile::is_protected(&text) {
         Some(passphrase.read(&format!("Passphrase for {}: ", path.display()), false)?)
     } else {
@@ -104,6 +164,27 @@ pub fn read(path: &Path, passphrase: &PassphraseSource) -> Result<SecretKey, Cli
     };
     keyfile::from_text(&text, given.as_deref().map(String::as_str))
         .map_err(|why| CliError::Key(format!("{}: {why}", path.display())))
+}
+
+/// What to say when the key file's mode lets its group or others in (Unix).
+#[cfg(unix)]
+fn exposure_warning(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} has mode {mode:04o}: users besides its owner can read or change the secret key; \
+             run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )
+    })
+}
+
+/// Other systems have no Unix mode to check.
+#[cfg(not(unix))]
+fn exposure_warning(_: &Path, _: &std::fs::Metadata) -> Option<String> {
+    None
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! keksdose serve [--port N] [--host ADDR] [--root DIR] [--pkg DIR] [--db FILE|URL] [--config FILE]...
 //! keksdose collect --config FILE... [--port N] [--host ADDR] [--db FILE|URL] [--retention T=DAYS]...
 //! keksdose keygen [--no-passphrase] [--passphrase-file FILE] FILE
+//! keksdose export-key --key FILE [--passphrase-file FILE] OUTPUT
 //! keksdose open --key FILE [--format json|csv] [--output FILE] [--attachments DIR] [--new LEDGER] INPUT...
 //! keksdose check-config FILE...
 //! keksdose receipts --db FILE --tenant TENANT [--consent-id ID] [--verify] [--format …]
@@ -16,6 +17,7 @@ mod check_config;
 mod collect;
 mod csv;
 mod error;
+mod export_key;
 mod files;
 mod keyfile;
 mod keygen;
@@ -42,6 +44,7 @@ enum Command {
     Serve(serve::Args),
     Collect(collect::Args),
     Keygen(keygen::Args),
+    ExportKey(export_key::Args),
     Open(open::Args),
     CheckConfig(check_config::Args),
     Receipts(receipts::Args),
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Collect(args) => collect::run(args),
         Command::Keygen(args) => keygen::run(args),
+        Command::ExportKey(args) => export_key::run(args),
         Command::Open(args) => open::run(args),
         Command::CheckConfig(args) => check_config::run(args),
         Command::Receipts(args) => receipts::run(args),
@@ -91,6 +95,18 @@ fn main() -> ExitCode {
             eprintln!("keksdose: {error}");
             error.exit_code()
         }
+    }
+}
+
+/// A tenant named on the command line, checked with the rule configs and envelopes follow.
+fn tenant_name(name: &str) -> Result<String, String> {
+    if keksdose::tenant::is_valid(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "tenant {name:?}: expected {}",
+            keksdose::tenant::RULE
+        ))
     }
 }
 

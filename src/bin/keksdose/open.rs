@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use keksdose::seal::envelope::{self, Header, Opened};
 use keksdose::seal::keys::SecretKey;
-use keksdose::strings::hex;
+use keksdose::strings::{hex, utc};
 use serde_json::{Value, json};
 
 use crate::csv::{self, Format};
@@ -340,78 +340,95 @@ fn save_attachments(dir: &Path, opened: &Opened) -> Vec<Result<PathBuf, CliError
 }
 
 /// A file name that is safe on every common file system and shows what it is: no directories,
-/// no control, reserved or invisible formatting characters (a right-to-left override can make
-/// `exe` look like `pdf`), no leading dots, no device names, at most 200 bytes.
+/// no control, reserved or invisible characters (a right-to-left override can make `exe` look
+/// like `pdf`; Unicode tag characters hide text), no leading dots, no trailing dots or spaces
+/// (Windows drops them), no Windows device names, at most 200 bytes.
 fn sanitise_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
         .map(|c| {
-            if c.is_control() || is_format_character(c) || "<>:\"|?*".contains(c) {
+            if c.is_control() || is_invisible(c) || "<>:\"|?*".contains(c) {
                 '_'
             } else {
                 c
             }
         })
         .collect();
-    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let trim = |text: &str| -> String {
+        text.trim_matches(|c: char| c == '.' || c.is_whitespace())
+            .to_owned()
+    };
     let mut safe = String::new();
-    for c in trimmed.chars() {
+    for c in trim(&cleaned).chars() {
         if safe.len() + c.len_utf8() > 200 {
             break;
         }
         safe.push(c);
     }
+    // Cutting may leave a dot or space at the end.
+    let mut safe = trim(&safe);
     if safe.is_empty() {
         safe = "attachment".into();
     }
-    let stem = safe.split('.').next().unwrap_or("").to_ascii_uppercase();
-    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
-        || (stem.len() == 4
-            && (stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.as_bytes()[3].is_ascii_digit());
-    if reserved {
+    if is_windows_device(&safe) {
         safe.insert(0, '_');
     }
     safe
 }
 
-/// Unicode format characters (category Cf) that change how a name reads: bidirectional
-/// controls, zero-width characters, the soft hyphen, the byte order mark.
-fn is_format_character(c: char) -> bool {
+/// Whether Windows takes `name` for a device (`CON`, `NUL.txt`, `COM¹.pdf`, `CONIN$`): the part
+/// before the first dot, without trailing spaces, in any case.
+fn is_windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_uppercase();
+    if matches!(
+        stem.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) {
+        return true;
+    }
+    let Some(number) = stem
+        .strip_prefix("COM")
+        .or_else(|| stem.strip_prefix("LPT"))
+    else {
+        return false;
+    };
+    let mut digits = number.chars();
     matches!(
-        c,
-        '\u{ad}'
-            | '\u{61c}'
-            | '\u{180e}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206f}'
-            | '\u{feff}'
-            | '\u{fff9}'..='\u{fffb}'
+        (digits.next(), digits.next()),
+        (Some('0'..='9' | '¹' | '²' | '³'), None)
     )
 }
 
-/// RFC 3339 UTC time of Unix seconds.
-fn timestamp(seconds: u64) -> String {
-    // Days to civil date (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
-    let days = (seconds / 86_400) as i64;
-    let rest = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
+/// Characters that show nothing or change how the rest reads: Unicode's default-ignorable code
+/// points (zero-width characters, bidirectional controls, variation selectors, fillers, the
+/// soft hyphen, the byte order mark, tag characters U+E0000–E007F) and the interlinear
+/// annotation controls.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fffb}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
     )
 }
 
@@ -443,7 +460,7 @@ fn json_output(records: &[Record]) -> String {
             let mut value = json!({
                 "source": record.source,
                 "submissionId": header.submission_id_hex(),
-                "created": timestamp(header.created),
+                "created": utc(header.created),
                 "tenant": header.tenant,
                 "formId": header.form_id,
                 "origin": header.origin,
@@ -493,7 +510,7 @@ fn csv_output(records: &[Record], separator: &str) -> String {
         let mut row = vec![
             record.source.clone(),
             header.submission_id_hex(),
-            timestamp(header.created),
+            utc(header.created),
             header.tenant.clone(),
             header.form_id.clone(),
             header.origin.clone(),
@@ -543,22 +560,36 @@ mod tests {
             ("Übersicht März.pdf", "Übersicht März.pdf"),
             ("rechnung\u{202e}fdp.exe", "rechnung_fdp.exe"),
             ("a\u{200b}b", "a_b"),
+            ("rechnung.pdf\u{e0065}\u{e0078}\u{e0065}", "rechnung.pdf___"),
+            ("x\u{e0001}\u{fe0f}\u{034f}\u{3164}.txt", "x____.txt"),
+            ("COM¹.txt", "_COM¹.txt"),
+            ("lpt³", "_lpt³"),
+            ("com0.log", "_com0.log"),
+            ("CONIN$", "_CONIN$"),
+            ("conout$.txt", "_conout$.txt"),
+            ("NUL .txt", "_NUL .txt"),
+            ("COM10.txt", "COM10.txt"),
+            ("COM⁴.txt", "COM⁴.txt"),
+            ("CONSOLE.txt", "CONSOLE.txt"),
+            ("bericht.pdf.", "bericht.pdf"),
+            ("bericht.exe . . ", "bericht.exe"),
+            ("aux. ", "_aux"),
+            (". .profile", "profile"),
         ] {
             assert_eq!(sanitise_file_name(given), safe, "{given:?}");
         }
         assert_eq!(sanitise_file_name(&"x".repeat(500)).len(), 200);
+        let cut_at_dot = format!("{}.{}", "x".repeat(199), "y".repeat(50));
+        assert_eq!(
+            sanitise_file_name(&cut_at_dot),
+            "x".repeat(199),
+            "no dot at the end"
+        );
         let wide = sanitise_file_name(&"😀".repeat(100));
         assert_eq!(
             (wide.len(), wide.chars().count()),
             (200, 50),
             "whole characters"
         );
-    }
-
-    #[test]
-    fn timestamps_are_utc() {
-        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
-        assert_eq!(timestamp(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(timestamp(1_764_000_000), "2025-11-24T16:00:00Z");
     }
 }

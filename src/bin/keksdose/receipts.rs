@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long = "db", value_name = "FILE|URL")]
     database: String,
     /// The tenant whose records to show; never another's.
-    #[arg(long, value_name = "TENANT")]
+    #[arg(long, value_name = "TENANT", value_parser = crate::tenant_name)]
     tenant: String,
     /// Only the records of this consent ID (a visitor's request under Art. 15).
     #[arg(long, value_name = "ID")]
