@@ -93,7 +93,7 @@ pub fn install() -> Result<(), JsValue> {
         &[("get", &cookie_get), ("set", &set)],
     );
 
-    // cookieStore.set (Chromium; absent elsewhere).
+    // cookieStore.set (Chromium, Firefox, WebKit; absent in older browsers).
     if let Ok(store) = prototype("CookieStore") {
         wrap_method(&store, "set", cookie_store_set)?;
     }
