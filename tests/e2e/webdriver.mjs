@@ -14,14 +14,16 @@ export const ENGINES = {
   firefox: {
     name: "Firefox ESR",
     driver: () => process.env.GECKODRIVER ?? "geckodriver",
+    browser: () => process.env.FIREFOX ?? "/usr/bin/firefox-esr",
     args: (port) => ["--port", String(port), "--log", "error"],
-    capabilities: () => ({
+    capabilities: (browser) => ({
       browserName: "firefox",
       "moz:firefoxOptions": {
-        binary: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
+        binary: browser,
         args: ["-headless"],
         prefs: {
-          // No network but the test server's: no updates, telemetry or remote settings.
+          // Firefox's own background requests off (updates, telemetry, remote settings,
+          // connectivity checks): the tests talk to the test server only.
           "app.update.enabled": false,
           "browser.shell.checkDefaultBrowser": false,
           "datareporting.policy.dataSubmissionEnabled": false,
@@ -37,11 +39,13 @@ export const ENGINES = {
   webkit: {
     name: "WebKitGTK",
     driver: () => process.env.WEBKITWEBDRIVER ?? "/usr/bin/WebKitWebDriver",
+    // WebKitGTK's test browser, shipped with the library (libwebkit2gtk-4.1-0).
+    browser: () => process.env.WEBKIT_BROWSER ?? "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
     args: (port) => [`--port=${port}`],
-    capabilities: () => ({
+    capabilities: (browser) => ({
       browserName: "MiniBrowser",
       "webkitgtk:browserOptions": {
-        binary: process.env.WEBKIT_BROWSER ?? "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+        binary: browser,
         args: ["--automation"],
       },
     }),
@@ -52,12 +56,9 @@ export const ENGINES = {
 /** Whether the driver and browser of `engine` are installed (`.ci/setup --tests` installs them). */
 export function installed(engine) {
   const spec = ENGINES[engine];
-  const driver = spec.driver();
-  const browser = Object.values(spec.capabilities()).find((v) => typeof v === "object");
-  const binary = browser?.binary;
   const onPath = (name) =>
     name.includes("/") ? existsSync(name) : (process.env.PATH ?? "").split(":").some((dir) => existsSync(join(dir, name)));
-  return onPath(driver) && (!binary || existsSync(binary)) && (!spec.display || onPath("Xvfb"));
+  return onPath(spec.driver()) && existsSync(spec.browser()) && (!spec.display || onPath("Xvfb"));
 }
 
 async function freePort() {
@@ -118,7 +119,7 @@ async function stopChild(child, { group = false } = {}) {
 
 /**
  * Starts the WebDriver server of `engine` (and, for WebKitGTK, an X display for it); resolves to
- * `{ engine, name, newSession(), stop() }`.
+ * `{ engine, name, newSession(), stop() }`; a session ends by its `end()` or with `stop()`.
  */
 export async function startDriver(engine) {
   const spec = ENGINES[engine];
@@ -153,10 +154,11 @@ export async function startDriver(engine) {
   return {
     engine,
     name: spec.name,
-    log: () => log,
     async newSession() {
       const response = await request(base, "POST", "/session", {
-        capabilities: { alwaysMatch: spec.capabilities() },
+        capabilities: { alwaysMatch: spec.capabilities(spec.browser()) },
+      }).catch((error) => {
+        throw new Error(`${error.message}\n${spec.driver()} said:\n${log}`);
       });
       const session = new Session(base, response.sessionId, response.capabilities);
       // Finding an element waits up to 5 s for it to appear (the banner comes after first paint).
@@ -223,10 +225,6 @@ class Session {
   /** Loads `url` and waits for its `load` event (the WebDriver default page load strategy). */
   goto(url) {
     return this.command("POST", "/url", { url });
-  }
-
-  url() {
-    return this.command("GET", "/url");
   }
 
   /** Runs `fn` (a function, called with `args`) in the page and returns its result (JSON:
