@@ -12,6 +12,8 @@ NODE_TOOLS=$ROOT/tests/e2e/node_modules/.bin
 NIGHTLY=nightly-2026-05-20
 # twiggy attributes the consent module's size to crates for the size report (.ci/sizes.mjs).
 TWIGGY_VERSION=0.8.0
+# geckodriver drives Firefox ESR for the browser tests and the WebDriver smoke (.ci/test).
+GECKODRIVER_VERSION=0.37.1
 # Node.js for machines whose own is older than 20 (.ci/setup fetches it from the npm registry).
 NODE_VERSION=22.22.0
 NODE_SHA512=sha512-IUPhYvEZMuxK5isuiosZwtFGZb7Q/M12pG3JrWF12azSAxSnAoRira5Nlt6FuWvxQJglRQVltLoBwPNPOUYXKw==

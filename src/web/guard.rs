@@ -101,7 +101,7 @@ pub fn install() -> Result<(), JsValue> {
         })
     });
 
-    // cookieStore.set (Chromium; absent elsewhere).
+    // cookieStore.set (Chromium, Firefox, WebKit; absent in older browsers).
     if let Ok(store) = prototype("CookieStore") {
         wrap_method(&store, "set", cookie_store_set)?;
     }
