@@ -18,6 +18,10 @@ pub const MAX_EXPIRES_AFTER_DAYS: u32 = 395;
 /// Largest accepted `seal.maxAttachmentBytes` (256 MiB).
 pub const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Most non-necessary categories and services a config may have together: a consent record
+/// names each of them, and the collector reads records of up to 16 KiB.
+pub const MAX_CHOICES: usize = 256;
+
 /// Every semantic problem of `config`, in document order; empty when it is valid.
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut v = Validator::default();
@@ -126,7 +130,11 @@ impl Validator {
             self.report("categories", "expected at least one category");
         }
         let mut seen_services: Vec<(&str, &str)> = Vec::new();
+        let mut choices = 0;
         for (name, category) in config.categories.iter() {
+            if !category.read_only {
+                choices += 1 + category.services.len();
+            }
             let path = concat(&["categories.", name]);
             if !is_identifier(name) {
                 self.report(
@@ -152,6 +160,16 @@ impl Validator {
                 seen_services.push((key, name));
                 self.service(&path, key, service, category.read_only, config);
             }
+        }
+        if choices > MAX_CHOICES {
+            self.report(
+                "categories",
+                concat(&[
+                    "at most ",
+                    &decimal(MAX_CHOICES as u64),
+                    " non-necessary categories and services together",
+                ]),
+            );
         }
     }
 

@@ -286,6 +286,7 @@ pub fn as_json_array(log: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::validate::MAX_CHOICES;
 
     fn config() -> Config {
         Config::from_json(
@@ -379,6 +380,48 @@ mod tests {
             "[{\"n\":2},\n{\"n\":3},\n{\"n\":4}]"
         );
         assert_eq!(as_json_array(""), "[]");
+    }
+
+    /// Fuzzing finding (`config` target): a valid config with a few hundred services made
+    /// records over 16 KiB, which the collector refused. A config may now name at most
+    /// `MAX_CHOICES` non-necessary categories and services, and the longest record of such a
+    /// config reads back.
+    #[test]
+    fn a_record_of_the_largest_valid_config_reaches_the_collector() {
+        let config_with = |choices: usize| {
+            let services: Vec<String> = (1..choices)
+                .map(|i| format!("\"s{i:0>31}\": {{ \"provider\": \"P\", \"purpose\": \"p\" }}"))
+                .collect();
+            Config::from_json(&format!(
+                r#"{{ "tenant": "{}",
+                "policy": {{ "privacyUrl": "/p", "imprintUrl": "/i" }},
+                "categories": {{ "{}": {{ "title": "T", "description": "D",
+                    "services": {{ {} }} }} }} }}"#,
+                "t".repeat(63),
+                "c".repeat(32),
+                services.join(",")
+            ))
+        };
+        let config = config_with(MAX_CHOICES).expect("the largest valid config");
+        let consent = Consent {
+            decided_at: 9_999_999_999,
+            expires_at: 9_999_999_999,
+            ..consent(Choice::none())
+        };
+        let context = Context {
+            config_hash: &"f".repeat(64),
+            ..context(&config)
+        };
+        let record = Record::new(
+            &context,
+            &consent,
+            Method::RejectAll,
+            true,
+            "rrrrrrrrrrrrrrrrrrrrrr".into(),
+        );
+        assert_eq!(Record::from_json(&record.to_json()), Ok(record));
+        let error = config_with(MAX_CHOICES + 1).expect_err("one too many");
+        assert!(error.to_string().contains("categories"), "{error}");
     }
 
     #[test]
