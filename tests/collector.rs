@@ -369,6 +369,22 @@ fn kill_9_of_two_collectors_on_one_postgres_loses_nothing_acknowledged() {
             .output()
             .expect("run")
     };
+    // A consent ID may start with `-` (base64url).
+    let lookup = run(&[
+        "receipts",
+        "--db",
+        &url,
+        "--tenant",
+        "musterstadt",
+        "--consent-id",
+        "-cfwpmEktGd7MpFOgLIAsA",
+    ]);
+    assert!(
+        lookup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lookup.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&lookup.stdout).trim(), "[]");
     let verified = run(&[
         "receipts",
         "--db",

@@ -31,7 +31,8 @@ pub struct Args {
     #[arg(long, value_name = "TENANT", value_parser = crate::tenant_name)]
     tenant: String,
     /// Only the records of this consent ID (a visitor's request under Art. 15).
-    #[arg(long, value_name = "ID")]
+    // A consent ID is base64url and may start with `-`.
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     consent_id: Option<String>,
     /// Verify the tenant's chain instead of exporting.
     #[arg(long, conflicts_with_all = ["consent_id", "output"])]
