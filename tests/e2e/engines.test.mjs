@@ -14,28 +14,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ROOT, cli, startServer } from "./harness.mjs";
+import { DEMO_KEY_FILE, TYPED, cli, startServer } from "./harness.mjs";
 import { ENGINES, ENTER, installed, sleep, startDriver } from "./webdriver.mjs";
 
-const KEY_FILE = join(ROOT, "tests", "fixtures", "demo-secret.key");
 const NON_NECESSARY_COOKIES = ["_ga", "_gid", "_ga_DEMO", "_pk_ref.1", "_pk_id.9", "mystery"];
 const NON_NECESSARY_KEYS = ["_ga_client", "matomo_visitor", "matomo_session", "matomo_thirdparty"];
 /** The cookies /blocking.html writes through the Cookie Store API (www/js/unmarked.js). */
 const COOKIE_STORE_COOKIES = ["_ga_DEMO", "_pk_ref.1"];
-
-const TYPED = {
-  anrede: "Frau",
-  name: "Nußbaum-Çelik",
-  vorname: "Erika",
-  email: "erika.nussbaum@example.org",
-  strasse: "Lindenstraße",
-  hausnummer: "17a",
-  plz: "12345",
-  ort: "Musterstadt",
-  telefon: "+49 30 1234567",
-  betreff: "Antrag auf Sondernutzung",
-  nachricht: "Guten Tag,\nich möchte einen Stand auf dem Wochenmarkt anmelden.\nViele Grüße",
-};
 
 // In-page probes (run by WebDriver in the page).
 const started = () => document.readyState === "complete" && "keksdose" in window;
@@ -306,7 +291,7 @@ for (const engine of Object.keys(ENGINES)) {
         );
         assert.equal(await browser.evaluate(() => document.querySelector("#name").value), "", "the form is reset");
 
-        const opened = await cli(["open", "--key", KEY_FILE, "--attachments", join(scratch, engine), server.inbox]);
+        const opened = await cli(["open", "--key", DEMO_KEY_FILE, "--attachments", join(scratch, engine), server.inbox]);
         assert.equal(opened.code, 0, opened.stderr);
         const record = JSON.parse(opened.stdout).find((r) => r.files?.[0]?.name === `Lageplan-${engine}.pdf`);
         assert.ok(record, opened.stdout);

@@ -1,8 +1,8 @@
 // Shared by the end-to-end tests: start `keksdose serve` on a free port, drive Debian's Chromium
 // with playwright-core, and record every console message and page error.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,24 @@ import { chromium } from "playwright-core";
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = join(ROOT, "target", "debug", "keksdose");
 
+/** The demo's secret key (public in this repository), which opens what the demo's forms seal. */
+export const DEMO_KEY_FILE = join(ROOT, "tests", "fixtures", "demo-secret.key");
+
+/** What the end-to-end tests type into the demo's contact form (`www/kontakt.html`), by field. */
+export const TYPED = {
+  anrede: "Frau",
+  name: "Nußbaum-Çelik",
+  vorname: "Erika",
+  email: "erika.nussbaum@example.org",
+  strasse: "Lindenstraße",
+  hausnummer: "17a",
+  plz: "12345",
+  ort: "Musterstadt",
+  telefon: "+49 30 1234567",
+  betreff: "Antrag auf Sondernutzung",
+  nachricht: "Guten Tag,\nich möchte einen Stand auf dem Wochenmarkt anmelden.\nViele Grüße",
+};
+
 /** What `.ci/demo` adds: js-cookie from npm, and the demo's "third parties" on *.localhost. */
 export const DEMO_ARGS = [
   "--mount",
@@ -19,6 +37,30 @@ export const DEMO_ARGS = [
   "--allow-origin",
   "http://*.localhost:*",
 ];
+
+/**
+ * A fresh site directory (under the system's temporary directory, named after `prefix`) as a
+ * front-end project has it: the packed package (`npm pack` of pkg/) unpacked into
+ * `node_modules/keksdose`, the files of `tests/e2e/fixtures/<fixture>/`, and the demo's config
+ * and icon. The caller removes it.
+ */
+export function packedSite(prefix, fixture) {
+  const site = mkdtempSync(join(tmpdir(), prefix));
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", site], {
+    cwd: join(ROOT, "pkg"),
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .pop();
+  const installed = join(site, "node_modules", "keksdose");
+  mkdirSync(installed, { recursive: true });
+  execFileSync("tar", ["-xzf", join(site, tarball), "-C", installed, "--strip-components=1"]);
+  cpSync(join(ROOT, "tests", "e2e", "fixtures", fixture), site, { recursive: true });
+  cpSync(join(ROOT, "www", "keksdose.json"), join(site, "keksdose.json"));
+  cpSync(join(ROOT, "www", "favicon.svg"), join(site, "favicon.svg"));
+  return site;
+}
 
 /** Starts `keksdose serve` on a free port with a fresh inbox; resolves to `{ url, port, inbox, stop }`. */
 export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "pkg"), args = DEMO_ARGS } = {}) {

@@ -3,12 +3,11 @@
 // and run in Chromium; the API's answer to names the config does not have; and the script tag
 // and `init()` on one page, which must fail with an error that names the conflict.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, errorText, errors, jar, launch, newPage, recordRequests, requestsTo, startServer } from "./harness.mjs";
+import { ROOT, errorText, errors, jar, launch, newPage, packedSite, recordRequests, requestsTo, startServer } from "./harness.mjs";
 
 const TOOLS = join(ROOT, "tests", "e2e", "node_modules");
 let site;
@@ -16,20 +15,7 @@ let server;
 let browser;
 
 before(async () => {
-  site = mkdtempSync(join(tmpdir(), "keksdose-consumers-"));
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", site], {
-    cwd: join(ROOT, "pkg"),
-    encoding: "utf8",
-  })
-    .trim()
-    .split("\n")
-    .pop();
-  const installed = join(site, "node_modules", "keksdose");
-  mkdirSync(installed, { recursive: true });
-  execFileSync("tar", ["-xzf", join(site, tarball), "-C", installed, "--strip-components=1"]);
-  cpSync(join(ROOT, "tests", "e2e", "fixtures", "consumers"), site, { recursive: true });
-  cpSync(join(ROOT, "www", "keksdose.json"), join(site, "keksdose.json"));
-  cpSync(join(ROOT, "www", "favicon.svg"), join(site, "favicon.svg"));
+  site = packedSite("keksdose-consumers-", "consumers");
   server = await startServer({ root: site });
   browser = await launch();
 });

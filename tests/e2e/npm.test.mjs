@@ -1,28 +1,16 @@
 // (g) The npm package as published: `npm pack` of pkg/, installed into a plain ES-module page.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, errorText, errors, jar, launch, newPage, startServer } from "./harness.mjs";
+import { ROOT, errorText, errors, jar, launch, newPage, packedSite, startServer } from "./harness.mjs";
 
 let site;
 let server;
 let browser;
 
 before(async () => {
-  site = mkdtempSync(join(tmpdir(), "keksdose-npm-"));
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", site], {
-    cwd: join(ROOT, "pkg"),
-    encoding: "utf8",
-  }).trim().split("\n").pop();
-  const installed = join(site, "node_modules", "keksdose");
-  mkdirSync(installed, { recursive: true });
-  execFileSync("tar", ["-xzf", join(site, tarball), "-C", installed, "--strip-components=1"]);
-  cpSync(join(ROOT, "tests", "e2e", "fixtures", "npm"), site, { recursive: true });
-  cpSync(join(ROOT, "www", "keksdose.json"), join(site, "keksdose.json"));
-  cpSync(join(ROOT, "www", "favicon.svg"), join(site, "favicon.svg"));
+  site = packedSite("keksdose-npm-", "npm");
   server = await startServer({ root: site });
   browser = await launch();
 });

@@ -19,13 +19,12 @@ import {
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, cli, launch, newPage, ready, startServer } from "./harness.mjs";
+import { DEMO_KEY_FILE, ROOT, cli, launch, newPage, ready, startServer } from "./harness.mjs";
 import { generateKeyPair, sealEnvelope } from "./interop/hpke-core.mjs";
 
 const SCRIPT = join(ROOT, "php", "keksdose.php");
 const SHIPPED_SETTINGS = join(ROOT, "php", "keksdose-config.php");
 const FIXTURE = join(ROOT, "tests", "e2e", "fixtures", "php-site");
-const KEY_FILE = join(ROOT, "tests", "fixtures", "demo-secret.key");
 const CONFIG = JSON.parse(readFileSync(join(FIXTURE, "keksdose.json"), "utf8"));
 const PUBLIC_KEY = CONFIG.seal.keys[0].publicKey;
 const KID = CONFIG.seal.keys[0].kid;
@@ -195,7 +194,7 @@ test("a form sealed in Chromium is stored by keksdose.php as one file that `keks
   assert.equal(stored.length, 1);
   assert.match(stored[0], /^[0-9a-f]{32}\.kdseal$/);
   assert.deepEqual(readdirSync(join(data, "tmp")), ["lock"], "no temporary file left");
-  const opened = await cli(["open", "--key", KEY_FILE, "--attachments", join(scratch, "anhaenge"), inbox()]);
+  const opened = await cli(["open", "--key", DEMO_KEY_FILE, "--attachments", join(scratch, "anhaenge"), inbox()]);
   assert.equal(opened.code, 0, opened.stderr);
   const [submission] = JSON.parse(opened.stdout);
   assert.deepEqual(submission.fields, Object.entries(typed));
@@ -271,7 +270,7 @@ test("a resend is acknowledged, another envelope with the same submission id is 
     if (where === "keksdose.php") assertSecured(conflict, where);
   }
   assert.deepEqual(readFileSync(join(inbox(), `${submissionId}.kdseal`)), Buffer.from(first));
-  const opened = await cli(["open", "--key", KEY_FILE, join(inbox(), `${submissionId}.kdseal`)]);
+  const opened = await cli(["open", "--key", DEMO_KEY_FILE, join(inbox(), `${submissionId}.kdseal`)]);
   assert.deepEqual(JSON.parse(opened.stdout)[0].fields, [["name", "Erste"]]);
 
   // Two envelopes with one id at the same time: one is stored, whole; the other is refused.

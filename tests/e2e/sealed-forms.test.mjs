@@ -8,28 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ROOT, cli, corruptWasm, demoSuite, newPage, ready } from "./harness.mjs";
+import { DEMO_KEY_FILE, ROOT, TYPED, cli, corruptWasm, demoSuite, newPage, ready } from "./harness.mjs";
 import { openEnvelope, sealEnvelope } from "./interop/hpke-core.mjs";
 
-const KEY_FILE = join(ROOT, "tests", "fixtures", "demo-secret.key");
-const SECRET_KEY = readFileSync(KEY_FILE, "utf8")
+const SECRET_KEY = readFileSync(DEMO_KEY_FILE, "utf8")
   .split("\n")
   .find((line) => line.startsWith("kdsk1"));
 const PUBLIC_KEY = JSON.parse(readFileSync(join(ROOT, "www", "keksdose.json"), "utf8")).seal.keys[0].publicKey;
-
-const TYPED = {
-  anrede: "Frau",
-  name: "Nußbaum-Çelik",
-  vorname: "Erika",
-  email: "erika.nussbaum@example.org",
-  strasse: "Lindenstraße",
-  hausnummer: "17a",
-  plz: "12345",
-  ort: "Musterstadt",
-  telefon: "+49 30 1234567",
-  betreff: "Antrag auf Sondernutzung",
-  nachricht: "Guten Tag,\nich möchte einen Stand auf dem Wochenmarkt anmelden.\nViele Grüße",
-};
 
 const suite = demoSuite();
 const schema = JSON.parse(readFileSync(join(ROOT, "docs", "consent-record.schema.json"), "utf8"));
@@ -82,7 +67,7 @@ function leaks(body, values) {
 }
 
 async function openInbox() {
-  const result = await cli(["open", "--key", KEY_FILE, "--attachments", join(scratch, "anhaenge"), suite.server.inbox]);
+  const result = await cli(["open", "--key", DEMO_KEY_FILE, "--attachments", join(scratch, "anhaenge"), suite.server.inbox]);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout);
 }
@@ -165,7 +150,7 @@ test("interop: keksdose opens an envelope sealed by @hpke/core, from a file and 
   });
   const file = join(scratch, "from-hpke-core.kdseal");
   writeFileSync(file, envelope);
-  const result = await cli(["open", "--key", KEY_FILE, file]);
+  const result = await cli(["open", "--key", DEMO_KEY_FILE, file]);
   assert.equal(result.code, 0, result.stderr);
   const [record] = JSON.parse(result.stdout);
   assert.deepEqual(record.fields, fields);
