@@ -418,21 +418,22 @@ fn apply_retention(store: &dyn Store, retention: &[Retention]) {
         submissions,
     } in retention
     {
-        if let Some(days) = consent_records {
-            let cutoff = store::days_ago(*days);
-            match store.delete_records_before(tenant, cutoff) {
+        let kinds: [(&str, Option<u64>, Delete); 2] = [
+            (
+                "consent records",
+                *consent_records,
+                |store, tenant, cutoff| store.delete_records_before(tenant, cutoff),
+            ),
+            ("submissions", *submissions, |store, tenant, cutoff| {
+                store.delete_submissions_before(tenant, cutoff)
+            }),
+        ];
+        for (what, days, delete) in kinds {
+            let Some(days) = days else { continue };
+            let cutoff = store::days_ago(days);
+            match delete(store, tenant, cutoff) {
                 Ok(deleted) => announce(&format!(
-                    "retention: deleted {deleted} consent records of {tenant} received before {}",
-                    keksdose::strings::utc(cutoff)
-                )),
-                Err(error) => eprintln!("keksdose: retention: {error}"),
-            }
-        }
-        if let Some(days) = submissions {
-            let cutoff = store::days_ago(*days);
-            match store.delete_submissions_before(tenant, cutoff) {
-                Ok(deleted) => announce(&format!(
-                    "retention: deleted {deleted} submissions of {tenant} received before {}",
+                    "retention: deleted {deleted} {what} of {tenant} received before {}",
                     keksdose::strings::utc(cutoff)
                 )),
                 Err(error) => eprintln!("keksdose: retention: {error}"),
@@ -440,6 +441,9 @@ fn apply_retention(store: &dyn Store, retention: &[Retention]) {
         }
     }
 }
+
+/// Deletes a tenant's data of one kind received before a cut-off; how many.
+type Delete = fn(&dyn Store, &str, u64) -> Result<u64, String>;
 
 /// The configs of `--config`, each read once; a broken one stops the server with every
 /// problem named.
