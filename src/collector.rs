@@ -189,17 +189,22 @@ pub trait Store: Send + Sync {
     fn close(&self) -> Result<(), String>;
 }
 
+/// The SQLite file a store location names; `None` for a `postgres://` or `postgresql://` URL.
+pub fn sqlite_path(location: &str) -> Option<&std::path::Path> {
+    let url = location.starts_with("postgres://") || location.starts_with("postgresql://");
+    (!url).then(|| std::path::Path::new(location))
+}
+
 /// Opens the store at `location`: a `postgres://` or `postgresql://` URL (feature `postgres`),
 /// or the path of an SQLite file (created if missing). `read_only` opens an existing store
 /// for reading only — for SQLite without writing in the file or next to it.
 pub fn open(location: &str, read_only: bool) -> Result<Box<dyn Store>, String> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+    let Some(path) = sqlite_path(location) else {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(postgres::Postgres::connect(location)?));
         #[cfg(not(feature = "postgres"))]
         return Err("PostgreSQL needs keksdose built with the feature `postgres`".into());
-    }
-    let path = std::path::Path::new(location);
+    };
     Ok(Box::new(if read_only {
         sqlite::Sqlite::open_read_only(path)?
     } else {

@@ -241,10 +241,9 @@ fn read_collector_file(path: &Path) -> Result<Setup, CliError> {
     if configs.is_empty() {
         return Err(invalid("tenants", &"name at least one tenant"));
     }
-    let database = if file.store.contains("://") {
-        file.store
-    } else {
-        base.join(&file.store).to_string_lossy().into_owned()
+    let database = match store::sqlite_path(&file.store) {
+        Some(path) => base.join(path).to_string_lossy().into_owned(),
+        None => file.store,
     };
     let FileLimits {
         idle_timeout_seconds,

@@ -160,7 +160,7 @@ fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
     let mut inputs = Vec::new();
     for path in paths {
         let location = path.to_string_lossy();
-        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        if keksdose::collector::sqlite_path(&location).is_none() {
             inputs.extend(stored_envelopes(&location)?);
         } else if path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)

@@ -1,7 +1,7 @@
 //! `keksdose receipts --db FILE --tenant T`: a tenant's consent log — export, lookup, verify.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use keksdose::collector;
@@ -51,10 +51,11 @@ pub struct Args {
 
 /// Exports or verifies; exit status 1 when the chain is broken.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let is_url = args.database.contains("://");
-    if !is_url && !Path::new(&args.database).is_file() {
+    // A missing SQLite file is an error here: deleting opens the store for writing, which would
+    // create it.
+    if let Some(path) = collector::sqlite_path(&args.database).filter(|p| !p.is_file()) {
         return Err(CliError::Io {
-            path: args.database.clone().into(),
+            path: path.to_owned(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
     }

@@ -110,7 +110,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let site = Arc::new(Site {
         mounts,
         origins: args.origins,
-        database: (!database.contains("://")).then(|| PathBuf::from(database)),
+        database: keksdose::collector::sqlite_path(database).map(PathBuf::from),
     });
     let lines = site
         .mounts
