@@ -69,30 +69,76 @@ export function stopWrites(stop) {
         get: (target, key) => (typeof target[key] === "function" ? target[key].bind(target) : target[key]),
         set: (target, key, value) =>
           (typeof key === "string" ? stop(target, "setItem", [key, String(value)], true) : (target[key] = value), true),
+        defineProperty: (target, key, descriptor) =>
+          typeof key === "string"
+            ? (stop(target, "setItem", [key, String(descriptor.value)], true), true)
+            : Reflect.defineProperty(target, key, descriptor),
       });
       redefine(window, name, () => ({ get: () => guarded, enumerable: true }));
     });
   }
-  for (const [type, property] of [
-    [HTMLScriptElement, "src"],
-    [HTMLImageElement, "src"],
-    [HTMLImageElement, "srcset"],
-    [HTMLIFrameElement, "src"],
-    [HTMLLinkElement, "href"],
-  ]) {
-    redefine(type.prototype, property, (accessor) => ({
+  /** A setter of `property` on `target` that stops URLs from other hosts (`guards(this)`: it applies). */
+  const urlSetter = (target, property, guards = () => true) =>
+    redefine(target, property, (accessor) => ({
       ...accessor,
       set(url) {
-        ownHost(url) ? accessor.set.call(this, url) : stop(this, property, [url], false);
+        guards(this) && !ownHost(url) ? stop(this, property, [url], false) : accessor.set.call(this, url);
       },
     }));
+  // The resource URLs of elements, as `GUARDED` in src/web/guard.rs lists them (interface with the
+  // property, local names, property); SVG elements hold theirs in `href` or `xlink:href`.
+  // tests/e2e/guard-routes.test.mjs tries each route against both.
+  const tagsOf = new Map();
+  for (const [type, tags, property] of [
+    ["HTMLScriptElement", "script", "src"],
+    ["HTMLImageElement", "img", "srcset"],
+    ["HTMLImageElement", "img", "src"],
+    ["HTMLIFrameElement", "iframe", "src"],
+    ["HTMLLinkElement", "link", "href"],
+    ["HTMLLinkElement", "link", "imageSrcset"],
+    ["HTMLMediaElement", "audio video", "src"],
+    ["HTMLVideoElement", "video", "poster"],
+    ["HTMLSourceElement", "source", "srcset"],
+    ["HTMLSourceElement", "source", "src"],
+    ["HTMLTrackElement", "track", "src"],
+    ["HTMLInputElement", "input", "src"],
+    ["HTMLEmbedElement", "embed", "src"],
+    ["HTMLObjectElement", "object", "data"],
+    ["", "script image feImage", "href"],
+  ]) {
+    const attribute = property.toLowerCase();
+    tagsOf.set(attribute, `${tagsOf.get(attribute) ?? ""} ${tags} `);
+    if (type) urlSetter(window[type].prototype, property);
   }
-  method(
-    Element.prototype,
-    "setAttribute",
-    (element, [name, value]) =>
-      /^(src|srcset|href)$/i.test(name) && /^(SCRIPT|IMG|IFRAME|LINK)$/.test(element.tagName) && !ownHost(value),
-  );
+  /** Whether setting the attribute `name` of `element` (`null`: of any element) to `value` loads from another host. */
+  const loads = (element, name, value) => {
+    const tags = tagsOf.get(String(name).toLowerCase().split(":").pop());
+    return !!tags && (!element || tags.includes(` ${element.localName} `)) && !ownHost(value);
+  };
+  method(Element.prototype, "setAttribute", (element, [name, value]) => loads(element, name, value));
+  method(Element.prototype, "setAttributeNS", (element, [, name, value]) => loads(element, name, value));
+  for (const name of ["setAttributeNode", "setAttributeNodeNS"]) {
+    method(Element.prototype, name, (element, [attr]) => loads(element, attr.localName, attr.value));
+  }
+  for (const name of ["setNamedItem", "setNamedItemNS"]) {
+    method(NamedNodeMap.prototype, name, (_, [attr]) => loads(null, attr.localName, attr.value));
+  }
+  // An attribute node's value, also as `nodeValue` and `textContent` (shadowed for attributes only).
+  for (const property of ["value", "nodeValue", "textContent"]) {
+    urlSetter(Attr.prototype, property, (attr) => attr.ownerElement && tagsOf.get(attr.localName)?.includes(` ${attr.ownerElement.localName} `));
+  }
+  urlSetter(SVGAnimatedString.prototype, "baseVal");
+  // `new Audio(url)` sets its URL without the `src` setter: the setter gets it instead.
+  redefine(window, "Audio", ({ value: Audio }) => ({
+    value: new Proxy(Audio, {
+      construct(target, [url], newTarget) {
+        const audio = Reflect.construct(target, [], newTarget);
+        if (url !== undefined) audio.src = url;
+        return audio;
+      },
+    }),
+    writable: true,
+  }));
   // A sealed form is refused, never held: the visitor sees the form do nothing rather than
   // post plaintext (it is disabled in its markup until keksdose enables it).
   const sealed = (form) => form instanceof HTMLFormElement && form.matches("form[data-keksdose-seal]");

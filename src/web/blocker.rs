@@ -2,9 +2,10 @@
 //!
 //! Marked elements are inert until their category or service is allowed:
 //! `<script type="text/plain" data-category>` (never run by the browser),
-//! `<img data-src|data-srcset data-category>`, `<link data-href data-category>` and
-//! `<iframe data-src data-category>` (no URL, so no request). Elements the [guard](super::guard)
-//! blocked look the same. A `MutationObserver` hands every element added after start to
+//! `<img data-src|data-srcset data-category>`, `<link data-href data-category>`,
+//! `<iframe data-src data-category>` (no URL, so no request), and the other elements whose URLs
+//! are [guarded](super::guard::GUARDED) likewise (`<video data-poster>`, `<object data-data>`,
+//! SVG `<image data-href>`, …). Elements the [guard](super::guard) blocked look the same. A `MutationObserver` hands every element added after start to
 //! [`Page::on_added`], so tag managers and single-page apps are covered.
 //!
 //! Scripts run in document order, each exactly once, through one queue for the whole page: an
@@ -28,16 +29,17 @@ use crate::strings::concat;
 /// Marked elements keksdose has not settled yet (iframes are re-checked on every decision).
 const MARKED: &str = concat!(
     r#"script[type="text/plain"][data-category]:not([data-keksdose-state]),"#,
-    "img[data-category]:not([data-keksdose-state]),",
-    "link[data-category]:not([data-keksdose-state]),",
+    ":is(img,link,audio,video,source,track,input,embed,object,image,feImage)",
+    "[data-category]:not([data-keksdose-state]),",
     r#"iframe[data-category]:not([data-keksdose-state="unknown"])"#
 );
 
 /// Attributes that only instruct keksdose and are not copied to the executable script.
-const MARKUP_ATTRIBUTES: [&str; 7] = [
+const MARKUP_ATTRIBUTES: [&str; 8] = [
     "type",
     "data-type",
     "data-src",
+    "data-href",
     "data-category",
     "data-service",
     "data-keksdose-state",
@@ -54,7 +56,7 @@ thread_local! {
 pub enum Step {
     /// Run this script (queued, in document order).
     Run(Element),
-    /// Set the URL held in `data-src` / `data-srcset` / `data-href`.
+    /// Set the URLs held in `data-src`, `data-srcset`, `data-href`, ….
     Load(Element),
     /// Settle this iframe: load it, show its placeholder, or unload it.
     Embed(Element, bool),
@@ -69,13 +71,13 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
         let category = element.get_attribute("data-category").unwrap_or_default();
         let service = element.get_attribute("data-service");
         let gate = Gate::parse(&category, service.as_deref());
-        let tag = element.tag_name();
+        let tag = element.local_name();
         if !policy.names_known(&gate) {
             let service =
                 service.map_or(String::new(), |s| concat(&[" data-service=\"", &s, "\""]));
             console_warn(&concat(&[
                 "a <",
-                &tag.to_ascii_lowercase(),
+                &tag,
                 "> marked data-category=\"",
                 &category,
                 "\"",
@@ -89,9 +91,9 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
         let open = policy.gate_open(&gate)
             && (service.is_some() || guard::held_urls_allowed(&element, policy));
         match tag.as_str() {
-            "IFRAME" => steps.push(Step::Embed(element, open)),
+            "iframe" => steps.push(Step::Embed(element, open)),
             _ if !open => {}
-            "SCRIPT" => {
+            "script" => {
                 set(&element, "data-keksdose-state", "queued");
                 steps.push(Step::Run(element));
             }
@@ -117,16 +119,10 @@ pub fn apply(page: &Page, steps: Vec<Step>) {
     }
 }
 
-/// Sets the held URL of an image or stylesheet link.
+/// Sets the held URLs of an element other than a script or frame.
 fn load(element: &Element) {
-    for (data, attribute) in [
-        ("data-srcset", "srcset"),
-        ("data-src", "src"),
-        ("data-href", "href"),
-    ] {
-        if let Some(url) = element.get_attribute(data) {
-            set(element, attribute, &url);
-        }
+    for (attribute, url) in guard::held_urls(element) {
+        set(element, attribute, &url);
     }
     set(element, "data-keksdose-state", "loaded");
 }
@@ -182,7 +178,8 @@ fn replace(marked: &Element, script: &HtmlScriptElement) {
     }
 }
 
-/// A `<script>` with the marked one's attributes, `data-src` as `src`, `data-type` as `type`.
+/// A `<script>` with the marked one's attributes, `data-src` (`data-href` of an SVG script) as
+/// `src`, `data-type` as `type`.
 fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
     let script: HtmlScriptElement = element("script", "").unchecked_into();
     for name in marked
@@ -197,7 +194,10 @@ fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
     if let Some(kind) = marked.get_attribute("data-type") {
         set(&script, "type", &kind);
     }
-    if let Some(src) = marked.get_attribute("data-src") {
+    if let Some(src) = marked
+        .get_attribute("data-src")
+        .or_else(|| marked.get_attribute("data-href"))
+    {
         set(&script, "src", &src);
     }
     if script.has_attribute("src") {

@@ -4,10 +4,12 @@
 //! - `document.cookie` and `cookieStore.set`: cookies that are neither necessary nor consented
 //!   are dropped (deletions always pass; reads are untouched); one console warning per name;
 //! - `localStorage` / `sessionStorage`: `setItem` and property assignment, likewise;
-//! - `src` / `srcset` / `href` of `script`, `img`, `iframe` and `link` elements, as properties
-//!   and through `setAttribute`: a URL whose host belongs to a service without consent is not
-//!   set; the element is marked like hand-written markup (`type="text/plain"`, `data-src`,
-//!   `data-category`, `data-service`) so that it is activated once the service is allowed;
+//! - the resource URLs of elements ([`GUARDED`]), as properties, through `setAttribute`,
+//!   `setAttributeNS`, `setAttributeNode(NS)`, the attribute node's `value` and `new Audio(url)`:
+//!   a URL whose host belongs to a service without consent is not set; the element is marked
+//!   like hand-written markup (`type="text/plain"`, `data-src`, `data-category`,
+//!   `data-service`) so that it is activated once the service is allowed. Where no element is
+//!   known (`attributes.setNamedItem`, an SVG `href.baseVal`) such a URL is refused;
 //! - submissions of sealed forms (the submit event and `form.submit()`): see [`forms`].
 //!
 //! The browser's functions are wrapped in `Proxy` objects whose `apply` trap sees `this`, so no
@@ -43,14 +45,28 @@ struct Native {
     set_attribute: Function,
 }
 
-/// Elements whose resource URLs are guarded (interface, tag name) and the attribute that holds
-/// the URL; a blocked URL is kept in `data-<attribute>`.
-const GUARDED: [(&str, &str, &str); 5] = [
-    ("HTMLScriptElement", "SCRIPT", "src"),
-    ("HTMLImageElement", "IMG", "src"),
-    ("HTMLImageElement", "IMG", "srcset"),
-    ("HTMLIFrameElement", "IFRAME", "src"),
-    ("HTMLLinkElement", "LINK", "href"),
+/// The resource URLs that are guarded: (interface with the property, local names of the
+/// elements, property). The attribute is the property's name in lower case; a blocked URL is kept
+/// in `data-<attribute>`. SVG elements hold theirs in `href` (or `xlink:href`), whose property is
+/// an `SVGAnimatedString` (guarded on its own). `pkg-config/fail-closed.js` stops the same list
+/// (`tests/e2e/guard-routes.test.mjs` proves both with one probe per route). A `srcset` comes
+/// before its `src`: activation sets them in this order, so an image fetches only what it picks.
+pub const GUARDED: [(&str, &str, &str); 15] = [
+    ("HTMLScriptElement", "script", "src"),
+    ("HTMLImageElement", "img", "srcset"),
+    ("HTMLImageElement", "img", "src"),
+    ("HTMLIFrameElement", "iframe", "src"),
+    ("HTMLLinkElement", "link", "href"),
+    ("HTMLLinkElement", "link", "imageSrcset"),
+    ("HTMLMediaElement", "audio video", "src"),
+    ("HTMLVideoElement", "video", "poster"),
+    ("HTMLSourceElement", "source", "srcset"),
+    ("HTMLSourceElement", "source", "src"),
+    ("HTMLTrackElement", "track", "src"),
+    ("HTMLInputElement", "input", "src"),
+    ("HTMLEmbedElement", "embed", "src"),
+    ("HTMLObjectElement", "object", "data"),
+    ("", "script image feImage", "href"),
 ];
 
 /// A trap: `(original function, this, arguments, guarded attribute) -> result`.
@@ -103,32 +119,48 @@ pub fn install() -> Result<(), JsValue> {
 
     // cookieStore.set (Chromium, Firefox, WebKit; absent in older browsers).
     if let Ok(store) = prototype("CookieStore") {
-        wrap_method(&store, "set", cookie_store_set)?;
+        wrap_method(&store, "set", cookie_store_set, "")?;
     }
 
     // Storage.prototype.setItem, and property assignment through the storage objects.
-    wrap_method(&prototype("Storage")?, "setItem", storage_set_item)?;
+    wrap_method(&prototype("Storage")?, "setItem", storage_set_item, "")?;
     guard_storage_objects(&window);
 
-    // Resource URLs of elements.
-    for (class, _, attribute) in GUARDED {
-        wrap_setter(
-            &prototype(class)?,
-            attribute,
-            element_url_property,
-            attribute,
-        )?;
+    // Resource URLs of elements: their properties, the four ways to set an attribute, the
+    // attribute node's value (`nodeValue` and `textContent` of `Node` are shadowed for
+    // attribute nodes only), and `new Audio(url)`.
+    for (class, _, property) in GUARDED {
+        if !class.is_empty() {
+            let prototype = prototype(class)?;
+            wrap_setter(&prototype, &prototype, property, element_url_property, property)?;
+        }
     }
-    wrap_setter(
-        &prototype("HTMLScriptElement")?,
-        "type",
-        script_type_property,
-        "",
-    )?;
-    wrap_method(&element, "setAttribute", element_set_attribute)?;
+    let script = prototype("HTMLScriptElement")?;
+    wrap_setter(&script, &script, "type", script_type_property, "")?;
+    for (name, form) in [
+        ("setAttribute", ""),
+        ("setAttributeNS", "NS"),
+        ("setAttributeNode", "node"),
+        ("setAttributeNodeNS", "node"),
+    ] {
+        wrap_method(&element, name, element_set_attribute, form)?;
+    }
+    let attr = prototype("Attr")?;
+    wrap_setter(&attr, &attr, "value", attribute_value, "")?;
+    let node = prototype("Node")?;
+    for property in ["nodeValue", "textContent"] {
+        wrap_setter(&node, &attr, property, attribute_value, "")?;
+    }
+    let named = prototype("NamedNodeMap")?;
+    for name in ["setNamedItem", "setNamedItemNS"] {
+        wrap_method(&named, name, named_item, "")?;
+    }
+    let animated = prototype("SVGAnimatedString")?;
+    wrap_setter(&animated, &animated, "baseVal", svg_url, "")?;
+    guard_audio_constructor(&window)?;
 
     // Sealed forms: every submission goes through keksdose, or nowhere.
-    wrap_method(&prototype("HTMLFormElement")?, "submit", form_submit)?;
+    wrap_method(&prototype("HTMLFormElement")?, "submit", form_submit, "")?;
     let on_submit = callback(|event, _, _| {
         forms::on_submit(event.unchecked_into());
         Ok(JsValue::UNDEFINED)
@@ -238,7 +270,7 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
 
 /// The URLs in the value of `attribute`: a `srcset` lists several.
 fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
-    if attribute.ends_with("srcset") {
+    if attribute.to_ascii_lowercase().ends_with("srcset") {
         value
             .split(',')
             .filter_map(|candidate| candidate.split_whitespace().next())
@@ -248,16 +280,26 @@ fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
     }
 }
 
-/// Whether every host in the URLs an element holds for activation (`data-src`,
-/// `data-srcset`, `data-href`) may load under `policy`.
-pub fn held_urls_allowed(element: &Element, policy: Policy<'_>) -> bool {
-    ["data-src", "data-srcset", "data-href"].iter().all(|data| {
-        element.get_attribute(data).is_none_or(|value| {
-            urls_in(data, &value)
-                .into_iter()
-                .filter_map(remote_host)
-                .all(|host| policy.host_allowed(&host))
+/// The URLs `element` holds for activation: `(attribute, value of data-<attribute>)`.
+pub fn held_urls(element: &Element) -> Vec<(&'static str, String)> {
+    let tag = element.local_name();
+    GUARDED
+        .iter()
+        .filter(|(_, tags, _)| tags.split(' ').any(|t| t == tag))
+        .filter_map(|(_, _, attribute)| {
+            let value = element.get_attribute(&concat(&["data-", attribute]))?;
+            Some((*attribute, value))
         })
+        .collect()
+}
+
+/// Whether every host in the URLs an element holds for activation may load under `policy`.
+pub fn held_urls_allowed(element: &Element, policy: Policy<'_>) -> bool {
+    held_urls(element).iter().all(|(attribute, value)| {
+        urls_in(attribute, value)
+            .into_iter()
+            .filter_map(remote_host)
+            .all(|host| policy.host_allowed(&host))
     })
 }
 
@@ -385,14 +427,39 @@ fn cookie_store_set(
     args: &Array,
     _: &str,
 ) -> Result<JsValue, JsValue> {
+    // What is checked is what is passed on, read once: `set(name, value)` takes the name as a
+    // string (converted here), `set(options)` a dictionary, whose members are copied here in
+    // the order the browser reads them. Anything else the browser refuses itself.
     let first = args.get(0);
-    let name = if first.is_object() {
-        js_string(&Reflect::get(&first, &"name".into()).unwrap_or_default())
+    let name;
+    let checked = if args.length() > 1 {
+        name = js_text(&first);
+        Array::of2(&name, &args.get(1))
+    } else if first.is_object() || first.is_function() {
+        let options = Object::new();
+        for member in [
+            "domain",
+            "expires",
+            "name",
+            "partitioned",
+            "path",
+            "sameSite",
+            "value",
+        ] {
+            let value = Reflect::get(&first, &member.into())?;
+            if !value.is_undefined() {
+                Reflect::set(&options, &member.into(), &value)?;
+            }
+        }
+        name = js_text(&Reflect::get(&options, &"name".into())?);
+        Reflect::set(&options, &"name".into(), &name)?;
+        Array::of1(&options)
     } else {
-        js_string(&first)
+        return Reflect::apply(original, this, args);
     };
+    let name = String::from(&name);
     match cookie_verdict(&name) {
-        Ok(()) => Reflect::apply(original, this, args),
+        Ok(()) => Reflect::apply(original, this, &checked),
         Err(reason) => {
             warn_once(&concat(&["the cookie `", &name, "`"]), &reason);
             Ok(Promise::resolve(&JsValue::UNDEFINED).into())
@@ -433,25 +500,104 @@ fn element_url_property(
     }
 }
 
+/// `setAttribute(name, value)`, `setAttributeNS(namespace, name, value)` (`form` "NS") and
+/// `setAttributeNode(NS)(attr)` (`form` "node"): a guarded URL is screened by its local name.
 fn element_set_attribute(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    form: &str,
+) -> Result<JsValue, JsValue> {
+    if let Some(element) = this.dyn_ref::<Element>() {
+        let (name, value) = match form {
+            "" => (args.get(0), args.get(1)),
+            "NS" => (args.get(1), args.get(2)),
+            _ => {
+                let attr = args.get(0);
+                (
+                    Reflect::get(&attr, &"localName".into())?,
+                    Reflect::get(&attr, &"value".into())?,
+                )
+            }
+        };
+        let name = js_string(&name).to_ascii_lowercase();
+        let name = name.rsplit(':').next().unwrap_or_default();
+        // Converted once: what is checked is what is set.
+        let value = js_text(&value);
+        if let Some(attribute) = guarded_attribute(element, name) {
+            if !screen(element, attribute, &String::from(&value)) {
+                return Ok(JsValue::NULL);
+            }
+        } else if name == "type" && element.has_attribute("data-keksdose-blocked") {
+            // A blocked script keeps type="text/plain"; the wanted type is kept for activation.
+            set_attribute(element, "data-type", &String::from(&value));
+            return Ok(JsValue::NULL);
+        }
+        if form != "node" {
+            let checked = args.slice(0, args.length());
+            checked.set(if form == "NS" { 2 } else { 1 }, value.into());
+            return Reflect::apply(original, this, &checked);
+        }
+    }
+    Reflect::apply(original, this, args)
+}
+
+/// The `value` of an attribute node (also as `nodeValue` and `textContent`): screened for the
+/// element it belongs to.
+fn attribute_value(
     original: &Function,
     this: &JsValue,
     args: &Array,
     _: &str,
 ) -> Result<JsValue, JsValue> {
-    if let Some(element) = this.dyn_ref::<Element>() {
-        let name = js_string(&args.get(0)).to_ascii_lowercase();
+    let owner = Reflect::get(this, &"ownerElement".into())?;
+    if let Some(element) = owner.dyn_ref::<Element>() {
+        let name = js_string(&Reflect::get(this, &"localName".into())?).to_ascii_lowercase();
         if let Some(attribute) = guarded_attribute(element, &name) {
-            if !screen(element, attribute, &js_string(&args.get(1))) {
+            let value = js_text(&args.get(0));
+            if !screen(element, attribute, &String::from(&value)) {
                 return Ok(JsValue::UNDEFINED);
             }
-        } else if name == "type" && element.has_attribute("data-keksdose-blocked") {
-            // A blocked script keeps type="text/plain"; the wanted type is kept for activation.
-            set_attribute(element, "data-type", &js_string(&args.get(1)));
-            return Ok(JsValue::UNDEFINED);
+            return Reflect::apply(original, this, &Array::of1(&value));
         }
     }
     Reflect::apply(original, this, args)
+}
+
+/// `attributes.setNamedItem(NS)(attr)`: the element is not known here, so an attribute named
+/// like a guarded one whose URL may not load is refused.
+fn named_item(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    _: &str,
+) -> Result<JsValue, JsValue> {
+    let attr = args.get(0);
+    let name = js_string(&Reflect::get(&attr, &"localName".into())?).to_ascii_lowercase();
+    if GUARDED
+        .iter()
+        .any(|(_, _, attribute)| attribute.eq_ignore_ascii_case(&name))
+        && !url_allowed(&name, &js_string(&Reflect::get(&attr, &"value".into())?))
+    {
+        return Ok(JsValue::NULL);
+    }
+    Reflect::apply(original, this, args)
+}
+
+/// `href.baseVal` of an SVG element: the element is not known here, so a URL that may not load
+/// is refused.
+fn svg_url(
+    original: &Function,
+    this: &JsValue,
+    args: &Array,
+    _: &str,
+) -> Result<JsValue, JsValue> {
+    let value = js_text(&args.get(0));
+    if url_allowed("href", &String::from(&value)) {
+        Reflect::apply(original, this, &Array::of1(&value))
+    } else {
+        Ok(JsValue::UNDEFINED)
+    }
 }
 
 /// `form.submit()` skips the submit event; for a sealed form it is routed to sealing.
@@ -485,25 +631,27 @@ fn script_type_property(
     }
 }
 
-/// The URL attribute `name` of `element` if it is one keksdose guards.
+/// The URL attribute `name` (in lower case) of `element` if it is one keksdose guards.
 fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
+    let guarded = |(_, _, attribute): &&(&str, &str, &'static str)| {
+        attribute.eq_ignore_ascii_case(name)
+    };
     // The name first: most attributes set are none of these, and the tag costs a call to JS.
-    if !GUARDED.iter().any(|(_, _, attribute)| *attribute == name) {
+    if !GUARDED.iter().any(|row| guarded(&row)) {
         return None;
     }
-    let tag = element.tag_name();
+    let tag = element.local_name();
     GUARDED
         .iter()
-        .find_map(|(_, t, attribute)| (*attribute == name && *t == tag).then_some(*attribute))
+        .filter(guarded)
+        .find(|(_, tags, _)| tags.split(' ').any(|t| t == tag))
+        .map(|(_, _, attribute)| *attribute)
 }
 
 /// Lets `url` through for `element`'s `attribute`, or marks the element so that keksdose
 /// activates it once its service is allowed; returns whether the URL may be set.
 pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
-    let blocked = urls_in(attribute, url)
-        .into_iter()
-        .find_map(|candidate| url_verdict(candidate).err().map(|a| (candidate, a)));
-    let Some((blocked_url, attribution)) = blocked else {
+    let Err(attribution) = urls_verdict(attribute, url) else {
         return true;
     };
     set_attribute(element, &concat(&["data-", attribute]), url);
@@ -511,20 +659,36 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
         set_attribute(element, "data-category", category);
         set_attribute(element, "data-service", service);
     }
-    if element.tag_name() == "SCRIPT" {
+    if element.local_name() == "script" {
         if let Some(kind) = element.get_attribute("type").filter(|t| t != "text/plain") {
             set_attribute(element, "data-type", &kind);
         }
         set_attribute(element, "data-keksdose-blocked", "");
         set_attribute(element, "type", "text/plain");
     }
-    let host = remote_host(blocked_url).unwrap_or_default();
-    let reason = match &attribution {
-        Some((_, service)) => concat(&["the service `", service, "` has no consent"]),
-        None => "keksdose has no valid config".to_owned(),
-    };
-    warn_once(&concat(&["loading from ", &host]), &reason);
     false
+}
+
+/// Whether the URLs in the value of `attribute` may load; a refusal is reported once.
+fn url_allowed(attribute: &str, url: &str) -> bool {
+    urls_verdict(attribute, url).is_ok()
+}
+
+/// [`url_verdict`] for every URL in the value of `attribute`: the first refusal is reported
+/// (once per host) and returned.
+fn urls_verdict(attribute: &str, url: &str) -> Result<(), Option<(String, String)>> {
+    for candidate in urls_in(attribute, url) {
+        if let Err(attribution) = url_verdict(candidate) {
+            let host = remote_host(candidate).unwrap_or_default();
+            let reason = match &attribution {
+                Some((_, service)) => concat(&["the service `", service, "` has no consent"]),
+                None => "keksdose has no valid config".to_owned(),
+            };
+            warn_once(&concat(&["loading from ", &host]), &reason);
+            return Err(attribution);
+        }
+    }
+    Ok(())
 }
 
 // --- installation helpers ---
@@ -573,22 +737,50 @@ fn trap(original: &Function, apply: Apply, attribute: &'static str) -> JsValue {
     Proxy::new(original, &handler).into()
 }
 
-fn wrap_method(prototype: &Object, name: &str, apply: Apply) -> Result<(), JsValue> {
+fn wrap_method(
+    prototype: &Object,
+    name: &str,
+    apply: Apply,
+    attribute: &'static str,
+) -> Result<(), JsValue> {
     let original: Function = Reflect::get(prototype, &name.into())?.unchecked_into();
-    Reflect::set(prototype, &name.into(), &trap(&original, apply, "")).map(drop)
+    Reflect::set(prototype, &name.into(), &trap(&original, apply, attribute)).map(drop)
 }
 
+/// Defines `property` on `onto` as the accessor `source` has, its setter wrapped (`onto` is
+/// `source`, or an object that inherits from it and alone gets the guard).
 fn wrap_setter(
-    prototype: &Object,
+    source: &Object,
+    onto: &Object,
     property: &str,
     apply: Apply,
     attribute: &'static str,
 ) -> Result<(), JsValue> {
-    let accessor = descriptor(prototype, property)?;
+    let accessor = descriptor(source, property)?;
     let setter: Function = Reflect::get(&accessor, &"set".into())?.unchecked_into();
     Reflect::set(&accessor, &"set".into(), &trap(&setter, apply, attribute))?;
-    Object::define_property(prototype, &property.into(), &accessor);
+    Object::define_property(onto, &property.into(), &accessor);
     Ok(())
+}
+
+/// `new Audio(url)` sets the URL without the `src` setter: it is built without one, and the URL
+/// is set through the guarded setter.
+fn guard_audio_constructor(window: &web_sys::Window) -> Result<(), JsValue> {
+    let audio: Function = Reflect::get(window, &"Audio".into())?.unchecked_into();
+    let construct = callback(|audio, args, new_target| {
+        let element = Reflect::construct_with_new_target(
+            audio.unchecked_ref(),
+            &Array::new(),
+            new_target.unchecked_ref(),
+        )?;
+        let url = args.unchecked_ref::<Array>().get(0);
+        if !url.is_undefined() {
+            Reflect::set(&element, &"src".into(), &url)?;
+        }
+        Ok(element)
+    });
+    let handler = super::object(&[("construct", &construct.into_js_value())]);
+    Reflect::set(window, &"Audio".into(), &Proxy::new(&audio, &handler)).map(drop)
 }
 
 /// Replaces `window.localStorage` and `window.sessionStorage` by getters that hand out a proxy
@@ -610,7 +802,19 @@ fn guard_storage_objects(window: &web_sys::Window) {
         }
         Reflect::set(&target.unchecked_into(), &key, &value).map(JsValue::from)
     });
-    let handler = super::object(&[("get", &get.into_js_value()), ("set", &set.into_js_value())]);
+    // `Object.defineProperty(localStorage, key, { value })` stores the value too.
+    let define_property = callback(|target, key, descriptor| {
+        if key.is_string() && !storage_write_allowed(&js_string(&key)) {
+            return Ok(JsValue::TRUE);
+        }
+        let target: Object = target.unchecked_into();
+        Reflect::define_property(&target, &key, &descriptor.unchecked_into()).map(JsValue::from)
+    });
+    let handler = super::object(&[
+        ("get", &get.into_js_value()),
+        ("set", &set.into_js_value()),
+        ("defineProperty", &define_property.into_js_value()),
+    ]);
     for name in ["localStorage", "sessionStorage"] {
         let Ok(own) = descriptor(window, name) else {
             continue;
