@@ -85,8 +85,8 @@ export function stopWrites(stop) {
         guards(this) && !ownHost(url) ? stop(this, property, [url], false) : accessor.set.call(this, url);
       },
     }));
-  // The resource URLs of elements, as `GUARDED` in src/web/guard.rs lists them (interface with the
-  // property, local names, property); SVG elements hold theirs in `href` or `xlink:href`.
+  // The resource URLs of elements, as `GUARDED` in src/web/guard.rs lists them (interface whose
+  // property is wrapped, local name, property); SVG elements hold theirs in `href` or `xlink:href`.
   // tests/e2e/guard-routes.test.mjs tries each route against both.
   const tagsOf = new Map();
   for (const [type, tags, property] of [
@@ -96,7 +96,8 @@ export function stopWrites(stop) {
     ["HTMLIFrameElement", "iframe", "src"],
     ["HTMLLinkElement", "link", "href"],
     ["HTMLLinkElement", "link", "imageSrcset"],
-    ["HTMLMediaElement", "audio video", "src"],
+    ["HTMLMediaElement", "audio", "src"],
+    ["", "video", "src"],
     ["HTMLVideoElement", "video", "poster"],
     ["HTMLSourceElement", "source", "srcset"],
     ["HTMLSourceElement", "source", "src"],
@@ -104,7 +105,9 @@ export function stopWrites(stop) {
     ["HTMLInputElement", "input", "src"],
     ["HTMLEmbedElement", "embed", "src"],
     ["HTMLObjectElement", "object", "data"],
-    ["", "script image feImage", "href"],
+    ["", "script", "href"],
+    ["", "image", "href"],
+    ["", "feImage", "href"],
   ]) {
     const attribute = property.toLowerCase();
     tagsOf.set(attribute, `${tagsOf.get(attribute) ?? ""} ${tags} `);

@@ -45,20 +45,22 @@ struct Native {
     set_attribute: Function,
 }
 
-/// The resource URLs that are guarded: (interface with the property, local names of the
-/// elements, property). The attribute is the property's name in lower case; a blocked URL is kept
-/// in `data-<attribute>`. SVG elements hold theirs in `href` (or `xlink:href`), whose property is
-/// an `SVGAnimatedString` (guarded on its own). `pkg-config/fail-closed.js` stops the same list
+/// The resource URLs that are guarded: (interface whose property is wrapped, local name of the
+/// element, property). The attribute is the property's name in lower case; a blocked URL is kept
+/// in `data-<attribute>`. The interface is empty where another row wraps the same property, and
+/// for SVG elements: they hold their URL in `href` (or `xlink:href`), whose property is an
+/// `SVGAnimatedString`, guarded on its own. `pkg-config/fail-closed.js` stops the same list
 /// (`tests/e2e/guard-routes.test.mjs` proves both with one probe per route). A `srcset` comes
 /// before its `src`: activation sets them in this order, so an image fetches only what it picks.
-pub const GUARDED: [(&str, &str, &str); 15] = [
+pub const GUARDED: [(&str, &str, &str); 18] = [
     ("HTMLScriptElement", "script", "src"),
     ("HTMLImageElement", "img", "srcset"),
     ("HTMLImageElement", "img", "src"),
     ("HTMLIFrameElement", "iframe", "src"),
     ("HTMLLinkElement", "link", "href"),
     ("HTMLLinkElement", "link", "imageSrcset"),
-    ("HTMLMediaElement", "audio video", "src"),
+    ("HTMLMediaElement", "audio", "src"),
+    ("", "video", "src"),
     ("HTMLVideoElement", "video", "poster"),
     ("HTMLSourceElement", "source", "srcset"),
     ("HTMLSourceElement", "source", "src"),
@@ -66,11 +68,48 @@ pub const GUARDED: [(&str, &str, &str); 15] = [
     ("HTMLInputElement", "input", "src"),
     ("HTMLEmbedElement", "embed", "src"),
     ("HTMLObjectElement", "object", "data"),
-    ("", "script image feImage", "href"),
+    ("", "script", "href"),
+    ("", "image", "href"),
+    ("", "feImage", "href"),
 ];
 
-/// A trap: `(original function, this, arguments, guarded attribute) -> result`.
+/// A trap: `(original function, this, arguments, form or property) -> result`.
 type Apply = fn(&Function, &JsValue, &Array, &'static str) -> Result<JsValue, JsValue>;
+
+/// Methods that are wrapped: (interface, method, trap, form the trap is told). The resource URLs
+/// of elements go through the four ways to set an attribute, and `setNamedItem(NS)` of their
+/// attribute lists; sealed forms through `submit()`.
+const METHODS: [(&str, &str, Apply, &str); 8] = [
+    ("Storage", "setItem", storage_set_item, ""),
+    ("Element", "setAttribute", element_set_attribute, ""),
+    ("Element", "setAttributeNS", element_set_attribute, "NS"),
+    ("Element", "setAttributeNode", element_set_attribute, "node"),
+    (
+        "Element",
+        "setAttributeNodeNS",
+        element_set_attribute,
+        "node",
+    ),
+    ("NamedNodeMap", "setNamedItem", named_item, ""),
+    ("NamedNodeMap", "setNamedItemNS", named_item, ""),
+    ("HTMLFormElement", "submit", form_submit, ""),
+];
+
+/// Setters that are wrapped besides those of [`GUARDED`]: (interface with the accessor,
+/// interface that gets the wrapped one, property, trap). An attribute node's value is also its
+/// `nodeValue` and `textContent`, whose accessors on `Node` are shadowed for attributes only.
+const SETTERS: [(&str, &str, &str, Apply); 5] = [
+    (
+        "HTMLScriptElement",
+        "HTMLScriptElement",
+        "type",
+        script_type_property,
+    ),
+    ("Attr", "Attr", "value", attribute_value),
+    ("Node", "Attr", "nodeValue", attribute_value),
+    ("Node", "Attr", "textContent", attribute_value),
+    ("SVGAnimatedString", "SVGAnimatedString", "baseVal", svg_url),
+];
 
 /// After an internal error nothing is decided any more: everything is blocked.
 pub fn poison() {
@@ -121,46 +160,22 @@ pub fn install() -> Result<(), JsValue> {
     if let Ok(store) = prototype("CookieStore") {
         wrap_method(&store, "set", cookie_store_set, "")?;
     }
-
-    // Storage.prototype.setItem, and property assignment through the storage objects.
-    wrap_method(&prototype("Storage")?, "setItem", storage_set_item, "")?;
-    guard_storage_objects(&window);
-
-    // Resource URLs of elements: their properties, the four ways to set an attribute, the
-    // attribute node's value (`nodeValue` and `textContent` of `Node` are shadowed for
-    // attribute nodes only), and `new Audio(url)`.
+    for (class, name, apply, form) in METHODS {
+        wrap_method(&prototype(class)?, name, apply, form)?;
+    }
+    for (class, onto, property, apply) in SETTERS {
+        wrap_setter(&prototype(class)?, &prototype(onto)?, property, apply)?;
+    }
     for (class, _, property) in GUARDED {
         if !class.is_empty() {
             let prototype = prototype(class)?;
-            wrap_setter(&prototype, &prototype, property, element_url_property, property)?;
+            wrap_setter(&prototype, &prototype, property, element_url_property)?;
         }
     }
-    let script = prototype("HTMLScriptElement")?;
-    wrap_setter(&script, &script, "type", script_type_property, "")?;
-    for (name, form) in [
-        ("setAttribute", ""),
-        ("setAttributeNS", "NS"),
-        ("setAttributeNode", "node"),
-        ("setAttributeNodeNS", "node"),
-    ] {
-        wrap_method(&element, name, element_set_attribute, form)?;
-    }
-    let attr = prototype("Attr")?;
-    wrap_setter(&attr, &attr, "value", attribute_value, "")?;
-    let node = prototype("Node")?;
-    for property in ["nodeValue", "textContent"] {
-        wrap_setter(&node, &attr, property, attribute_value, "")?;
-    }
-    let named = prototype("NamedNodeMap")?;
-    for name in ["setNamedItem", "setNamedItemNS"] {
-        wrap_method(&named, name, named_item, "")?;
-    }
-    let animated = prototype("SVGAnimatedString")?;
-    wrap_setter(&animated, &animated, "baseVal", svg_url, "")?;
+    guard_storage_objects(&window);
     guard_audio_constructor(&window)?;
 
     // Sealed forms: every submission goes through keksdose, or nowhere.
-    wrap_method(&prototype("HTMLFormElement")?, "submit", form_submit, "")?;
     let on_submit = callback(|event, _, _| {
         forms::on_submit(event.unchecked_into());
         Ok(JsValue::UNDEFINED)
@@ -285,7 +300,7 @@ pub fn held_urls(element: &Element) -> Vec<(&'static str, String)> {
     let tag = element.local_name();
     GUARDED
         .iter()
-        .filter(|(_, tags, _)| tags.split(' ').any(|t| t == tag))
+        .filter(|(_, t, _)| *t == tag)
         .filter_map(|(_, _, attribute)| {
             let value = element.get_attribute(&concat(&["data-", attribute]))?;
             Some((*attribute, value))
@@ -428,31 +443,18 @@ fn cookie_store_set(
     _: &str,
 ) -> Result<JsValue, JsValue> {
     // What is checked is what is passed on, read once: `set(name, value)` takes the name as a
-    // string (converted here), `set(options)` a dictionary, whose members are copied here in
-    // the order the browser reads them. Anything else the browser refuses itself.
+    // string (converted here), `set(options)` a dictionary, passed on as an object that inherits
+    // every member from it but has the name, read here, as its own. Anything else the browser
+    // refuses itself.
     let first = args.get(0);
     let name;
     let checked = if args.length() > 1 {
         name = js_text(&first);
         Array::of2(&name, &args.get(1))
     } else if first.is_object() || first.is_function() {
-        let options = Object::new();
-        for member in [
-            "domain",
-            "expires",
-            "name",
-            "partitioned",
-            "path",
-            "sameSite",
-            "value",
-        ] {
-            let value = Reflect::get(&first, &member.into())?;
-            if !value.is_undefined() {
-                Reflect::set(&options, &member.into(), &value)?;
-            }
-        }
-        name = js_text(&Reflect::get(&options, &"name".into())?);
-        Reflect::set(&options, &"name".into(), &name)?;
+        name = js_text(&Reflect::get(&first, &"name".into())?);
+        let options = Object::create(first.unchecked_ref());
+        define(&options, "name", &[("value", &name)]);
         Array::of1(&options)
     } else {
         return Reflect::apply(original, this, args);
@@ -521,7 +523,12 @@ fn element_set_attribute(
             }
         };
         let name = js_string(&name).to_ascii_lowercase();
-        let name = name.rsplit(':').next().unwrap_or_default();
+        // The local name: `xlink:href` (with any prefix) is `href`.
+        let local = name
+            .bytes()
+            .rposition(|b| b == b':')
+            .map_or(0, |colon| colon + 1);
+        let name = name.get(local..).unwrap_or_default();
         // Converted once: what is checked is what is set.
         let value = js_text(&value);
         if let Some(attribute) = guarded_attribute(element, name) {
@@ -586,12 +593,7 @@ fn named_item(
 
 /// `href.baseVal` of an SVG element: the element is not known here, so a URL that may not load
 /// is refused.
-fn svg_url(
-    original: &Function,
-    this: &JsValue,
-    args: &Array,
-    _: &str,
-) -> Result<JsValue, JsValue> {
+fn svg_url(original: &Function, this: &JsValue, args: &Array, _: &str) -> Result<JsValue, JsValue> {
     let value = js_text(&args.get(0));
     if url_allowed("href", &String::from(&value)) {
         Reflect::apply(original, this, &Array::of1(&value))
@@ -633,9 +635,8 @@ fn script_type_property(
 
 /// The URL attribute `name` (in lower case) of `element` if it is one keksdose guards.
 fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
-    let guarded = |(_, _, attribute): &&(&str, &str, &'static str)| {
-        attribute.eq_ignore_ascii_case(name)
-    };
+    let guarded =
+        |(_, _, attribute): &&(&str, &str, &'static str)| attribute.eq_ignore_ascii_case(name);
     // The name first: most attributes set are none of these, and the tag costs a call to JS.
     if !GUARDED.iter().any(|row| guarded(&row)) {
         return None;
@@ -644,7 +645,7 @@ fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
     GUARDED
         .iter()
         .filter(guarded)
-        .find(|(_, tags, _)| tags.split(' ').any(|t| t == tag))
+        .find(|(_, t, _)| *t == tag)
         .map(|(_, _, attribute)| *attribute)
 }
 
@@ -748,17 +749,17 @@ fn wrap_method(
 }
 
 /// Defines `property` on `onto` as the accessor `source` has, its setter wrapped (`onto` is
-/// `source`, or an object that inherits from it and alone gets the guard).
+/// `source`, or an object that inherits from it and alone gets the guard); the trap is told the
+/// property.
 fn wrap_setter(
     source: &Object,
     onto: &Object,
-    property: &str,
+    property: &'static str,
     apply: Apply,
-    attribute: &'static str,
 ) -> Result<(), JsValue> {
     let accessor = descriptor(source, property)?;
     let setter: Function = Reflect::get(&accessor, &"set".into())?.unchecked_into();
-    Reflect::set(&accessor, &"set".into(), &trap(&setter, apply, attribute))?;
+    Reflect::set(&accessor, &"set".into(), &trap(&setter, apply, property))?;
     Object::define_property(onto, &property.into(), &accessor);
     Ok(())
 }
