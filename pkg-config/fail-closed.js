@@ -89,7 +89,7 @@ export function stopWrites(stop) {
   // property is wrapped, local name, property); SVG elements hold theirs in `href` or `xlink:href`.
   // tests/e2e/guard-routes.test.mjs tries each route against both.
   const tagsOf = new Map();
-  for (const [type, tags, property] of [
+  for (const [type, tag, property] of [
     ["HTMLScriptElement", "script", "src"],
     ["HTMLImageElement", "img", "srcset"],
     ["HTMLImageElement", "img", "src"],
@@ -110,7 +110,7 @@ export function stopWrites(stop) {
     ["", "feImage", "href"],
   ]) {
     const attribute = property.toLowerCase();
-    tagsOf.set(attribute, `${tagsOf.get(attribute) ?? ""} ${tags} `);
+    tagsOf.set(attribute, `${tagsOf.get(attribute) ?? ""} ${tag} `);
     if (type) urlSetter(window[type].prototype, property);
   }
   /** Whether setting the attribute `name` of `element` (`null`: of any element) to `value` loads from another host. */

@@ -49,9 +49,10 @@ struct Native {
 /// element, property). The attribute is the property's name in lower case; a blocked URL is kept
 /// in `data-<attribute>`. The interface is empty where another row wraps the same property, and
 /// for SVG elements: they hold their URL in `href` (or `xlink:href`), whose property is an
-/// `SVGAnimatedString`, guarded on its own. `pkg-config/fail-closed.js` stops the same list
-/// (`tests/e2e/guard-routes.test.mjs` proves both with one probe per route). A `srcset` comes
-/// before its `src`: activation sets them in this order, so an image fetches only what it picks.
+/// `SVGAnimatedString`, guarded on its own. `pkg-config/fail-closed.js` stops the same list:
+/// `tests/guard_lists.rs` compares the two, `tests/e2e/guard-routes.test.mjs` tries every route
+/// against both. A `srcset` comes before its `src`: activation sets them in this order, so an
+/// image fetches only what it picks.
 pub const GUARDED: [(&str, &str, &str); 18] = [
     ("HTMLScriptElement", "script", "src"),
     ("HTMLImageElement", "img", "srcset"),

@@ -22,6 +22,26 @@ const STATS = "stats.localhost";
  */
 const LOADS = {
   "img.src (property)": { parks: true, probe: (url) => document.body.append(Object.assign(new Image(), { src: url })) },
+  "img.srcset (property)": {
+    parks: true,
+    probe: (url) => document.body.append(Object.assign(new Image(), { srcset: `${url} 1x`, alt: "probe" })),
+  },
+  "iframe.src (property)": {
+    probe: (url) => {
+      const iframe = document.createElement("iframe");
+      iframe.src = url;
+      document.body.append(iframe);
+    },
+  },
+  "link setAttribute href (stylesheet)": {
+    parks: true,
+    probe: (url) => {
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.setAttribute("href", url);
+      document.head.append(link);
+    },
+  },
   "script setAttribute src": {
     parks: true,
     probe: (url) => {
@@ -170,6 +190,34 @@ const LOADS = {
       const video = document.createElement("video");
       video.poster = url;
       document.body.append(video);
+    },
+  },
+  "video.src (property)": {
+    parks: true,
+    probe: (url) => {
+      const video = document.createElement("video");
+      video.preload = "auto";
+      video.src = url;
+      document.body.append(video);
+    },
+  },
+  "video <track> setAttribute src": {
+    probe: (url) => {
+      const video = document.createElement("video");
+      const track = document.createElement("track");
+      track.default = true;
+      track.setAttribute("src", url);
+      video.append(track);
+      document.body.append(video);
+    },
+  },
+  "SVG <feImage> setAttribute href": {
+    parks: true,
+    probe: (url) => {
+      const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.innerHTML = '<filter id="probe-filter"><feImage/></filter><rect width="10" height="10" filter="url(#probe-filter)"/>';
+      svg.querySelector("feImage").setAttribute("href", url);
+      document.body.append(svg);
     },
   },
   "video <source> setAttribute src": {
