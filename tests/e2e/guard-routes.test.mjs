@@ -221,6 +221,7 @@ const LOADS = {
     },
   },
   "video <source> setAttribute src": {
+    parks: true,
     probe: (url) => {
       const video = document.createElement("video");
       video.preload = "auto";
