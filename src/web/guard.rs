@@ -168,9 +168,9 @@ pub fn install() -> Result<(), JsValue> {
         wrap_setter(&prototype(class)?, &prototype(onto)?, property, apply)?;
     }
     for (class, _, property) in GUARDED {
-        if !class.is_empty() {
-            let prototype = prototype(class)?;
-            wrap_setter(&prototype, &prototype, property, element_url_property)?;
+        // A browser without the element or the property has no such route.
+        if let Ok(prototype) = prototype(class) {
+            let _ = wrap_setter(&prototype, &prototype, property, element_url_property);
         }
     }
     guard_storage_objects(&window);
