@@ -77,12 +77,17 @@ export function stopWrites(stop) {
       redefine(window, name, () => ({ get: () => guarded, enumerable: true }));
     });
   }
-  /** A setter of `property` on `target` that stops URLs from other hosts (`guards(this)`: it applies). */
+  /**
+   * A setter of `property` on `target` that stops URLs from other hosts (where `guards(this)`);
+   * what it checked, it passes on: the value converted once.
+   */
   const urlSetter = (target, property, guards = () => true) =>
     redefine(target, property, (accessor) => ({
       ...accessor,
-      set(url) {
-        guards(this) && !ownHost(url) ? stop(this, property, [url], false) : accessor.set.call(this, url);
+      set(value) {
+        if (!guards(this)) return accessor.set.call(this, value);
+        const url = String(value);
+        ownHost(url) ? accessor.set.call(this, url) : stop(this, property, [url], false);
       },
     }));
   // The resource URLs of elements, as `GUARDED` in src/web/guard.rs lists them (interface whose
@@ -113,18 +118,22 @@ export function stopWrites(stop) {
     tagsOf.set(attribute, `${tagsOf.get(attribute) ?? ""} ${tag} `);
     if (type) urlSetter(window[type].prototype, property);
   }
-  /** Whether setting the attribute `name` of `element` (`null`: of any element) to `value` loads from another host. */
-  const loads = (element, name, value) => {
-    const tags = tagsOf.get(String(name).toLowerCase().split(":").pop());
-    return !!tags && (!element || tags.includes(` ${element.localName} `)) && !ownHost(value);
+  /**
+   * Whether setting the attribute named `args[i]` of `element` (`null`: of any element) to
+   * `args[i + 1]` loads from another host. Both are converted in `args` once, so that what is
+   * checked is what is passed on.
+   */
+  const loads = (element, args, i) => {
+    const tags = tagsOf.get((args[i] = String(args[i])).toLowerCase().split(":").pop());
+    return !!tags && (!element || tags.includes(` ${element.localName} `)) && !ownHost((args[i + 1] = String(args[i + 1])));
   };
-  method(Element.prototype, "setAttribute", (element, [name, value]) => loads(element, name, value));
-  method(Element.prototype, "setAttributeNS", (element, [, name, value]) => loads(element, name, value));
+  method(Element.prototype, "setAttribute", (element, args) => loads(element, args, 0));
+  method(Element.prototype, "setAttributeNS", (element, args) => loads(element, args, 1));
   for (const name of ["setAttributeNode", "setAttributeNodeNS"]) {
-    method(Element.prototype, name, (element, [attr]) => loads(element, attr.localName, attr.value));
+    method(Element.prototype, name, (element, [attr]) => loads(element, [attr.localName, attr.value], 0));
   }
   for (const name of ["setNamedItem", "setNamedItemNS"]) {
-    method(NamedNodeMap.prototype, name, (_, [attr]) => loads(null, attr.localName, attr.value));
+    method(NamedNodeMap.prototype, name, (_, [attr]) => loads(null, [attr.localName, attr.value], 0));
   }
   // An attribute node's value, also as `nodeValue` and `textContent` (shadowed for attributes only).
   for (const property of ["value", "nodeValue", "textContent"]) {

@@ -492,62 +492,72 @@ fn element_url_property(
     args: &Array,
     attribute: &str,
 ) -> Result<JsValue, JsValue> {
-    let allowed = match this.dyn_ref::<Element>() {
-        Some(element) => screen(element, attribute, &js_string(&args.get(0))),
-        None => true,
-    };
-    if allowed {
-        Reflect::apply(original, this, args)
-    } else {
-        Ok(JsValue::UNDEFINED)
+    // Converted once: what is checked is what is set.
+    let value = js_text(&args.get(0));
+    match this.dyn_ref::<Element>() {
+        Some(element) if !screen(element, attribute, &String::from(&value)) => {
+            Ok(JsValue::UNDEFINED)
+        }
+        _ => Reflect::apply(original, this, &Array::of1(&value)),
     }
 }
 
 /// `setAttribute(name, value)`, `setAttributeNS(namespace, name, value)` (`form` "NS") and
 /// `setAttributeNode(NS)(attr)` (`form` "node"): a guarded URL is screened by its local name.
+/// What is checked is what is passed on: the name and a guarded value converted once.
 fn element_set_attribute(
     original: &Function,
     this: &JsValue,
     args: &Array,
     form: &str,
 ) -> Result<JsValue, JsValue> {
-    if let Some(element) = this.dyn_ref::<Element>() {
-        let (name, value) = match form {
-            "" => (args.get(0), args.get(1)),
-            "NS" => (args.get(1), args.get(2)),
-            _ => {
-                let attr = args.get(0);
-                (
-                    Reflect::get(&attr, &"localName".into())?,
-                    Reflect::get(&attr, &"value".into())?,
-                )
-            }
-        };
-        let name = js_string(&name).to_ascii_lowercase();
-        // The local name: `xlink:href` (with any prefix) is `href`.
-        let local = name
-            .bytes()
-            .rposition(|b| b == b':')
-            .map_or(0, |colon| colon + 1);
-        let name = name.get(local..).unwrap_or_default();
-        // Converted once: what is checked is what is set.
-        let value = js_text(&value);
-        if let Some(attribute) = guarded_attribute(element, name) {
-            if !screen(element, attribute, &String::from(&value)) {
+    let Some(element) = this.dyn_ref::<Element>() else {
+        return Reflect::apply(original, this, args);
+    };
+    // The positions of the name and the value in `args`.
+    let at = u32::from(form == "NS");
+    let (name, value) = if form == "node" {
+        let attr = args.get(0);
+        (
+            Reflect::get(&attr, &"localName".into())?,
+            Reflect::get(&attr, &"value".into())?,
+        )
+    } else {
+        (args.get(at), args.get(at + 1))
+    };
+    let text = js_text(&name);
+    let lower = String::from(&text).to_ascii_lowercase();
+    // The local name: `xlink:href` (with any prefix) is `href`.
+    let local = lower
+        .bytes()
+        .rposition(|b| b == b':')
+        .map_or(0, |colon| colon + 1);
+    let local = lower.get(local..).unwrap_or_default();
+    let value_text = match guarded_attribute(element, local) {
+        Some(attribute) => {
+            let value_text = js_text(&value);
+            if !screen(element, attribute, &String::from(&value_text)) {
                 return Ok(JsValue::NULL);
             }
-        } else if name == "type" && element.has_attribute("data-keksdose-blocked") {
+            Some(value_text)
+        }
+        None if local == "type" && element.has_attribute("data-keksdose-blocked") => {
             // A blocked script keeps type="text/plain"; the wanted type is kept for activation.
-            set_attribute(element, "data-type", &String::from(&value));
+            set_attribute(element, "data-type", &js_string(&value));
             return Ok(JsValue::NULL);
         }
-        if form != "node" {
-            let checked = args.slice(0, args.length());
-            checked.set(if form == "NS" { 2 } else { 1 }, value.into());
-            return Reflect::apply(original, this, &checked);
-        }
+        None => None,
+    };
+    // Strings (and an attribute node's name and value) read the same every time.
+    if form == "node" || name.is_string() && (value.is_string() || value_text.is_none()) {
+        return Reflect::apply(original, this, args);
     }
-    Reflect::apply(original, this, args)
+    let checked = args.slice(0, args.length());
+    checked.set(at, text.into());
+    if let Some(value_text) = value_text {
+        checked.set(at + 1, value_text.into());
+    }
+    Reflect::apply(original, this, &checked)
 }
 
 /// The `value` of an attribute node (also as `nodeValue` and `textContent`): screened for the
