@@ -234,7 +234,16 @@ fn preferences(overlay: &Element, config: &Config, texts: &Texts<'_>) -> HtmlEle
         }
         child(&section, "p", "kd-text", texts.category_description(name));
         if !category.services.is_empty() {
-            let list = child(&section, "ul", "kd-services", "");
+            // Collapsed: the category's switch and description, and its services by name; their
+            // switches and details one activation away.
+            let more = child(&section, "details", "kd-more", "");
+            let names: Vec<&str> = category
+                .services
+                .iter()
+                .map(|(key, service)| service.display_name(key))
+                .collect();
+            child(&more, "summary", "", &join(&names, ", "));
+            let list = child(&more, "ul", "kd-services", "");
             for (key, service) in category.services.iter() {
                 let item = child(&list, "li", "kd-service", "");
                 let label = service.display_name(key);

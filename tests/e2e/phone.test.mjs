@@ -79,3 +79,47 @@ for (const colorScheme of ["light", "dark"]) {
     });
   }
 }
+
+test("phone, ten services: the preferences list the services by name per category, details one activation away, and keep their three choices in view", async () => {
+  const context = await suite.browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  const page = await newPage(context);
+  const config = tenServices();
+  await page.route("**/keksdose.json", (route) => route.fulfill({ contentType: "application/json", body: config }));
+  await page.goto(`${suite.server.url}/`);
+  await ready(page);
+  await page.click('.kd-banner [data-keksdose-action="settings"]');
+  await page.waitForSelector(".kd-dialog");
+  await page.waitForTimeout(400);
+  const state = () =>
+    page.evaluate(() => {
+      const dialog = document.querySelector(".kd-dialog");
+      const shown = (element) => element.checkVisibility();
+      return {
+        summaries: [...dialog.querySelectorAll(".kd-more > summary")].map((summary) => summary.textContent),
+        serviceSwitchesShown: [...dialog.querySelectorAll("[data-keksdose-service]")].filter(shown).length,
+        buttons: [...dialog.querySelectorAll(":scope > .kd-actions button")].map((button) => {
+          const { top, bottom } = button.getBoundingClientRect();
+          const hit = document.elementFromPoint(button.getBoundingClientRect().left + 5, (top + bottom) / 2)?.closest("button");
+          return { action: button.dataset.keksdoseAction, visible: top >= 0 && bottom <= innerHeight && hit === button };
+        }),
+      };
+    });
+  let seen = await state();
+  assert.deepEqual(seen.summaries, ["Sitzung, Formularschutz", "Matomo, Heatmap, Umfrage", "Werbe-Tracker, Retargeting, Newsletter-Pixel", "Videoportal, Kartendienst"]);
+  assert.equal(seen.serviceSwitchesShown, 0, "services collapsed");
+  assert.deepEqual(seen.buttons, [
+    { action: "accept-all", visible: true },
+    { action: "reject-all", visible: true },
+    { action: "save", visible: true },
+  ]);
+  // By keyboard: the second category's services open with Enter on their summary.
+  await page.focus(".kd-category:nth-of-type(2) .kd-more > summary");
+  await page.keyboard.press("Enter");
+  seen = await state();
+  assert.equal(seen.serviceSwitchesShown, 3, "Matomo, Heatmap and Umfrage shown");
+  // Scrolled to the end, the choices are still in view.
+  await page.evaluate(() => (document.querySelector(".kd-dialog").scrollTop = 1e6));
+  seen = await state();
+  assert.ok(seen.buttons.every((button) => button.visible), JSON.stringify(seen.buttons));
+  await context.close();
+});
