@@ -2,14 +2,17 @@
 //! accessible placeholder names the provider, the purpose and the provider's privacy notice and
 //! offers "Einmal laden" (this frame only, nothing stored) and "Immer erlauben" (consent to the
 //! service). The frame has no URL until then, so the provider gets no request — no thumbnail
-//! either. Frames loaded by consent are unloaded again when it is withdrawn.
+//! either. Frames loaded by consent are unloaded again when it is withdrawn. The placeholder has
+//! the frame's size, so nothing on the page moves when the frame takes its place.
 
-use web_sys::Element;
+use js_sys::Reflect;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
 
 use super::page::Page;
 use super::{banner, child, console_error, element, set, set_hidden};
 use crate::config::{TextKey, Texts};
-use crate::strings::{join, replace};
+use crate::strings::{concat, decimal, join, replace};
 
 /// Brings `iframe` in line with the decision: `open` = its service may load now.
 pub fn settle(page: &Page, iframe: &Element, open: bool) {
@@ -63,11 +66,14 @@ fn unload(page: &Page, iframe: &Element) {
 }
 
 fn show_placeholder(page: &Page, iframe: &Element) {
-    set_hidden(iframe, true);
-    set(iframe, "data-keksdose-state", "placeholder");
     if placeholder_of(iframe).is_some() {
+        set_hidden(iframe, true);
+        set(iframe, "data-keksdose-state", "placeholder");
         return;
     }
+    let size = frame_size(iframe);
+    set_hidden(iframe, true);
+    set(iframe, "data-keksdose-state", "placeholder");
     let config = page.config();
     let texts = Texts::new(config, page.lang());
     let lang = texts.lang();
@@ -103,6 +109,15 @@ fn show_placeholder(page: &Page, iframe: &Element) {
     };
 
     let placeholder = element("div", "kd-embed");
+    if let Some((width, height)) = size {
+        // Through the CSS object model, which a strict CSP allows (a `style` attribute in markup
+        // it would not).
+        let style = Reflect::get(&placeholder, &"style".into()).unwrap_or_default();
+        for (property, pixels) in [("width", width), ("height", height)] {
+            let value = concat(&[&decimal(pixels.into()), "px"]);
+            let _ = Reflect::set(&style, &property.into(), &value.into());
+        }
+    }
     set(&placeholder, "role", "group");
     set(&placeholder, "lang", lang.tag());
     let label = iframe
@@ -131,4 +146,14 @@ fn show_placeholder(page: &Page, iframe: &Element) {
         ],
     );
     let _ = iframe.before_with_node_1(&placeholder);
+}
+
+/// The frame's size in CSS pixels, borders included; `None` when it is not drawn (inside
+/// something hidden), which leaves the placeholder its own size.
+fn frame_size(iframe: &Element) -> Option<(u32, u32)> {
+    let frame: &HtmlElement = iframe.unchecked_ref();
+    match (frame.offset_width(), frame.offset_height()) {
+        (width @ 1.., height @ 1..) => Some((width.unsigned_abs(), height.unsigned_abs())),
+        _ => None,
+    }
 }
