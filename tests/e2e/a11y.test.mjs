@@ -1,21 +1,13 @@
 // Accessibility (BITV 2.0 / WCAG 2.1 AA) and equal prominence of the first-layer choices.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import AxeBuilder from "@axe-core/playwright";
-import { demoSuite, newPage, ready } from "./harness.mjs";
+import { axeViolations as violations, demoSuite, newPage, ready } from "./harness.mjs";
 
 const suite = demoSuite();
 
-const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-async function violations(page, selector = ".kd-root") {
-  const result = await new AxeBuilder({ page }).include(selector).withTags(WCAG).analyze();
-  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-
 for (const colorScheme of ["light", "dark"]) {
   for (const path of ["/", "/en/"]) {
-    test(`axe: zero violations on ${path} (${colorScheme}), banner and preferences`, async () => {
+    test(`R14: axe: zero violations on ${path} (${colorScheme}), banner and preferences`, async () => {
       const context = await suite.browser.newContext({ colorScheme });
       const page = await newPage(context);
       await page.goto(`${suite.server.url}${path}`);
@@ -32,7 +24,7 @@ for (const colorScheme of ["light", "dark"]) {
   }
 }
 
-test("axe: zero violations on the embed placeholder", async () => {
+test("R14: axe: zero violations on the embed placeholder", async () => {
   const context = await suite.browser.newContext();
   const page = await newPage(context);
   await page.goto(`${suite.server.url}/blocking.html`);
@@ -40,6 +32,37 @@ test("axe: zero violations on the embed placeholder", async () => {
   await page.click('.kd-banner [data-keksdose-action="reject-all"]');
   assert.deepEqual(await violations(page, ".kd-embed"), []);
   assert.equal(await page.getAttribute(".kd-embed", "aria-label"), "Stadtfilm Musterstadt");
+  await context.close();
+});
+
+test("R14: opening the banner and the preferences is announced: a named dialog receives focus", async () => {
+  const { context, page } = await suite.visit();
+  const announced = (selector) =>
+    page.$eval(selector, (dialog) => ({
+      role: dialog.getAttribute("role"),
+      name: document.getElementById(dialog.getAttribute("aria-labelledby"))?.textContent,
+      description: dialog.getAttribute("aria-describedby") && document.getElementById(dialog.getAttribute("aria-describedby"))?.textContent.length > 0,
+      modal: dialog.getAttribute("aria-modal"),
+      focused: document.activeElement === dialog,
+      lang: dialog.closest("[lang]")?.getAttribute("lang"),
+    }));
+  assert.deepEqual(await announced(".kd-banner"), {
+    role: "dialog",
+    name: "Datenschutz auf dieser Website",
+    description: true,
+    modal: "false",
+    focused: true,
+    lang: "de",
+  });
+  await page.click('.kd-banner [data-keksdose-action="settings"]');
+  assert.deepEqual(await announced(".kd-dialog"), {
+    role: "dialog",
+    name: "Datenschutz-Einstellungen",
+    description: null,
+    modal: "true",
+    focused: true,
+    lang: "de",
+  });
   await context.close();
 });
 
@@ -72,7 +95,7 @@ for (const [width, height] of [
   [320, 640],
   [640, 360],
 ]) {
-  test(`reflow at ${width}x${height} CSS px: no horizontal scrolling, every control reachable`, async () => {
+  test(`R14: reflow at ${width}x${height} CSS px: no horizontal scrolling, every control reachable`, async () => {
     const context = await suite.browser.newContext({ viewport: { width, height } });
     const page = await newPage(context);
     await page.goto(`${suite.server.url}/`);
@@ -95,7 +118,7 @@ for (const [width, height] of [
   });
 }
 
-test("reduced motion: no animation", async () => {
+test("R14: reduced motion: no animation", async () => {
   const context = await suite.browser.newContext({ reducedMotion: "reduce" });
   const page = await newPage(context);
   await page.goto(`${suite.server.url}/`);

@@ -10,7 +10,7 @@ const demo = (page, path = "/") => page.goto(`${suite.server.url}${path}`);
 const demoState = (page) => page.evaluate(() => ({ ...window.kdDemo, events: undefined }));
 const eventTypes = (page) => page.evaluate(() => window.kdDemo.events.map((e) => e.type));
 
-test("(a) before any choice: banner shown, no analytics cookie, analytics script has not run", async () => {
+test("R1 (a) before any choice: banner shown, no analytics cookie, analytics script has not run", async () => {
   const { context, page } = await suite.visit();
   assert.ok(await page.isVisible(".kd-banner"), "banner visible");
   // Settle: give any wrongly unblocked script time to run.
@@ -41,7 +41,7 @@ test("the API answers synchronously to the next script in the document", async (
   await context.close();
 });
 
-test("(b) reject all: no analytics cookie, consent cookie set; after reload no banner and still none", async () => {
+test("R3, R12 (b) reject all: no analytics cookie, consent cookie set; after reload no banner and still none", async () => {
   const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="reject-all"]');
   assert.ok(await page.isHidden(".kd-banner"), "banner gone");
@@ -88,7 +88,7 @@ test("(c) accept all: the analytics script runs exactly once and its cookie exis
   await context.close();
 });
 
-test("(d) re-open preferences and withdraw analytics: state, cookie and event follow", async () => {
+test("R10 (d) re-open preferences and withdraw analytics: state, cookie and event follow", async () => {
   const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="accept-all"]');
   await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
@@ -121,11 +121,21 @@ test("(d) re-open preferences and withdraw analytics: state, cookie and event fo
   await context.close();
 });
 
-test("closing the preferences is not consent; Escape closes and focus returns", async () => {
+test("R4, R14: nothing pre-ticked; waiting, scrolling and closing are not consent; Escape closes and focus returns", async () => {
   const { context, page } = await suite.visit();
   assert.equal(await page.evaluate(() => document.activeElement.className), "kd-banner", "focus moved in");
+  // Waiting and scrolling grant nothing.
+  await page.mouse.wheel(0, 2000);
+  await page.waitForTimeout(1500);
+  assert.deepEqual(await jar(context), {}, "nothing stored after scrolling and waiting");
+  assert.ok(await page.isVisible(".kd-banner"));
   await page.click('.kd-banner [data-keksdose-action="settings"]');
   assert.equal(await page.evaluate(() => document.activeElement.className), "kd-dialog");
+  assert.deepEqual(
+    await page.$$eval(".kd-dialog input:not([disabled])", (inputs) => inputs.filter((input) => input.checked).map((input) => input.id)),
+    [],
+    "no switch pre-ticked",
+  );
   // A click on the backdrop keeps focus in the modal dialog, so Escape still works.
   await page.mouse.click(5, 5);
   assert.ok(await page.evaluate(() => document.activeElement.closest(".kd-dialog") !== null), "focus stays in");
@@ -149,7 +159,7 @@ test("closing the preferences is not consent; Escape closes and focus returns", 
   await context.close();
 });
 
-test("the preferences trap Tab and restore focus to the link that opened them", async () => {
+test("R14: the preferences trap Tab and restore focus to the link that opened them", async () => {
   const { context, page } = await suite.visit();
   await page.click('[data-keksdose-action="reject-all"]');
   await page.focus('main [data-keksdose="preferences"]');
@@ -170,7 +180,7 @@ test("the preferences trap Tab and restore focus to the link that opened them", 
   await context.close();
 });
 
-test("privacy policy and imprint links work while the banner is open", async () => {
+test("R7: privacy policy and imprint links work while the banner is open", async () => {
   const { context, page } = await suite.visit();
   await page.click('.kd-banner a:has-text("Impressum")');
   await page.waitForURL(/impressum\.html$/);
@@ -183,7 +193,40 @@ test("privacy policy and imprint links work while the banner is open", async () 
   await context.close();
 });
 
-test("English page: the same config speaks English", async () => {
+test("R7, R8: the preferences inform per service and decide per category and per service", async () => {
+  const { context, page } = await suite.visit();
+  await page.click('.kd-banner [data-keksdose-action="settings"]');
+  // Every configured service: provider, purpose, retention where declared, recipients where declared.
+  const config = await (await fetch(`${suite.server.url}/keksdose.json`)).json();
+  const details = await page.$$eval(".kd-service", (services) =>
+    services.map((service) => ({ id: service.querySelector("input").id, text: service.querySelector(".kd-details").textContent })),
+  );
+  for (const category of Object.values(config.categories)) {
+    for (const [key, service] of Object.entries(category.services)) {
+      const shown = details.find((d) => d.id === `kd-s-${key}`);
+      assert.ok(shown, key);
+      for (const value of [service.provider, service.purpose.de, service.retention?.de, service.recipients?.de, ...(service.cookies ?? [])]) {
+        if (value) assert.ok(shown.text.includes(value), `${key}: ${value}`);
+      }
+    }
+  }
+  // One service: its category shows mixed only if others differ; no other category moves.
+  await page.click(".kd-category:nth-of-type(3) .kd-more > summary");
+  await page.check("#kd-s-tracker");
+  await page.click('.kd-dialog [data-keksdose-action="save"]');
+  const allowed = await page.evaluate(() =>
+    ["analytics", "marketing", "media"].map((c) => [c, window.keksdose.acceptedCategory(c)]),
+  );
+  assert.deepEqual(allowed, [
+    ["analytics", false],
+    ["marketing", true],
+    ["media", false],
+  ]);
+  assert.equal(await page.evaluate(() => window.keksdose.acceptedService("matomo")), false);
+  await context.close();
+});
+
+test("R15: German by default; the English page: the same config speaks English", async () => {
   const { context, page } = await suite.visit("/en/");
   const labels = await page.$$eval(".kd-banner button", (buttons) => buttons.map((b) => b.textContent));
   assert.deepEqual(labels, ["Accept all", "Reject all", "Settings"]);
@@ -210,7 +253,7 @@ test("(e) zero console errors on every demo page under the strict CSP", async ()
   await context.close();
 });
 
-test("Global Privacy Control is honoured as 'reject all' without a banner", async () => {
+test("R16: Global Privacy Control is honoured as 'reject all' without a banner", async () => {
   const context = await suite.browser.newContext();
   await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true }));
   const page = await newPage(context);

@@ -68,7 +68,7 @@ async function assertNothingNonNecessary(page, context, label) {
   assert.equal(await page.evaluate(() => window.kdDemo.thirdPartyRuns), undefined, `${label}: third-party script ran`);
 }
 
-test("before consent: no non-necessary cookie, key or request; the unmarked code did run", async () => {
+test("R1, R2, R3: before consent: no non-necessary cookie, key or request (the tag manager's included); the unmarked code did run", async () => {
   const context = await suite.browser.newContext();
   const page = await open(context);
   await ready(page);
@@ -106,7 +106,7 @@ test("before consent: no non-necessary cookie, key or request; the unmarked code
   await context.close();
 });
 
-test("reject all: still none, also after reload", async () => {
+test("R9, R12: reject all: still none, also after reload; the page works", async () => {
   const context = await suite.browser.newContext();
   let page = await open(context);
   await page.click('[data-keksdose-action="reject-all"]');
@@ -145,7 +145,7 @@ test("accept all: the parked script loads at once; after reload every write and 
   await context.close();
 });
 
-test("withdrawal: cookies and keys of refused services are deleted, the embed unloads", async () => {
+test("R10: withdrawal: cookies and keys of refused services are deleted, the embed unloads", async () => {
   const context = await suite.browser.newContext();
   let page = await open(context);
   await page.click('[data-keksdose-action="accept-all"]');
@@ -192,9 +192,10 @@ test("cookies on every path the page can reach are deleted", async () => {
   await context.close();
 });
 
-test("embed: 'Einmal laden' loads this frame only; 'Immer erlauben' consents to the service", async () => {
+test("R9, R13: embed: no request before a click; 'Einmal laden' loads this frame only; 'Immer erlauben' consents to the service", async () => {
   const context = await suite.browser.newContext();
   let page = await open(context);
+  assert.deepEqual(requestsTo(page, VIDEO), [], "no request (no thumbnail either) before a click");
   await press(page, '.kd-embed [data-keksdose-action="load-once"]');
   await until(() => requestsTo(page, VIDEO).length === 1, "loaded once");
   const focused = () => page.evaluate(() => document.activeElement.tagName);

@@ -2,7 +2,7 @@
 // and says why.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { corruptWasm, demoSuite, errorText, errors, jar, newPage, ready } from "./harness.mjs";
+import { axeViolations, corruptWasm, demoSuite, errorText, errors, jar, newPage, ready } from "./harness.mjs";
 
 const suite = demoSuite();
 
@@ -18,6 +18,7 @@ test("(f) a broken config: a console error naming the dotted path, nothing non-n
   // The visitor sees why; the API exists and refuses everything.
   assert.ok(await page.isVisible(".kd-notice"));
   assert.match(await page.textContent(".kd-notice"), /nur technisch notwendige Cookies/);
+  assert.deepEqual(await axeViolations(page, ".kd-notice"), [], "R14: the notice is accessible");
   assert.deepEqual(
     await page.evaluate(() => [
       window.keksdose.acceptedCategory("analytics"),

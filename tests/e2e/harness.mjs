@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before } from "node:test";
+import AxeBuilder from "@axe-core/playwright";
 import { chromium } from "playwright-core";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -194,6 +195,15 @@ export function recordRequests(page) {
 /** Requests of `page` that went to `host`. */
 export function requestsTo(page, host) {
   return page.requests.filter((url) => new URL(url).hostname === host);
+}
+
+/** WCAG 2.1 A and AA violations axe-core finds in `selector` on `page`, as "rule: targets". */
+export async function axeViolations(page, selector = ".kd-root") {
+  const result = await new AxeBuilder({ page })
+    .include(selector)
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
 /** Console warnings recorded on `page`. */

@@ -143,7 +143,7 @@ async function visit({ gpc = false, origin = server.url } = {}) {
 
 const sha256 = (text) => createHash("sha256").update(text).digest("hex");
 
-test("a record arrives for every decision, with exactly the documented fields", async () => {
+test("R11: a record arrives for every decision, with exactly the documented fields", async () => {
   received.length = 0;
   const text = serveConfig(config());
   const { context, page } = await visit();
@@ -277,7 +277,7 @@ test("the preferences show the consent id, download the visitor's records and er
   await context.close();
 });
 
-test("re-ask: a refusal stands when only wording changes, not when a service is added", async () => {
+test("R12: re-ask: a refusal stands when only wording changes, not when a service is added", async () => {
   serveConfig(config());
   const { context, page } = await visit();
   await page.click('[data-keksdose-action="reject-all"]');

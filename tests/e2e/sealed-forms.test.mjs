@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { DEMO_KEY_FILE, ROOT, TYPED, cli, corruptWasm, demoSuite, newPage, ready } from "./harness.mjs";
+import { DEMO_KEY_FILE, ROOT, TYPED, axeViolations, cli, corruptWasm, demoSuite, newPage, ready } from "./harness.mjs";
 import { openEnvelope, sealEnvelope } from "./interop/hpke-core.mjs";
 
 const SECRET_KEY = readFileSync(DEMO_KEY_FILE, "utf8")
@@ -85,6 +85,7 @@ test("the contact form: no typed value in any request, and `keksdose open` recov
   );
   await page.click("button[type=submit]");
   await page.waitForFunction(() => /verschlüsselt übermittelt/.test(document.querySelector("[data-keksdose-status]")?.textContent));
+  assert.deepEqual(await axeViolations(page, "form"), [], "R14: the form and its confirmation are accessible");
   assert.equal(await page.evaluate(() => window.leaked), undefined);
   assert.equal(await page.inputValue("#name"), "", "the form is reset after sending");
 
@@ -280,6 +281,7 @@ test("a refusing server: the visitor is told, only ciphertext was sent, the inpu
   await fill(page);
   await page.click("button[type=submit]");
   await page.waitForFunction(() => /Status 503/.test(document.querySelector("[data-keksdose-status]")?.textContent));
+  assert.deepEqual(await axeViolations(page, "form"), [], "R14: the form and its problem status are accessible");
   const [post] = posts(page);
   assert.deepEqual(leaks(post.body, Object.values(TYPED)), []);
   assert.equal(await page.inputValue("#betreff"), TYPED.betreff);
