@@ -115,6 +115,7 @@ test("phone, ten services: the preferences list the services by name per categor
   await page.keyboard.press("Enter");
   seen = await state();
   assert.equal(seen.serviceSwitchesShown, 3, "Matomo, Heatmap and Umfrage shown");
+  assert.deepEqual(await axeViolations(page), []);
   // Scrolled to the end, the choices are still in view.
   await page.evaluate(() => (document.querySelector(".kd-dialog").scrollTop = 1e6));
   seen = await state();
