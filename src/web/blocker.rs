@@ -5,8 +5,9 @@
 //! `<img data-src|data-srcset data-category>`, `<link data-href data-category>`,
 //! `<iframe data-src data-category>` (no URL, so no request), and the other elements whose URLs
 //! are [guarded](super::guard::GUARDED) likewise (`<video data-poster>`, `<object data-data>`,
-//! SVG `<image data-href>`, …). Elements the [guard](super::guard) blocked look the same. A `MutationObserver` hands every element added after start to
-//! [`Page::on_added`], so tag managers and single-page apps are covered.
+//! SVG `<image data-href>`, …). Elements the [guard](super::guard) blocked look the same. A
+//! `MutationObserver` hands every element added after start to [`Page::on_added`], so tag
+//! managers and single-page apps are covered.
 //!
 //! Scripts run in document order, each exactly once, through one queue for the whole page: an
 //! external one is awaited (load or error) before the next is inserted, because an inline

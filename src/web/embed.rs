@@ -66,14 +66,14 @@ fn unload(page: &Page, iframe: &Element) {
 }
 
 fn show_placeholder(page: &Page, iframe: &Element) {
-    if placeholder_of(iframe).is_some() {
-        set_hidden(iframe, true);
-        set(iframe, "data-keksdose-state", "placeholder");
-        return;
-    }
-    let size = frame_size(iframe);
+    let shown = placeholder_of(iframe).is_some();
+    // Measured while the frame is still drawn.
+    let size = if shown { None } else { frame_size(iframe) };
     set_hidden(iframe, true);
     set(iframe, "data-keksdose-state", "placeholder");
+    if shown {
+        return;
+    }
     let config = page.config();
     let texts = Texts::new(config, page.lang());
     let lang = texts.lang();
