@@ -325,6 +325,8 @@ impl Reader {
             .get("googleConsentMode")
             .map(|value| self.google_consent_mode(config.path_of("googleConsentMode"), value));
         let seal = config.get("seal").map(|_| self.seal(&config));
+        // Each map is made from its vector as it is: `collect()` would compile a copying loop
+        // for every entry type.
         Config {
             tenant: tenant.unwrap_or_default(),
             language: [
@@ -334,7 +336,7 @@ impl Reader {
             ][language.unwrap_or(0)],
             policy,
             consent,
-            categories: categories.into_iter().collect(),
+            categories: OrderedMap(categories),
             texts,
             google_consent_mode,
             seal,
@@ -397,7 +399,7 @@ impl Reader {
         let ads_data_redaction = option("ads_data_redaction");
         let url_passthrough = option("url_passthrough");
         GoogleConsentMode {
-            types: types.into_iter().collect(),
+            types: OrderedMap(types),
             region: self.texts(&object, "region"),
             ads_data_redaction,
             url_passthrough,
@@ -422,7 +424,7 @@ impl Reader {
             read_only,
             title,
             description,
-            services: services.into_iter().collect(),
+            services: OrderedMap(services),
         }
     }
 
@@ -469,7 +471,7 @@ impl Reader {
                 map.push((key, text));
             }
         }
-        map.into_iter().collect()
+        OrderedMap(map)
     }
 
     fn seal(&mut self, config: &Object<'_>) -> SealSettings {

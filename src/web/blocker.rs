@@ -14,7 +14,6 @@
 //! script would otherwise overtake it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -48,7 +47,9 @@ const MARKUP_ATTRIBUTES: [&str; 8] = [
 ];
 
 thread_local! {
-    static QUEUE: RefCell<VecDeque<Element>> = const { RefCell::new(VecDeque::new()) };
+    /// Scripts waiting to run, first in front. A `Vec`: a page queues a few scripts at a time,
+    /// and a `VecDeque` would add its ring buffer's code to every page's wasm.
+    static QUEUE: RefCell<Vec<Element>> = const { RefCell::new(Vec::new()) };
     static RUNNING: Cell<bool> = const { Cell::new(false) };
     static OBSERVING: Cell<bool> = const { Cell::new(false) };
 }
@@ -143,7 +144,10 @@ fn run_queue() {
     if RUNNING.with(|r| r.replace(true)) {
         return;
     }
-    while let Some(marked) = QUEUE.with(|queue| queue.borrow_mut().pop_front()) {
+    while let Some(marked) = QUEUE.with(|queue| {
+        let mut queue = queue.borrow_mut();
+        (!queue.is_empty()).then(|| queue.remove(0))
+    }) {
         let Some(script) = executable_copy(&marked) else {
             continue;
         };
