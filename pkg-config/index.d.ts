@@ -32,6 +32,11 @@ export interface Config {
   tenant: string;
   language?: "de" | "en" | "auto";
   policy: { privacyUrl: string; imprintUrl: string };
+  banner?: {
+    layout?: "box" | "bar" | "cloud";
+    position?: "bottom" | "top" | "bottom-left" | "bottom-right";
+    colorScheme?: "auto" | "light" | "dark";
+  };
   consent?: {
     cookieName?: string;
     expiresAfterDays?: number;

@@ -32,6 +32,8 @@ pub struct Config {
     pub language: LanguageSetting,
     /// Links that must stay reachable while the banner is open.
     pub policy: Policy,
+    /// How the banner looks: layout, position, colour scheme.
+    pub banner: BannerLook,
     /// How the decision is stored and logged.
     pub consent: ConsentSettings,
     /// Purposes in display order. A category with `readOnly: true` is technically necessary.
@@ -122,6 +124,40 @@ pub enum UnknownPolicy {
     Block,
     /// Undeclared names are let through.
     Allow,
+}
+
+/// The banner's layouts (`banner.layout`; the first is the default): a box, a bar across the
+/// screen, or a wide box with the choices beside the text.
+pub const LAYOUTS: [&str; 3] = ["box", "bar", "cloud"];
+
+/// The banner's positions (`banner.position`; the first is the default). Left and right are for
+/// a box.
+pub const POSITIONS: [&str; 4] = ["bottom", "top", "bottom-left", "bottom-right"];
+
+/// Colour schemes (`banner.colorScheme`; the first is the default): the visitor's setting, or
+/// always light or dark.
+pub const COLOR_SCHEMES: [&str; 3] = ["auto", "light", "dark"];
+
+/// How the banner looks; each a name from [`LAYOUTS`], [`POSITIONS`] and [`COLOR_SCHEMES`]. Not
+/// part of the revision: it changes nothing the visitor is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BannerLook {
+    /// `box`, `bar` or `cloud`.
+    pub layout: &'static str,
+    /// `bottom`, `top`, `bottom-left` or `bottom-right`.
+    pub position: &'static str,
+    /// `auto`, `light` or `dark`.
+    pub color_scheme: &'static str,
+}
+
+impl Default for BannerLook {
+    fn default() -> Self {
+        BannerLook {
+            layout: LAYOUTS[0],
+            position: POSITIONS[0],
+            color_scheme: COLOR_SCHEMES[0],
+        }
+    }
 }
 
 /// Storage and logging of the decision.

@@ -129,6 +129,65 @@ fn defaults_fill_optional_sections() {
     assert!(config.consent.respect_gpc);
     assert!(!config.needs_decision(), "only necessary: no banner");
     assert!(config.google_consent_mode.is_none());
+    assert_eq!(
+        (
+            config.banner.layout,
+            config.banner.position,
+            config.banner.color_scheme
+        ),
+        ("box", "bottom", "auto")
+    );
+}
+
+#[test]
+fn the_banner_look_is_read_and_checked() {
+    let config = parse(&with(
+        "/banner",
+        json!({ "layout": "cloud", "position": "top", "colorScheme": "dark" }),
+    ))
+    .expect("valid");
+    assert_eq!(
+        (
+            config.banner.layout,
+            config.banner.position,
+            config.banner.color_scheme
+        ),
+        ("cloud", "top", "dark")
+    );
+    let revision = |value: &Value| keksdose::consent::revision(&parse(value).expect("valid"));
+    assert_eq!(
+        revision(&with("/banner", json!({ "layout": "bar" }))),
+        revision(&base()),
+        "the look is not part of the revision"
+    );
+    for (banner, expected) in [
+        (
+            json!({ "layout": "modal" }),
+            "banner.layout: unknown variant `modal`, expected one of `box`, `bar`, `cloud`",
+        ),
+        (
+            json!({ "position": "left" }),
+            "banner.position: unknown variant `left`",
+        ),
+        (
+            json!({ "colorScheme": "black" }),
+            "banner.colorScheme: unknown variant `black`",
+        ),
+        (
+            json!({ "layout": "bar", "position": "bottom-left" }),
+            "banner.position: `bottom-left` places a box at a side; a bar spans the screen",
+        ),
+        (
+            json!({ "theme": "x" }),
+            "banner.theme: unknown field `theme`",
+        ),
+    ] {
+        let found = problems(&with("/banner", banner));
+        assert!(
+            found.iter().any(|p| p.starts_with(expected)),
+            "{expected}: {found:?}"
+        );
+    }
 }
 
 /// (what is changed, the new value or None to remove, expected problem lines)

@@ -10,9 +10,10 @@
 //! value is missing or wrong; the config is only used when no problem was recorded.
 
 use super::{
-    Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES, GOOGLE_CONSENT_MODE_FIELDS,
-    GOOGLE_CONSENT_TYPES, GoogleConsentMode, KeyStatus, LanguageSetting, Localized, OrderedMap,
-    Policy, Problem, SealKey, SealSettings, Service, TextOverrides, UnknownPolicy,
+    BannerLook, COLOR_SCHEMES, Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES,
+    GOOGLE_CONSENT_MODE_FIELDS, GOOGLE_CONSENT_TYPES, GoogleConsentMode, KeyStatus, LAYOUTS,
+    LanguageSetting, Localized, OrderedMap, POSITIONS, Policy, Problem, SealKey, SealSettings,
+    Service, TextOverrides, UnknownPolicy,
 };
 use crate::json::{self, Value};
 use crate::strings::{concat, decimal};
@@ -291,6 +292,7 @@ impl Reader {
                 "tenant",
                 "language",
                 "policy",
+                "banner",
                 "consent",
                 "categories",
                 "texts",
@@ -308,6 +310,19 @@ impl Reader {
             imprint_url: self
                 .text(&policy, "imprintUrl", REQUIRED)
                 .unwrap_or_default(),
+        };
+        let banner = self.nested(
+            &config,
+            "banner",
+            OPTIONAL,
+            &["layout", "position", "colorScheme"],
+        );
+        let mut pick =
+            |name, names: &[&'static str]| names[self.one_of(&banner, name, names).unwrap_or(0)];
+        let banner = BannerLook {
+            layout: pick("layout", &LAYOUTS),
+            position: pick("position", &POSITIONS),
+            color_scheme: pick("colorScheme", &COLOR_SCHEMES),
         };
         let consent = self.consent(&config);
         self.field(&config, "categories", REQUIRED);
@@ -335,6 +350,7 @@ impl Reader {
                 LanguageSetting::Auto,
             ][language.unwrap_or(0)],
             policy,
+            banner,
             consent,
             categories: OrderedMap(categories),
             texts,

@@ -28,6 +28,19 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     v.tenant(&config.tenant);
     v.url("policy.privacyUrl", &config.policy.privacy_url);
     v.url("policy.imprintUrl", &config.policy.imprint_url);
+    // Checked natively (`check-config`), not in the browser, where such a bar simply spans the
+    // screen at the bottom: the consent build is paid for on every page view.
+    #[cfg(not(target_arch = "wasm32"))]
+    if config.banner.layout == "bar" && config.banner.position.starts_with("bottom-") {
+        v.report(
+            "banner.position",
+            concat(&[
+                "`",
+                config.banner.position,
+                "` places a box at a side; a bar spans the screen: use `bottom` or `top`",
+            ]),
+        );
+    }
     v.consent(config);
     v.categories(config);
     v.texts(config);

@@ -48,6 +48,10 @@ impl Banner {
         let root = element("div", "kd-root");
         set(&root, "lang", texts.lang().tag());
         set(&root, "data-keksdose-root", "");
+        // The look the config chose, for the stylesheet.
+        set(&root, "data-layout", config.banner.layout);
+        set(&root, "data-position", config.banner.position);
+        set(&root, "data-scheme", config.banner.color_scheme);
         let banner = first_layer(&root, config, &texts);
         set_hidden(&banner, true);
         let listener = listen(&root, Rc::downgrade(page));

@@ -126,15 +126,10 @@ fn load(element: &Element) {
     for (attribute, url) in guard::held_urls(element) {
         set(element, attribute, &url);
     }
-    // Audio and video choose among their <source> elements once: they choose again.
+    // Audio and video choose among their <source> elements once: inserted again (in its own
+    // place), a source is chosen from anew.
     if element.local_name() == "source" {
-        if let Some(media) = element
-            .parent_element()
-            .filter(|parent| matches!(parent.local_name().as_str(), "audio" | "video"))
-        {
-            let load = js_sys::Reflect::get(&media, &"load".into()).unwrap_or_default();
-            let _ = load.unchecked_ref::<js_sys::Function>().call0(&media);
-        }
+        let _ = element.replace_with_with_node_1(element);
     }
     set(element, "data-keksdose-state", "loaded");
 }

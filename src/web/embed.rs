@@ -118,6 +118,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
             let _ = Reflect::set(&style, &property.into(), &value.into());
         }
     }
+    set(&placeholder, "data-scheme", config.banner.color_scheme);
     set(&placeholder, "role", "group");
     set(&placeholder, "lang", lang.tag());
     let label = iframe

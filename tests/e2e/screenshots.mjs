@@ -1,7 +1,8 @@
 // Renders the pictures the README shows: the first layer and the preferences of the demo site, in
-// German, light and dark, on a desktop (1280 × 800) and a phone (375 × 740), into
-// docs/screenshots/. Run by `.ci/screenshots` (after a build); not a test.
-import { mkdirSync } from "node:fs";
+// German, light and dark, on a desktop (1280 × 800) and a phone (375 × 740), and the first layer
+// in each other layout (`banner.layout`), into docs/screenshots/. Run by `.ci/screenshots`
+// (after a build); not a test.
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, launch, newPage, ready, startServer } from "./harness.mjs";
 
@@ -10,6 +11,8 @@ const DEVICES = {
   desktop: { viewport: { width: 1280, height: 800 } },
   phone: { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 },
 };
+
+const DEMO = readFileSync(join(ROOT, "www", "keksdose.json"), "utf8");
 
 mkdirSync(OUT, { recursive: true });
 const server = await startServer();
@@ -31,6 +34,19 @@ try {
       await page.click('.kd-banner [data-keksdose-action="settings"]');
       await page.waitForSelector(".kd-dialog");
       await shot("preferences");
+      await context.close();
+    }
+    for (const layout of ["bar", "cloud"]) {
+      const context = await browser.newContext({ ...options, reducedMotion: "reduce" });
+      const page = await newPage(context);
+      const config = JSON.stringify({ ...JSON.parse(DEMO), banner: { layout } });
+      await page.route("**/keksdose.json", (route) => route.fulfill({ contentType: "application/json", body: config }));
+      await page.goto(`${server.url}/`);
+      await ready(page);
+      await page.waitForSelector(".kd-banner");
+      const path = join(OUT, `banner-${layout}-${device}-light.png`);
+      await page.screenshot({ path });
+      console.log(path);
       await context.close();
     }
   }
