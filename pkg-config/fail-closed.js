@@ -92,7 +92,8 @@ export function stopWrites(stop) {
     }));
   // The resource URLs of elements, as `GUARDED` in src/web/guard.rs lists them (interface whose
   // property is wrapped, local name, property); SVG elements hold theirs in `href` or `xlink:href`.
-  // tests/e2e/guard-routes.test.mjs tries each route against both.
+  // tests/guard_lists.rs compares the two lists; tests/e2e/guard-probes.mjs tries every route
+  // against both.
   const tagsOf = new Map();
   for (const [type, tag, property] of [
     ["HTMLScriptElement", "script", "src"],
@@ -116,7 +117,8 @@ export function stopWrites(stop) {
   ]) {
     const attribute = property.toLowerCase();
     tagsOf.set(attribute, `${tagsOf.get(attribute) ?? ""} ${tag} `);
-    if (type) urlSetter(window[type].prototype, property);
+    // A browser without the element has no such route.
+    if (type) urlSetter(window[type]?.prototype, property);
   }
   /**
    * Whether setting the attribute named `args[i]` of `element` (`null`: of any element) to
