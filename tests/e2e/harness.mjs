@@ -96,17 +96,21 @@ export async function startServer({ root = join(ROOT, "www"), pkg = join(ROOT, "
 
 /**
  * Registers hooks that start the demo server and Chromium before this file's tests and stop them
- * after; returns the object whose `server` and `browser` they set, and `visit`.
+ * after; returns the object whose `server` and `browser` they set, and `visit`. With `packed`
+ * (`[prefix, fixture]`), the server serves a `packedSite` instead of the demo pages, kept in
+ * `site` and removed afterwards.
  */
-export function demoSuite() {
+export function demoSuite({ packed } = {}) {
   const suite = {};
   before(async () => {
-    suite.server = await startServer();
+    if (packed) suite.site = packedSite(...packed);
+    suite.server = await startServer(suite.site ? { root: suite.site } : {});
     suite.browser = await launch();
   });
   after(async () => {
     await suite.browser?.close();
     await suite.server?.stop();
+    if (suite.site) rmSync(suite.site, { recursive: true, force: true });
   });
   /** A fresh browser context with one page that has loaded `path` and keksdose. */
   suite.visit = async (path = "/") => {

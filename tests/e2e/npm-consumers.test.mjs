@@ -4,39 +4,25 @@
 // and `init()` on one page, which must fail with an error that names the conflict.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { ROOT, errorText, errors, jar, launch, newPage, packedSite, recordRequests, requestsTo, startServer } from "./harness.mjs";
+import { test } from "node:test";
+import { ROOT, demoSuite, errorText, errors, jar, newPage, recordRequests, requestsTo } from "./harness.mjs";
 
 const TOOLS = join(ROOT, "tests", "e2e", "node_modules");
-let site;
-let server;
-let browser;
-
-before(async () => {
-  site = packedSite("keksdose-consumers-", "consumers");
-  server = await startServer({ root: site });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (site) rmSync(site, { recursive: true, force: true });
-});
+const suite = demoSuite({ packed: ["keksdose-consumers-", "consumers"] });
 
 /** Runs tsc from the test tools in the consumer project; returns its exit status and output. */
 function tsc(args) {
-  const run = spawnSync(join(TOOLS, ".bin", "tsc"), args, { cwd: site, encoding: "utf8" });
+  const run = spawnSync(join(TOOLS, ".bin", "tsc"), args, { cwd: suite.site, encoding: "utf8" });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
 /** Loads `path` of the consumer site and waits until its consumer started (or failed). */
 async function visit(path) {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = recordRequests(await newPage(context));
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${suite.server.url}${path}`);
   await page.waitForFunction(() => window.consumer !== undefined || window.consumerFailed !== undefined);
   assert.equal(await page.evaluate(() => window.consumerFailed), undefined);
   return { context, page };
@@ -86,13 +72,13 @@ test("tsc --strict with default settings compiles a consumer of the package, its
 test("Vite bundles the consumer, and the bundle runs keksdose", async () => {
   const { build } = await import("vite");
   await build({
-    root: site,
+    root: suite.site,
     base: "./",
     configFile: false,
     logLevel: "warn",
-    build: { outDir: join(site, "dist-vite"), emptyOutDir: true },
+    build: { outDir: join(suite.site, "dist-vite"), emptyOutDir: true },
   });
-  const assets = readdirSync(join(site, "dist-vite", "assets"));
+  const assets = readdirSync(join(suite.site, "dist-vite", "assets"));
   assert.ok(assets.some((file) => file.endsWith(".wasm")), `the wasm module is an asset: ${assets}`);
   assert.ok(assets.some((file) => file.endsWith(".css")), `the stylesheet is an asset: ${assets}`);
   await consumerWorks("/dist-vite/index.html");
@@ -106,9 +92,9 @@ test("webpack 5 bundles the consumer (compiled by tsc), and the bundle runs keks
     webpack(
       {
         mode: "production",
-        context: site,
+        context: suite.site,
         entry: "./build/main.js",
-        output: { path: join(site, "dist-webpack"), filename: "main.js", clean: true },
+        output: { path: join(suite.site, "dist-webpack"), filename: "main.js", clean: true },
         experiments: { css: true },
         performance: { hints: false },
       },
@@ -116,8 +102,8 @@ test("webpack 5 bundles the consumer (compiled by tsc), and the bundle runs keks
     ),
   );
   assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
-  copyFileSync(join(site, "webpack.html"), join(site, "dist-webpack", "webpack.html"));
-  const files = readdirSync(join(site, "dist-webpack"));
+  copyFileSync(join(suite.site, "webpack.html"), join(suite.site, "dist-webpack", "webpack.html"));
+  const files = readdirSync(join(suite.site, "dist-webpack"));
   assert.ok(files.some((file) => file.endsWith(".wasm")), `the wasm module is emitted: ${files}`);
   assert.ok(files.includes("main.css"), `the stylesheet is emitted: ${files}`);
   await consumerWorks("/dist-webpack/webpack.html");
@@ -175,9 +161,9 @@ async function failsClosed(context, page) {
 }
 
 test("the script tag and init() on one page: init() rejects with an Error naming the conflict, and the page stays necessary-only", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = recordRequests(await newPage(context));
-  await page.goto(`${server.url}/conflict.html`);
+  await page.goto(`${suite.server.url}/conflict.html`);
   await page.waitForFunction(() => window.conflict !== undefined && document.readyState === "complete");
   const conflict = await page.evaluate(() => window.conflict);
   assert.deepEqual(conflict, {
@@ -189,9 +175,9 @@ test("the script tag and init() on one page: init() rejects with an Error naming
 });
 
 test("init() and then the script tag on one page: the script tag names the conflict, and the page stays necessary-only", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = recordRequests(await newPage(context));
-  await page.goto(`${server.url}/npm-first.html`);
+  await page.goto(`${suite.server.url}/npm-first.html`);
   await page.waitForFunction(() => window.conflict !== undefined);
   await failsClosed(context, page);
   await context.close();

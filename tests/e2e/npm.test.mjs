@@ -1,38 +1,24 @@
 // (g) The npm package as published: `npm pack` of pkg/, installed into a plain ES-module page.
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { ROOT, errorText, errors, jar, launch, newPage, packedSite, startServer } from "./harness.mjs";
+import { test } from "node:test";
+import { ROOT, demoSuite, errorText, errors, jar, newPage } from "./harness.mjs";
 
-let site;
-let server;
-let browser;
-
-before(async () => {
-  site = packedSite("keksdose-npm-", "npm");
-  server = await startServer({ root: site });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (site) rmSync(site, { recursive: true, force: true });
-});
+const suite = demoSuite({ packed: ["keksdose-npm-", "npm"] });
 
 test("the package's version is Cargo.toml's and it lists what it ships", () => {
   const cargo = readFileSync(join(ROOT, "Cargo.toml"), "utf8").match(/^version = "([^"]+)"/m)[1];
-  const manifest = JSON.parse(readFileSync(join(site, "node_modules", "keksdose", "package.json"), "utf8"));
+  const manifest = JSON.parse(readFileSync(join(suite.site, "node_modules", "keksdose", "package.json"), "utf8"));
   assert.equal(manifest.version, cargo);
   assert.equal(manifest.name, "keksdose");
   for (const file of manifest.files) {
-    readFileSync(join(site, "node_modules", "keksdose", file));
+    readFileSync(join(suite.site, "node_modules", "keksdose", file));
   }
 });
 
 test("the package has its own README for npm users and the licence text", () => {
-  const file = (name) => readFileSync(join(site, "node_modules", "keksdose", name), "utf8");
+  const file = (name) => readFileSync(join(suite.site, "node_modules", "keksdose", name), "utf8");
   const readme = file("README.md");
   assert.equal(readme, readFileSync(join(ROOT, "pkg-config", "README.md"), "utf8"));
   for (const topic of ["## Embedding", "## Configuration", "## API", "import { init } from \"keksdose\"", "keksdose:consent"]) {
@@ -46,9 +32,9 @@ test("the package has its own README for npm users and the licence text", () => 
 });
 
 test("(g) the packed package imported by a plain ESM page shows the banner and works", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await page.waitForFunction(() => window.started === true);
   assert.ok(await page.isVisible(".kd-banner"));
   const initError = await page.evaluate(() => window.initError);
@@ -62,10 +48,10 @@ test("(g) the packed package imported by a plain ESM page shows the banner and w
 });
 
 test("a wasm module that cannot load leaves the npm page necessary-only", async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await newPage(context);
   await page.route("**/keksdose_web_bg.wasm", (route) => route.fulfill({ status: 404, body: "gone" }));
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await page.waitForFunction(() => window.initError !== undefined);
   assert.match(errorText(page), /keksdose: could not start/);
   await page.evaluate(() => {
