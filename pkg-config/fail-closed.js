@@ -120,15 +120,18 @@ export function stopWrites(stop) {
     // A browser without the element has no such route.
     if (type) urlSetter(window[type]?.prototype, property);
   }
+  /** Whether the attribute `name` of `element` (`null`: of any element) holds a guarded URL. */
+  const guarded = (element, name) => {
+    const tags = tagsOf.get(name.toLowerCase().split(":").pop());
+    return !!tags && (!element || tags.includes(` ${element.localName} `));
+  };
   /**
    * Whether setting the attribute named `args[i]` of `element` (`null`: of any element) to
    * `args[i + 1]` loads from another host. Both are converted in `args` once, so that what is
    * checked is what is passed on.
    */
-  const loads = (element, args, i) => {
-    const tags = tagsOf.get((args[i] = String(args[i])).toLowerCase().split(":").pop());
-    return !!tags && (!element || tags.includes(` ${element.localName} `)) && !ownHost((args[i + 1] = String(args[i + 1])));
-  };
+  const loads = (element, args, i) =>
+    guarded(element, (args[i] = String(args[i]))) && !ownHost((args[i + 1] = String(args[i + 1])));
   method(Element.prototype, "setAttribute", (element, args) => loads(element, args, 0));
   method(Element.prototype, "setAttributeNS", (element, args) => loads(element, args, 1));
   for (const name of ["setAttributeNode", "setAttributeNodeNS"]) {
@@ -139,7 +142,7 @@ export function stopWrites(stop) {
   }
   // An attribute node's value, also as `nodeValue` and `textContent` (shadowed for attributes only).
   for (const property of ["value", "nodeValue", "textContent"]) {
-    urlSetter(Attr.prototype, property, (attr) => attr.ownerElement && tagsOf.get(attr.localName)?.includes(` ${attr.ownerElement.localName} `));
+    urlSetter(Attr.prototype, property, (attr) => attr.ownerElement && guarded(attr.ownerElement, attr.localName));
   }
   urlSetter(SVGAnimatedString.prototype, "baseVal");
   // `new Audio(url)` sets its URL without the `src` setter: the setter gets it instead.

@@ -592,11 +592,7 @@ fn named_item(
 ) -> Result<JsValue, JsValue> {
     let attr = args.get(0);
     let name = js_string(&Reflect::get(&attr, &"localName".into())?).to_ascii_lowercase();
-    if GUARDED
-        .iter()
-        .any(|(_, _, attribute)| attribute.eq_ignore_ascii_case(&name))
-        && !url_allowed(&name, &js_string(&Reflect::get(&attr, &"value".into())?))
-    {
+    if names_url(&name) && !url_allowed(&name, &js_string(&Reflect::get(&attr, &"value".into())?)) {
         return Ok(JsValue::NULL);
     }
     Reflect::apply(original, this, args)
@@ -646,18 +642,22 @@ fn script_type_property(
 
 /// The URL attribute `name` (in lower case) of `element` if it is one keksdose guards.
 fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
-    let guarded =
-        |(_, _, attribute): &&(&str, &str, &'static str)| attribute.eq_ignore_ascii_case(name);
     // The name first: most attributes set are none of these, and the tag costs a call to JS.
-    if !GUARDED.iter().any(|row| guarded(&row)) {
+    if !names_url(name) {
         return None;
     }
     let tag = element.local_name();
     GUARDED
         .iter()
-        .filter(guarded)
-        .find(|(_, t, _)| *t == tag)
+        .find(|(_, t, attribute)| *t == tag && attribute.eq_ignore_ascii_case(name))
         .map(|(_, _, attribute)| *attribute)
+}
+
+/// Whether `name` is the name of a guarded URL attribute of some element.
+fn names_url(name: &str) -> bool {
+    GUARDED
+        .iter()
+        .any(|(_, _, attribute)| attribute.eq_ignore_ascii_case(name))
 }
 
 /// Lets `url` through for `element`'s `attribute`, or marks the element so that keksdose
