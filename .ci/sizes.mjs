@@ -49,7 +49,7 @@ const rows = [
 });
 const total = (labels) => sum(rows.filter(([label]) => labels.some((l) => label.startsWith(l))).map(([, m]) => m));
 rows.push(["= script-tag page load (js + css)", total(["keksdose.js", "keksdose.css"])]);
-rows.push(["= inline-start page load", total(["keksdose-start", "index.js", "keksdose_web", "keksdose.css"])]);
+rows.push(["= inline-start page load", total(["keksdose-start", "keksdose_web", "keksdose.css"])]);
 rows.push(["= npm page load (entry + glue + wasm + css)", total(["index.js", "keksdose_web", "keksdose.css"])]);
 rows.push(["+ on sealed-form submit (seal module)", total(["keksdose_seal"])]);
 

@@ -22,7 +22,7 @@
     if (as === "fetch") element.crossOrigin = "anonymous";
     document.head.append(element);
   };
-  for (const module of ["index.js", "keksdose_web.js", "fail-closed.js"]) link("modulepreload", url(module));
+  link("modulepreload", url("keksdose_web.js"));
   link("preload", url("keksdose_web_bg.wasm"), "fetch");
   link("stylesheet", url("keksdose.css"));
   const config = source.startsWith("#")
@@ -46,8 +46,13 @@
     else afterFrame();
     setTimeout(resolve, 1000);
   });
-  Promise.all([import(url("index.js")), config, painted])
-    .then(([keksdose, text]) => keksdose.init(text))
+  // The seal module, fetched only when a sealed form is submitted.
+  const loadSeal = () =>
+    import(url("keksdose_seal.js")).then((seal) => seal.default({ module_or_path: url("keksdose_seal_bg.wasm") }).then(() => seal));
+  // The module's glue directly, not the npm entry: its fallback guards would repeat the ones
+  // above, which stay in place (and hold nothing more) if keksdose cannot start.
+  Promise.all([import(url("keksdose_web.js")), config, painted])
+    .then(([glue, text]) => glue.default({ module_or_path: url("keksdose_web_bg.wasm") }).then(() => glue.start(text, loadSeal, gtag)))
     .then(
       (instance) => (window.keksdose = instance),
       (error) => {

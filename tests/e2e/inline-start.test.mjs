@@ -52,7 +52,7 @@ async function open(context, { failModule = false, brokenConfig = false } = {}) 
   await page.route("**/test/early-writes.js", (route) =>
     route.fulfill({ contentType: "text/javascript", body: EARLY_WRITES.replaceAll("PORT", port) }),
   );
-  if (failModule) await page.route("**/keksdose/index.js", (route) => route.abort());
+  if (failModule) await page.route("**/keksdose/keksdose_web.js", (route) => route.abort());
   if (brokenConfig) {
     const broken = readFileSync(join(ROOT, "www", "broken-config.json"), "utf8");
     await page.route("**/keksdose.json", (route) => route.fulfill({ contentType: "application/json", body: broken }));

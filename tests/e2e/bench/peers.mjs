@@ -167,8 +167,6 @@ function tools() {
       // The inline start stands in the page; counted here with what it loads.
       files: [
         "/keksdose/keksdose-start.js",
-        "/keksdose/index.js",
-        "/keksdose/fail-closed.js",
         "/keksdose/keksdose_web.js",
         "/keksdose/keksdose_web_bg.wasm",
         "/keksdose/keksdose.css",
