@@ -72,7 +72,6 @@ const RECORD_FIELDS = [
     'method', 'withdrawal', 'categories', 'services', 'expiresAt',
 ];
 const RECORD_METHODS = ['accept-all', 'reject-all', 'custom', 'gpc', 'reset'];
-const RECORD_LANGUAGES = ['de', 'en'];
 
 /** What the data directory holds for a web server that honours .htaccess (Apache). */
 const HTACCESS = "# keksdose: nothing in this directory is ever served.\nRequire all denied\n";
@@ -415,7 +414,8 @@ function check_record(string $text): array
     if (!$matches('configHash', '/^[0-9a-f]{64}$/D')) {
         throw $invalid('configHash');
     }
-    if (!in_array($fields['language'], RECORD_LANGUAGES, true)) {
+    // An ISO 639 code, as keksdose's config accepts it.
+    if (!$matches('language', '/^[a-z]{2,3}$/D')) {
         throw $invalid('language');
     }
     if (!in_array($fields['method'], RECORD_METHODS, true)) {

@@ -2,13 +2,13 @@ import type { Keksdose } from "./keksdose_web.js";
 
 export type { Keksdose };
 
-/** A text for every language, or per language. */
-export type Localized = string | { de?: string; en?: string };
+/** A text for every language, or per language tag (every language the banner is offered in). */
+export type Localized = string | Record<string, string>;
 
 /** A service (tool or provider) within a category. */
 export interface Service {
-  name?: string;
-  provider: string;
+  name?: Localized;
+  provider: Localized;
   purpose: Localized;
   cookies?: string[];
   storage?: string[];
@@ -30,7 +30,8 @@ export interface Category {
 /** The keksdose configuration; see the README for every field. */
 export interface Config {
   tenant: string;
-  language?: "de" | "en" | "auto";
+  /** `"auto"`, or a language tag of 2–3 lower-case letters (ISO 639); default `"de"`. */
+  language?: string;
   policy: { privacyUrl: string; imprintUrl: string };
   banner?: {
     layout?: "box" | "bar" | "cloud";
@@ -48,7 +49,8 @@ export interface Config {
     reloadOnWithdrawal?: boolean;
   };
   categories: Record<string, Category>;
-  texts?: { de?: Record<string, string>; en?: Record<string, string> };
+  /** Per language tag: for `de` and `en` overrides of the shipped texts, else every text. */
+  texts?: Record<string, Record<string, string>>;
   googleConsentMode?: GoogleConsentMode;
   seal?: {
     keys: { kid: string; publicKey: string; status: "active" | "retired" }[];
@@ -82,7 +84,7 @@ export interface ConsentRecord {
   timestamp: string;
   revision: string;
   configHash: string;
-  language: "de" | "en";
+  language: string;
   method: "accept-all" | "reject-all" | "custom" | "gpc" | "reset";
   withdrawal: boolean;
   categories: Record<string, "given" | "refused">;

@@ -28,7 +28,8 @@ pub struct Config {
     /// Short machine name of the site or municipality (`[a-z0-9-]`), used in records and by the
     /// collector to keep tenants apart.
     pub tenant: String,
-    /// Language of the banner: `"de"` (default), `"en"`, or `"auto"` (`<html lang>`, then the browser).
+    /// Language of the banner: a language tag (default `"de"`), or `"auto"` (`<html lang>`, then
+    /// the browser's languages, among those the config offers: see [`Config::languages`]).
     pub language: LanguageSetting,
     /// Links that must stay reachable while the banner is open.
     pub policy: Policy,
@@ -38,73 +39,65 @@ pub struct Config {
     pub consent: ConsentSettings,
     /// Purposes in display order. A category with `readOnly: true` is technically necessary.
     pub categories: OrderedMap<Category>,
-    /// Per-language overrides of the shipped default texts (see [`TextKey`]).
-    pub texts: TextOverrides,
+    /// The banner's texts per language tag (see [`TextKey`]): for German and English overrides
+    /// of the shipped texts, for any other language every text.
+    pub texts: OrderedMap<OrderedMap<String>>,
     /// Google Consent Mode v2, when the site uses Google tags.
     pub google_consent_mode: Option<GoogleConsentMode>,
     /// Sealed forms: the controller's public keys.
     pub seal: Option<SealSettings>,
 }
 
-/// The configured banner language.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The languages keksdose ships every text for, German (the default) first.
+pub const SHIPPED_LANGUAGES: [&str; 2] = ["de", "en"];
+
+/// Languages written right to left: the banner of such a language gets `dir="rtl"`.
+const RIGHT_TO_LEFT: [&str; 8] = ["ar", "ckb", "dv", "fa", "he", "ps", "ur", "yi"];
+
+/// The configured banner language: `"de"` (default), another language tag, or `"auto"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LanguageSetting {
-    /// German.
-    #[default]
-    De,
-    /// English.
-    En,
-    /// `<html lang>`, then the browser's preferred languages, then German.
+    /// Always this language.
+    Fixed(String),
+    /// `<html lang>`, then the browser's preferred languages, among the offered ones (see
+    /// [`Config::languages`]); German when none matches.
     Auto,
 }
 
-/// A language keksdose ships texts for (its number indexes the text tables).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    /// German (default).
-    De = 0,
-    /// English.
-    En = 1,
-}
-
-impl Lang {
-    /// Every shipped language, German first.
-    pub const ALL: [Lang; 2] = [Lang::De, Lang::En];
-
-    /// The BCP 47 tag (`de`, `en`).
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::De => "de",
-            Lang::En => "en",
-        }
-    }
-
-    /// The language of a BCP 47 tag such as `de-AT` or `en`, if keksdose ships it.
-    pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next().unwrap_or("");
-        Lang::ALL
-            .into_iter()
-            .find(|lang| primary.eq_ignore_ascii_case(lang.tag()))
+impl Default for LanguageSetting {
+    fn default() -> Self {
+        LanguageSetting::Fixed(SHIPPED_LANGUAGES[0].to_owned())
     }
 }
 
-impl LanguageSetting {
-    /// The language to show: fixed, or for `auto` the document's `lang`, then the first
-    /// supported browser language, then German.
-    pub fn resolve<'a>(
-        self,
-        document_lang: Option<&str>,
-        browser_langs: impl IntoIterator<Item = &'a str>,
-    ) -> Lang {
-        match self {
-            LanguageSetting::De => Lang::De,
-            LanguageSetting::En => Lang::En,
-            LanguageSetting::Auto => document_lang
-                .and_then(Lang::from_tag)
-                .or_else(|| browser_langs.into_iter().find_map(Lang::from_tag))
-                .unwrap_or(Lang::De),
+/// Whether `tag` is a language tag keksdose accepts: an ISO 639 code of 2 or 3 lower-case
+/// letters (`de`, `en`, `tr`, `ckb`).
+pub fn is_language_tag(tag: &str) -> bool {
+    (2..=3).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+/// Whether `lang` is written right to left.
+pub fn is_right_to_left(lang: &str) -> bool {
+    RIGHT_TO_LEFT.contains(&lang)
+}
+
+/// The first of `offered` that one of the `wanted` language tags names, in the order of
+/// `wanted` (the document's `lang`, then the browser's preferred languages), compared by primary
+/// subtag (`de-AT` picks `de`); else the first offered.
+pub fn pick_language<'a>(offered: &[&'a str], wanted: &[String]) -> &'a str {
+    for tag in wanted {
+        let tag = tag.as_bytes();
+        for lang in offered {
+            let n = lang.len();
+            if tag.len() >= n
+                && tag[..n].eq_ignore_ascii_case(lang.as_bytes())
+                && matches!(tag.get(n), None | Some(b'-' | b'_'))
+            {
+                return lang;
+            }
         }
     }
+    offered[0]
 }
 
 /// Privacy policy and imprint, linked from the banner.
@@ -274,9 +267,9 @@ pub struct Category {
 #[derive(Debug, Clone)]
 pub struct Service {
     /// Display name; defaults to the service's key.
-    pub name: Option<String>,
+    pub name: Option<Localized>,
     /// Who processes the data (name, and where relevant the address).
-    pub provider: String,
+    pub provider: Localized,
     /// What the service is used for.
     pub purpose: Localized,
     /// Cookie names it writes; `*` matches any run of characters.
@@ -296,28 +289,12 @@ pub struct Service {
 }
 
 impl Service {
-    /// The display name: `name`, else the service's key.
-    pub fn display_name<'a>(&'a self, key: &'a str) -> &'a str {
-        self.name.as_deref().unwrap_or(key)
-    }
-}
-
-/// Per-language overrides of the default texts: `{ "de": { "bannerTitle": "…" }, "en": {…} }`.
-#[derive(Debug, Clone, Default)]
-pub struct TextOverrides {
-    /// German overrides.
-    pub de: OrderedMap<String>,
-    /// English overrides.
-    pub en: OrderedMap<String>,
-}
-
-impl TextOverrides {
-    /// The overrides for one language.
-    pub fn get(&self, lang: Lang) -> &OrderedMap<String> {
-        match lang {
-            Lang::De => &self.de,
-            Lang::En => &self.en,
-        }
+    /// The display name in `lang`: `name`, else the service's key.
+    pub fn display_name<'a>(&'a self, key: &'a str, lang: &str) -> &'a str {
+        self.name
+            .as_ref()
+            .and_then(|name| name.get(lang))
+            .unwrap_or(key)
     }
 }
 
@@ -358,28 +335,23 @@ pub enum KeyStatus {
 pub enum Localized {
     /// The same text in every language.
     Same(String),
-    /// Per language; a missing language falls back to German, then English.
-    PerLanguage {
-        /// German.
-        de: Option<String>,
-        /// English.
-        en: Option<String>,
-    },
+    /// Per language tag. Every language the banner is offered in must be there (see
+    /// [`Config::languages`]); `check-config` reports the missing ones.
+    PerLanguage(OrderedMap<String>),
 }
 
 impl Localized {
-    /// The text in `lang`, falling back to the other language.
-    pub fn get(&self, lang: Lang) -> &str {
+    /// The text in `lang`; `None` when it is given per language, but not in `lang`.
+    pub fn get(&self, lang: &str) -> Option<&str> {
         match self {
-            Localized::Same(text) => text,
-            Localized::PerLanguage { de, en } => {
-                let (first, second) = match lang {
-                    Lang::De => (de, en),
-                    Lang::En => (en, de),
-                };
-                first.as_deref().or(second.as_deref()).unwrap_or("")
-            }
+            Localized::Same(text) => Some(text),
+            Localized::PerLanguage(texts) => texts.get(lang).map(String::as_str),
         }
+    }
+
+    /// The text in `lang`, empty when it is missing.
+    pub fn text(&self, lang: &str) -> &str {
+        self.get(lang).unwrap_or_default()
     }
 }
 
@@ -518,6 +490,32 @@ impl Config {
         self.categories
             .iter()
             .find_map(|(category, c)| Some((category, c.services.get(key)?)))
+    }
+
+    /// The languages the banner is offered in: the fixed `language`; for `auto`, German,
+    /// English and every other language `texts` gives.
+    pub fn languages(&self) -> Vec<&str> {
+        let mut languages = Vec::new();
+        match &self.language {
+            LanguageSetting::Fixed(lang) => languages.push(lang.as_str()),
+            LanguageSetting::Auto => {
+                for lang in SHIPPED_LANGUAGES {
+                    languages.push(lang);
+                }
+                for (lang, _) in &self.texts.0 {
+                    if !languages.contains(&lang.as_str()) {
+                        languages.push(lang);
+                    }
+                }
+            }
+        }
+        languages
+    }
+
+    /// The language to show to a visitor who wants the `wanted` languages, in order (see
+    /// [`pick_language`]).
+    pub fn language_for(&self, wanted: &[String]) -> &str {
+        pick_language(&self.languages(), wanted)
     }
 
     /// Whether any category needs the visitor's decision (else no banner is shown).

@@ -13,7 +13,7 @@ pub mod session;
 use sha2::{Digest, Sha256};
 
 use crate::base64;
-use crate::config::{Config, Lang, TextKey, Texts};
+use crate::config::{Config, TextKey, Texts};
 use crate::strings::{concat, hex};
 
 /// Seconds in a day.
@@ -281,8 +281,8 @@ pub fn consent_id(random: [u8; 16]) -> String {
 ///   it (so does a new order).
 /// - 8 of SHA-256 over the canonical form of everything the visitor is shown and decides on —
 ///   categories, services with provider, purpose, cookies, storage, hosts, retention and
-///   recipients, the policy links, and every banner text in every language (defaults included,
-///   so new wording in a keksdose release re-prompts too).
+///   recipients, the policy links, and every banner text in every language the banner is offered
+///   in (defaults included, so new wording in a keksdose release re-prompts too).
 ///
 /// Names of the consent cookie, colours and the seal keys are not part of it.
 pub fn revision(config: &Config) -> String {
@@ -299,7 +299,7 @@ pub fn revision(config: &Config) -> String {
     let mut canon = Canon(Sha256::new());
     canon.text(&config.policy.privacy_url);
     canon.text(&config.policy.imprint_url);
-    for lang in Lang::ALL {
+    for lang in config.languages() {
         let texts = Texts::new(config, lang);
         for &key in TextKey::ALL.iter().filter(|key| key.affects_consent()) {
             canon.text(texts.get(key));
@@ -311,14 +311,14 @@ pub fn revision(config: &Config) -> String {
             canon.text(texts.category_description(name));
             for (key, service) in category.services.iter() {
                 canon.text(key);
-                canon.text(service.display_name(key));
-                canon.text(&service.provider);
-                canon.text(service.purpose.get(lang));
+                canon.text(service.display_name(key, lang));
+                canon.text(service.provider.text(lang));
+                canon.text(service.purpose.text(lang));
                 canon.list(&service.cookies);
                 canon.list(&service.storage);
                 canon.list(&service.hosts);
-                canon.text(service.retention.as_ref().map_or("", |t| t.get(lang)));
-                canon.text(service.recipients.as_ref().map_or("", |t| t.get(lang)));
+                canon.text(service.retention.as_ref().map_or("", |t| t.text(lang)));
+                canon.text(service.recipients.as_ref().map_or("", |t| t.text(lang)));
                 canon.text(service.privacy_url.as_deref().unwrap_or(""));
                 canon.flag(service.embed);
             }

@@ -166,6 +166,15 @@ fn set(element: &Element, name: &str, value: &str) {
 }
 
 #[cfg(feature = "consent")]
+/// Marks `element` as written in `lang` (and right to left where the language is).
+fn set_lang(element: &Element, lang: &str) {
+    set(element, "lang", lang);
+    if crate::config::is_right_to_left(lang) {
+        set(element, "dir", "rtl");
+    }
+}
+
+#[cfg(feature = "consent")]
 /// `element.hidden = hidden`.
 fn set_hidden(element: &Element, hidden: bool) {
     if hidden {

@@ -787,7 +787,7 @@ fn retention_deletes_a_tenants_old_records_and_submissions_and_the_chain_still_v
             timestamp: 1_796_000_000,
             revision: "AAAAbbbbCCCC".into(),
             config_hash: "0f".repeat(32),
-            language: "de",
+            language: "de".into(),
             method: keksdose::consent::Method::RejectAll,
             withdrawal: false,
             categories: vec![],

@@ -1,6 +1,8 @@
 //! Config parsing and validation: one table row per rule, each naming the dotted path.
 
-use keksdose::config::{Config, ConfigError, Lang, LanguageSetting, Localized};
+use keksdose::config::{
+    Config, ConfigError, LanguageSetting, Localized, OrderedMap, TextKey, Texts, pick_language,
+};
 use keksdose::seal::keys::PublicKey;
 use serde_json::{Value, json};
 
@@ -111,7 +113,7 @@ fn defaults_fill_optional_sections() {
              "categories": { "necessary": { "readOnly": true } } }"#,
     )
     .expect("valid");
-    assert_eq!(config.language, LanguageSetting::De);
+    assert_eq!(config.language, LanguageSetting::Fixed("de".into()));
     assert_eq!(config.consent.cookie_name, "kd_consent");
     assert_eq!(config.consent.expires_after_days, 180);
     assert_eq!(config.consent.refusal_expires_after_days, 180);
@@ -306,8 +308,8 @@ fn semantic_rules() {
         ),
         (
             "/categories/analytics/services/matomo/purpose",
-            Some(json!({ "en": "" })),
-            &["categories.analytics.services.matomo.purpose.en: must not be empty"],
+            Some(json!({ "de": "" })),
+            &["categories.analytics.services.matomo.purpose.de: must not be empty"],
         ),
         (
             "/categories/analytics/services/matomo/cookies",
@@ -512,8 +514,8 @@ fn shape_errors_name_the_dotted_path() {
             "googleConsentMode.url_passthrough: invalid type: string \"yes\", expected true or false",
         ),
         (
-            with("/language", json!("fr")),
-            "language: unknown variant `fr`",
+            with("/language", json!(5)),
+            "language: invalid type: number 5, expected a string",
         ),
         (
             with("/consent/expiresAfterDays", json!("180")),
@@ -529,13 +531,13 @@ fn shape_errors_name_the_dotted_path() {
         (
             with(
                 "/categories/analytics/services/matomo/purpose",
-                json!({ "fr": "x" }),
+                json!({ "de": ["x"] }),
             ),
-            "categories.analytics.services.matomo.purpose.fr: unknown field `fr`",
+            "categories.analytics.services.matomo.purpose.de: invalid type: an array, expected a string",
         ),
         (
             with("/categories/analytics/services/matomo/purpose", json!({})),
-            "categories.analytics.services.matomo.purpose: expected at least one of `de`, `en`",
+            "categories.analytics.services.matomo.purpose: expected a text for at least one language",
         ),
         (
             with("/seal/keys/0/status", json!("on")),
@@ -577,28 +579,159 @@ fn syntax_errors_and_duplicates_are_reported() {
 }
 
 #[test]
-fn localized_texts_fall_back_across_languages() {
-    let de_only = Localized::PerLanguage {
-        de: Some("Hallo".into()),
-        en: None,
+fn a_text_given_per_language_is_shown_in_that_language_only() {
+    let texts = |pairs: &[(&str, &str)]| -> OrderedMap<String> {
+        pairs
+            .iter()
+            .map(|(lang, text)| ((*lang).to_owned(), (*text).to_owned()))
+            .collect()
     };
-    assert_eq!(de_only.get(Lang::En), "Hallo");
-    let both = Localized::PerLanguage {
-        de: Some("Hallo".into()),
-        en: Some("Hello".into()),
-    };
-    assert_eq!(both.get(Lang::En), "Hello");
-    assert_eq!(Localized::Same("x".into()).get(Lang::De), "x");
+    let de_only = Localized::PerLanguage(texts(&[("de", "Hallo")]));
+    assert_eq!(
+        de_only.get("en"),
+        None,
+        "no silent fallback to another language"
+    );
+    assert_eq!(de_only.text("en"), "");
+    let both = Localized::PerLanguage(texts(&[("de", "Hallo"), ("en", "Hello")]));
+    assert_eq!(both.get("en"), Some("Hello"));
+    assert_eq!(Localized::Same("x".into()).get("tr"), Some("x"));
 }
 
 #[test]
-fn language_auto_prefers_the_document_then_the_browser() {
-    let auto = LanguageSetting::Auto;
-    assert_eq!(auto.resolve(Some("en-GB"), ["de"]), Lang::En);
-    assert_eq!(auto.resolve(Some("fr"), ["fr-FR", "en-US", "de"]), Lang::En);
-    assert_eq!(auto.resolve(None, ["de-AT"]), Lang::De);
-    assert_eq!(auto.resolve(None, ["fr"]), Lang::De);
-    assert_eq!(LanguageSetting::En.resolve(Some("de"), ["de"]), Lang::En);
+fn language_auto_prefers_the_document_then_the_browser_among_the_offered() {
+    let offered = ["de", "en", "tr"];
+    let wanted = |tags: &[&str]| -> Vec<String> { tags.iter().map(|t| (*t).to_owned()).collect() };
+    assert_eq!(pick_language(&offered, &wanted(&["en-GB", "de"])), "en");
+    assert_eq!(
+        pick_language(&offered, &wanted(&["fr", "fr-FR", "TR", "de"])),
+        "tr"
+    );
+    assert_eq!(pick_language(&offered, &wanted(&["de-AT"])), "de");
+    assert_eq!(
+        pick_language(&offered, &wanted(&["fr"])),
+        "de",
+        "else the first offered"
+    );
+    assert_eq!(pick_language(&["en"], &wanted(&["de"])), "en");
+    let mut auto = base();
+    auto["language"] = json!("auto");
+    auto["categories"]["newsletter"]["title"]["en"] = json!("Newsletter");
+    let config = parse(&auto).expect("valid");
+    assert_eq!(config.languages(), ["de", "en"]);
+    assert_eq!(config.language_for(&wanted(&["en-US"])), "en");
+    let fixed = parse(&base()).expect("valid");
+    assert_eq!(fixed.language_for(&wanted(&["en"])), "de");
+}
+
+/// A config offered in German, English and Turkish, where Turkish texts are all given.
+fn turkish() -> Value {
+    let texts: serde_json::Map<String, Value> = TextKey::ALL
+        .iter()
+        .map(|key| (key.name().to_owned(), json!(format!("tr: {}", key.name()))))
+        .collect();
+    json!({
+        "tenant": "musterstadt",
+        "language": "auto",
+        "policy": { "privacyUrl": "/datenschutz", "imprintUrl": "/impressum" },
+        "categories": {
+            "necessary": { "readOnly": true,
+                           "title": { "tr": "Gerekli" }, "description": { "tr": "Gerekli çerezler" } },
+            "analytics": {
+                "title": { "de": "Statistik", "en": "Statistics", "tr": "İstatistik" },
+                "description": { "tr": "Ziyaretçi istatistikleri" },
+                "services": {
+                    "matomo": {
+                        "name": { "de": "Statistik", "en": "Statistics", "tr": "İstatistik" },
+                        "provider": { "de": "Stadt Musterstadt", "en": "City of Musterstadt",
+                                      "tr": "Musterstadt Belediyesi" },
+                        "purpose": { "de": "Besucherstatistik", "en": "Visitor statistics",
+                                     "tr": "Ziyaretçi istatistikleri" },
+                        "cookies": ["_pk_*"], "retention": "13" } } }
+        },
+        "texts": { "tr": texts }
+    })
+}
+
+#[test]
+fn any_language_the_config_gives_every_text_for() {
+    let config = parse(&turkish()).expect("valid");
+    assert_eq!(config.languages(), ["de", "en", "tr"]);
+    assert_eq!(config.language_for(&["tr-TR".to_owned()]), "tr");
+    let tr = Texts::new(&config, "tr");
+    assert_eq!(tr.get(TextKey::AcceptAll), "tr: acceptAll");
+    assert_eq!(tr.category_title("necessary"), "Gerekli");
+    assert_eq!(
+        tr.category_description("analytics"),
+        "Ziyaretçi istatistikleri"
+    );
+    let (_, matomo) = config.service("matomo").expect("service");
+    assert_eq!(matomo.display_name("matomo", "tr"), "İstatistik");
+    assert_eq!(matomo.provider.text("en"), "City of Musterstadt");
+    // German and English keep their shipped texts where the config gives none.
+    let de = Texts::new(&config, "de");
+    assert_eq!(de.get(TextKey::AcceptAll), "Alle akzeptieren");
+    assert_eq!(de.category_title("necessary"), "Technisch notwendig");
+    assert_eq!(
+        Texts::new(&config, "en").category_description("analytics"),
+        "Helps us understand how the website is used so that we can improve it."
+    );
+}
+
+#[test]
+fn a_missing_text_in_an_offered_language_is_an_error_not_a_fallback() {
+    let mut config = turkish();
+    let texts = config["texts"]["tr"].as_object_mut().expect("texts");
+    texts.remove("acceptAll");
+    texts.remove("sealSent");
+    let services = &mut config["categories"]["analytics"]["services"];
+    services["matomo"]["purpose"]
+        .as_object_mut()
+        .expect("purpose")
+        .remove("tr");
+    services["matomo"]["name"] = json!({ "de": "Statistik" });
+    config["categories"]["necessary"]
+        .as_object_mut()
+        .expect("necessary")
+        .remove("title");
+    assert_eq!(
+        problems(&config),
+        [
+            "categories.necessary.title.tr: missing: the banner is offered in de, en, tr",
+            "categories.analytics.services.matomo.name.en: missing: the banner is offered in de, en, tr",
+            "categories.analytics.services.matomo.name.tr: missing: the banner is offered in de, en, tr",
+            "categories.analytics.services.matomo.purpose.tr: missing: the banner is offered in de, en, tr",
+            "texts.tr: missing acceptAll, sealSent: keksdose ships texts only for de, en",
+        ]
+    );
+    // The same holds for a language the config sets fixed.
+    let mut fixed = base();
+    fixed["language"] = json!("fr");
+    let problems = problems(&fixed);
+    assert!(
+        problems.contains(&"categories.analytics.services.matomo.purpose.fr: missing: the banner is offered in fr".to_owned())
+            && problems.iter().any(|p| p.starts_with("texts.fr: missing bannerTitle, bannerDescription, acceptAll,"))
+            && problems.contains(&"categories.analytics.title.fr: missing: the banner is offered in fr".to_owned()),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn language_tags_are_iso_639_codes() {
+    assert_eq!(
+        problems(&with("/language", json!("Deutsch"))),
+        [
+            "language: expected a language tag of 2–3 lower-case letters (ISO 639), e.g. `de`, `en`, `tr`"
+        ]
+    );
+    let mut config = base();
+    config["texts"]["EN"] = json!({});
+    assert_eq!(
+        problems(&config),
+        [
+            "texts.EN: expected a language tag of 2–3 lower-case letters (ISO 639), e.g. `de`, `en`, `tr`"
+        ]
+    );
 }
 
 #[test]

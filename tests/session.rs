@@ -42,7 +42,7 @@ fn start_with(config: &Config, cookies: &str, gpc: bool, now: u64) -> (Session, 
         cookie_header: cookies,
         gpc,
         config_hash: "c0ffee".into(),
-        language: "de",
+        language: "de".into(),
     };
     Session::start(config, visit, now, random(7))
 }
@@ -341,7 +341,7 @@ fn the_cookie_is_host_only_or_on_the_configured_domain() {
         cookie_header: "",
         gpc: false,
         config_hash: String::new(),
-        language: "en",
+        language: "en".into(),
     };
     let (mut session, _) = Session::start(&config, visit, NOW, random(0));
     let effects = session.decide(&config, Choice::none(), Method::RejectAll, NOW, random(1));

@@ -77,7 +77,7 @@ fn record(tenant: &str, n: u8, consent: u8) -> (Record, String) {
         timestamp: 1_796_000_000 + u64::from(n),
         revision: "AAAAbbbbCCCC".into(),
         config_hash: "0f".repeat(32),
-        language: "de",
+        language: "de".into(),
         method: Method::AcceptAll,
         withdrawal: false,
         categories: vec![("analytics".into(), true)],

@@ -13,7 +13,7 @@ use super::{
     BannerLook, COLOR_SCHEMES, Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES,
     GOOGLE_CONSENT_MODE_FIELDS, GOOGLE_CONSENT_TYPES, GoogleConsentMode, KeyStatus, LAYOUTS,
     LanguageSetting, Localized, OrderedMap, POSITIONS, Policy, Problem, SealKey, SealSettings,
-    Service, TextOverrides, UnknownPolicy,
+    Service, UnknownPolicy,
 };
 use crate::json::{self, Value};
 use crate::strings::{concat, decimal};
@@ -261,21 +261,14 @@ impl Reader {
         let path = object.path_of(name);
         match value {
             Value::String(text) => Some(Localized::Same(text.clone())),
-            Value::Object(_) => {
-                let known = self.problems.len();
-                let languages = self.object(path, value, &["de", "en"]);
-                let de = self.text(&languages, "de", OPTIONAL);
-                let en = self.text(&languages, "en", OPTIONAL);
-                if self.problems.len() > known {
-                    return None;
-                }
-                if de.is_none() && en.is_none() {
-                    let message = "expected at least one of `de`, `en`".to_owned();
-                    self.report(&languages.path, message);
-                    return None;
-                }
-                Some(Localized::PerLanguage { de, en })
+            Value::Object(entries) if entries.is_empty() => {
+                self.report(
+                    &path,
+                    "expected a text for at least one language".to_owned(),
+                );
+                None
             }
+            Value::Object(_) => Some(Localized::PerLanguage(self.text_map(path, value))),
             other => {
                 let expected = r#"a string or an object like {"de": "…", "en": "…"}"#;
                 self.invalid_type(&path, other, expected);
@@ -301,7 +294,7 @@ impl Reader {
             ],
         );
         let tenant = self.text(&config, "tenant", REQUIRED);
-        let language = self.one_of(&config, "language", &["de", "en", "auto"]);
+        let language = self.text(&config, "language", OPTIONAL);
         let policy = self.nested(&config, "policy", REQUIRED, &["privacyUrl", "imprintUrl"]);
         let policy = Policy {
             privacy_url: self
@@ -331,11 +324,11 @@ impl Reader {
             let category = self.category(path, value);
             categories.push((name, category));
         }
-        let texts = self.nested(&config, "texts", OPTIONAL, &["de", "en"]);
-        let texts = TextOverrides {
-            de: self.text_map(&texts, "de"),
-            en: self.text_map(&texts, "en"),
-        };
+        let mut texts = Vec::new();
+        for (lang, path, value) in self.named(&config, "texts") {
+            let map = self.text_map(path, value);
+            texts.push((lang, map));
+        }
         let google_consent_mode = config
             .get("googleConsentMode")
             .map(|value| self.google_consent_mode(config.path_of("googleConsentMode"), value));
@@ -344,16 +337,16 @@ impl Reader {
         // for every entry type.
         Config {
             tenant: tenant.unwrap_or_default(),
-            language: [
-                LanguageSetting::De,
-                LanguageSetting::En,
-                LanguageSetting::Auto,
-            ][language.unwrap_or(0)],
+            language: match language {
+                Some(auto) if auto == "auto" => LanguageSetting::Auto,
+                Some(lang) => LanguageSetting::Fixed(lang),
+                None => LanguageSetting::default(),
+            },
             policy,
             banner,
             consent,
             categories: OrderedMap(categories),
-            texts,
+            texts: OrderedMap(texts),
             google_consent_mode,
             seal,
         }
@@ -462,10 +455,10 @@ impl Reader {
             ],
         );
         Service {
-            name: self.text(&service, "name", OPTIONAL),
+            name: self.localized(&service, "name", OPTIONAL),
             provider: self
-                .text(&service, "provider", REQUIRED)
-                .unwrap_or_default(),
+                .localized(&service, "provider", REQUIRED)
+                .unwrap_or(Localized::Same(String::new())),
             purpose: self
                 .localized(&service, "purpose", REQUIRED)
                 .unwrap_or(Localized::Same(String::new())),
@@ -479,12 +472,13 @@ impl Reader {
         }
     }
 
-    /// The text overrides of one language: `{ "bannerTitle": "…", … }`.
-    fn text_map(&mut self, texts: &Object<'_>, lang: &str) -> OrderedMap<String> {
+    /// An object of texts at `path`: a language's texts (`{ "bannerTitle": "…", … }`), or a
+    /// text per language (`{ "de": "…", "en": "…" }`).
+    fn text_map(&mut self, path: String, value: &Value) -> OrderedMap<String> {
         let mut map = Vec::new();
-        for (key, path, value) in self.named(texts, lang) {
-            if let Some(text) = self.string(&path, value) {
-                map.push((key, text));
+        for (key, value) in self.entries(&path, value) {
+            if let Some(text) = self.string(&child(&path, key), value) {
+                map.push((key.clone(), text));
             }
         }
         OrderedMap(map)
@@ -545,7 +539,7 @@ mod tests {
             "policy": { "privacyUrl": "/p" },
             "consent": { "expiresAfterDays": -1, "cookiName": "x", "domain": null },
             "categories": {
-                "a": { "readOnly": "yes", "services": { "s": { "purpose": { "fr": "x" } } } },
+                "a": { "readOnly": "yes", "services": { "s": { "purpose": { "fr": 1 } } } },
                 "a": {}
             },
             "seal": { "keys": [{ "kid": "k", "publicKey": "p", "status": "on" }] }
@@ -563,7 +557,7 @@ mod tests {
                 "categories: duplicate key `a`",
                 "categories.a.readOnly: invalid type: string \"yes\", expected true or false",
                 "categories.a.services.s: missing field `provider`",
-                "categories.a.services.s.purpose.fr: unknown field `fr`, expected one of `de`, `en`",
+                "categories.a.services.s.purpose.fr: invalid type: number 1, expected a string",
                 "seal.keys[0].status: unknown variant `on`, expected one of `active`, `retired`",
             ]
         );
@@ -575,7 +569,7 @@ mod tests {
             "language": null, "consent": { "domain": null, "respectGpc": null },
             "categories": { "c": { "title": null, "services": null } }, "seal": null }"#;
         let config = config(base).expect("valid shape");
-        assert_eq!(config.language, LanguageSetting::De);
+        assert_eq!(config.language, LanguageSetting::default());
         assert!(config.consent.respect_gpc && config.consent.domain.is_none());
         assert!(config.seal.is_none());
         assert_eq!(

@@ -1,9 +1,10 @@
-//! Default texts in German and English, overridable per key from the config.
+//! Default texts in German and English, overridable per key from the config, which gives every
+//! text of any other language.
 //!
 //! The defaults are written to be plain and neutral (R6, R15): no "best experience" nudges, the
 //! refusal named as prominently as the consent, withdrawal explained on the first layer.
 
-use super::{Config, Lang};
+use super::{Config, SHIPPED_LANGUAGES};
 use crate::strings::join;
 
 macro_rules! text_keys {
@@ -40,10 +41,12 @@ macro_rules! text_keys {
                 NAMES[self as usize]
             }
 
-            /// The shipped default text. Each wasm module carries only the defaults it shows
-            /// (an empty text for the others): the outcomes of sending a sealed form are shown
-            /// by the seal module, everything else by the consent module, loaded by every page.
-            pub fn default_text(self, lang: Lang) -> &'static str {
+            /// The shipped default text in `lang`, German for a language keksdose does not ship
+            /// (whose texts the config gives). Each wasm module carries only the defaults it
+            /// shows (an empty text for the others): the outcomes of sending a sealed form are
+            /// shown by the seal module, everything else by the consent module, loaded by every
+            /// page.
+            pub fn default_text(self, lang: &str) -> &'static str {
                 #[cfg(any(not(target_arch = "wasm32"), feature = "consent"))]
                 const DEFAULTS: &[[&str; 2]] = &[$([$de, $en]),*];
                 #[cfg(all(target_arch = "wasm32", not(feature = "consent")))]
@@ -53,9 +56,10 @@ macro_rules! text_keys {
                 #[cfg(all(target_arch = "wasm32", not(feature = "seal")))]
                 const OUTCOMES: &[[&str; 2]] = &[$({ stringify!($outcome); ["", ""] }),*];
                 let i = self as usize;
+                let lang = shipped(lang);
                 match DEFAULTS.get(i) {
-                    Some(texts) => texts[lang as usize],
-                    None => OUTCOMES[i - DEFAULTS.len()][lang as usize],
+                    Some(texts) => texts[lang],
+                    None => OUTCOMES[i - DEFAULTS.len()][lang],
                 }
             }
         }
@@ -181,46 +185,52 @@ impl TextKey {
     }
 }
 
-/// Title and description shipped for the well-known category names.
-fn category_default(name: &str, lang: Lang) -> Option<(&'static str, &'static str)> {
-    let texts = match (name, lang) {
-        ("necessary", Lang::De) => (
+/// The index of `lang` in [`SHIPPED_LANGUAGES`] (and the default tables); German's for a
+/// language keksdose does not ship.
+fn shipped(lang: &str) -> usize {
+    usize::from(lang == SHIPPED_LANGUAGES[1])
+}
+
+/// Title and description shipped for the well-known category names, in `lang` or German.
+fn category_default(name: &str, lang: &str) -> Option<(&'static str, &'static str)> {
+    let texts = match (name, shipped(lang)) {
+        ("necessary", 0) => (
             "Technisch notwendig",
             "Erforderlich, damit die Website funktioniert, zum Beispiel um diese Auswahl zu speichern. Diese Cookies lassen sich nicht abschalten.",
         ),
-        ("necessary", Lang::En) => (
+        ("necessary", _) => (
             "Strictly necessary",
             "Required for the website to work, for example to store this choice. These cannot be switched off.",
         ),
-        ("functional", Lang::De) => (
+        ("functional", 0) => (
             "Funktional",
             "Zusätzliche Funktionen, etwa gespeicherte Anzeige-Einstellungen oder ein Chat.",
         ),
-        ("functional", Lang::En) => (
+        ("functional", _) => (
             "Functional",
             "Extra features such as remembered display settings or a chat.",
         ),
-        ("analytics", Lang::De) => (
+        ("analytics", 0) => (
             "Statistik",
             "Hilft uns zu verstehen, wie die Website genutzt wird, damit wir sie verbessern können.",
         ),
-        ("analytics", Lang::En) => (
+        ("analytics", _) => (
             "Statistics",
             "Helps us understand how the website is used so that we can improve it.",
         ),
-        ("marketing", Lang::De) => (
+        ("marketing", 0) => (
             "Marketing",
             "Zeigt Werbung an und misst ihre Wirkung, auch über mehrere Websites hinweg.",
         ),
-        ("marketing", Lang::En) => (
+        ("marketing", _) => (
             "Marketing",
             "Shows advertising and measures its effect, also across websites.",
         ),
-        ("media", Lang::De) => (
+        ("media", 0) => (
             "Externe Medien",
             "Lädt Inhalte anderer Anbieter, etwa Videos oder Karten. Der Anbieter erhält dabei Ihre IP-Adresse.",
         ),
-        ("media", Lang::En) => (
+        ("media", _) => (
             "External media",
             "Loads content from other providers, such as videos or maps. The provider receives your IP address.",
         ),
@@ -233,17 +243,17 @@ fn category_default(name: &str, lang: Lang) -> Option<(&'static str, &'static st
 #[derive(Debug, Clone, Copy)]
 pub struct Texts<'a> {
     config: &'a Config,
-    lang: Lang,
+    lang: &'a str,
 }
 
 impl<'a> Texts<'a> {
     /// The texts of `config` in `lang`.
-    pub fn new(config: &'a Config, lang: Lang) -> Texts<'a> {
+    pub fn new(config: &'a Config, lang: &'a str) -> Texts<'a> {
         Texts { config, lang }
     }
 
     /// The language of these texts.
-    pub fn lang(&self) -> Lang {
+    pub fn lang(&self) -> &'a str {
         self.lang
     }
 
@@ -252,15 +262,15 @@ impl<'a> Texts<'a> {
         self.config
             .texts
             .get(self.lang)
-            .get(key.name())
+            .and_then(|texts| texts.get(key.name()))
             .map_or_else(|| key.default_text(self.lang), String::as_str)
     }
 
     /// The heading of category `name`: configured, else shipped, else the name itself.
     pub fn category_title(&self, name: &'a str) -> &'a str {
         let configured = self.config.category(name).and_then(|c| c.title.as_ref());
-        match configured {
-            Some(title) => title.get(self.lang),
+        match configured.and_then(|title| title.get(self.lang)) {
+            Some(title) => title,
             None => category_default(name, self.lang).map_or(name, |(title, _)| title),
         }
     }
@@ -271,8 +281,8 @@ impl<'a> Texts<'a> {
             .config
             .category(name)
             .and_then(|c| c.description.as_ref());
-        match configured {
-            Some(description) => description.get(self.lang),
+        match configured.and_then(|description| description.get(self.lang)) {
+            Some(description) => description,
             None => category_default(name, self.lang).map_or("", |(_, description)| description),
         }
     }
@@ -286,7 +296,7 @@ mod tests {
     #[test]
     fn every_known_category_has_texts_in_every_language() {
         for name in KNOWN_CATEGORIES {
-            for lang in Lang::ALL {
+            for lang in SHIPPED_LANGUAGES {
                 let (title, description) = category_default(name, lang).expect(name);
                 assert!(!title.is_empty() && !description.is_empty());
             }
@@ -303,12 +313,9 @@ mod tests {
 
     #[test]
     fn first_layer_buttons_have_the_required_german_labels() {
-        assert_eq!(
-            TextKey::AcceptAll.default_text(Lang::De),
-            "Alle akzeptieren"
-        );
-        assert_eq!(TextKey::RejectAll.default_text(Lang::De), "Alle ablehnen");
-        assert_eq!(TextKey::Settings.default_text(Lang::De), "Einstellungen");
+        assert_eq!(TextKey::AcceptAll.default_text("de"), "Alle akzeptieren");
+        assert_eq!(TextKey::RejectAll.default_text("de"), "Alle ablehnen");
+        assert_eq!(TextKey::Settings.default_text("de"), "Einstellungen");
     }
 
     #[test]
@@ -322,7 +329,7 @@ mod tests {
             "empfehlen",
         ];
         for key in TextKey::ALL {
-            for lang in Lang::ALL {
+            for lang in SHIPPED_LANGUAGES {
                 let text = key.default_text(lang).to_lowercase();
                 for nudge in nudges {
                     assert!(!text.contains(nudge), "{} ({lang:?}): {nudge}", key.name());

@@ -1,7 +1,9 @@
 //! Semantic rules a config must meet beyond its JSON shape, each reported with its dotted path.
 
-use super::TextKey;
-use super::{Category, Config, KeyStatus, Lang, Localized, Problem, SealSettings, Service};
+use super::{
+    Category, Config, KeyStatus, LanguageSetting, Localized, OrderedMap, Problem,
+    SHIPPED_LANGUAGES, SealSettings, Service, TextKey, is_language_tag,
+};
 use crate::pattern::glob_matches;
 use crate::seal::keys::{KeyError, PublicKey};
 use crate::strings::{concat, decimal, hex, join};
@@ -24,8 +26,16 @@ pub const MAX_CHOICES: usize = 256;
 
 /// Every semantic problem of `config`, in document order; empty when it is valid.
 pub fn validate(config: &Config) -> Vec<Problem> {
-    let mut v = Validator::default();
+    let mut v = Validator {
+        problems: Vec::new(),
+        languages: config.languages(),
+    };
+    // A language that is no tag is reported once, below, not for every text it lacks.
+    v.languages.retain(|lang| is_language_tag(lang));
     v.tenant(&config.tenant);
+    if let LanguageSetting::Fixed(lang) = &config.language {
+        v.language_tag("language", lang);
+    }
     v.url("policy.privacyUrl", &config.policy.privacy_url);
     v.url("policy.imprintUrl", &config.policy.imprint_url);
     // Checked natively (`check-config`), not in the browser, where such a bar simply spans the
@@ -51,12 +61,13 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     v.problems
 }
 
-#[derive(Default)]
-struct Validator {
+struct Validator<'c> {
     problems: Vec<Problem>,
+    /// The languages the banner is offered in.
+    languages: Vec<&'c str>,
 }
 
-impl Validator {
+impl Validator<'_> {
     fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem::new(path, message));
     }
@@ -194,7 +205,7 @@ impl Validator {
         ] {
             let path = concat(&[path, ".", field]);
             match text {
-                Some(text) => self.localized(&path, text),
+                Some(text) => self.localized(&path, text, known),
                 None if !known => self.report(
                     path,
                     concat(&[
@@ -202,7 +213,8 @@ impl Validator {
                         &join(&KNOWN_CATEGORIES, ", "),
                     ]),
                 ),
-                None => {}
+                // Shipped in German and English only.
+                None => self.localized(&path, &Localized::PerLanguage(OrderedMap::default()), true),
             }
         }
     }
@@ -222,10 +234,10 @@ impl Validator {
             );
         }
         if let Some(name) = &service.name {
-            self.non_empty(&field(path, "name"), name);
+            self.localized(&field(path, "name"), name, false);
         }
-        self.non_empty(&field(path, "provider"), &service.provider);
-        self.localized(&field(path, "purpose"), &service.purpose);
+        self.localized(&field(path, "provider"), &service.provider, false);
+        self.localized(&field(path, "purpose"), &service.purpose, false);
         for (i, glob) in service.cookies.iter().enumerate() {
             let path = item(path, "cookies", i);
             if !is_cookie_glob(glob) {
@@ -276,7 +288,7 @@ impl Validator {
             }
         }
         match &service.retention {
-            Some(retention) => self.localized(&field(path, "retention"), retention),
+            Some(retention) => self.localized(&field(path, "retention"), retention, false),
             None if !service.cookies.is_empty() || !service.storage.is_empty() => self.report(
                 field(path, "retention"),
                 "required: say how long the service's cookies and storage are kept",
@@ -284,7 +296,7 @@ impl Validator {
             None => {}
         }
         if let Some(recipients) = &service.recipients {
-            self.localized(&field(path, "recipients"), recipients);
+            self.localized(&field(path, "recipients"), recipients, false);
         }
         if let Some(url) = &service.privacy_url {
             self.url(&field(path, "privacyUrl"), url);
@@ -306,9 +318,11 @@ impl Validator {
     }
 
     fn texts(&mut self, config: &Config) {
-        for lang in Lang::ALL {
-            for (key, text) in config.texts.get(lang).iter() {
-                let path = concat(&["texts.", lang.tag(), ".", key]);
+        for (lang, texts) in config.texts.iter() {
+            let path = concat(&["texts.", lang]);
+            self.language_tag(&path, lang);
+            for (key, text) in texts.iter() {
+                let path = field(&path, key);
                 if TextKey::from_name(key).is_none() {
                     self.report(
                         &path,
@@ -317,6 +331,34 @@ impl Validator {
                 } else {
                     self.non_empty(&path, text);
                 }
+            }
+        }
+        // A language keksdose does not ship needs every text from the config.
+        for i in 0..self.languages.len() {
+            let lang = self.languages[i];
+            if SHIPPED_LANGUAGES.contains(&lang) {
+                continue;
+            }
+            let given = config.texts.get(lang);
+            let mut missing = String::new();
+            for key in TextKey::ALL {
+                if given.and_then(|texts| texts.get(key.name())).is_none() {
+                    if !missing.is_empty() {
+                        missing.push_str(", ");
+                    }
+                    missing.push_str(key.name());
+                }
+            }
+            if !missing.is_empty() {
+                self.report(
+                    concat(&["texts.", lang]),
+                    concat(&[
+                        "missing ",
+                        &missing,
+                        ": keksdose ships texts only for ",
+                        &join(&SHIPPED_LANGUAGES, ", "),
+                    ]),
+                );
             }
         }
     }
@@ -416,16 +458,36 @@ impl Validator {
         }
     }
 
-    fn localized(&mut self, path: &str, text: &Localized) {
+    /// A text shown to the visitor. Given per language, it needs every language the banner is
+    /// offered in, but German and English where keksdose ships a default (`shipped`).
+    fn localized(&mut self, path: &str, text: &Localized, shipped: bool) {
         match text {
             Localized::Same(text) => self.non_empty(path, text),
-            Localized::PerLanguage { de, en } => {
-                for (lang, text) in [("de", de), ("en", en)] {
-                    if let Some(text) = text {
-                        self.non_empty(&field(path, lang), text);
+            Localized::PerLanguage(texts) => {
+                for (lang, text) in texts.iter() {
+                    self.non_empty(&field(path, lang), text);
+                }
+                for i in 0..self.languages.len() {
+                    let lang = self.languages[i];
+                    if texts.get(lang).is_none() && !(shipped && SHIPPED_LANGUAGES.contains(&lang))
+                    {
+                        let offered = join(&self.languages, ", ");
+                        self.report(
+                            field(path, lang),
+                            concat(&["missing: the banner is offered in ", &offered]),
+                        );
                     }
                 }
             }
+        }
+    }
+
+    fn language_tag(&mut self, path: &str, lang: &str) {
+        if !is_language_tag(lang) {
+            self.report(
+                path,
+                "expected a language tag of 2–3 lower-case letters (ISO 639), e.g. `de`, `en`, `tr`",
+            );
         }
     }
 }

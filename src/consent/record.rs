@@ -8,7 +8,7 @@
 use super::cookie::is_base64url;
 use super::{Choice, Consent, Method};
 use crate::config::validate::is_identifier;
-use crate::config::{Config, Lang};
+use crate::config::{Config, is_language_tag};
 use crate::json::{self, Value};
 use crate::strings::{concat, join, parse_utc, utc};
 
@@ -52,8 +52,8 @@ pub struct Record {
     pub revision: String,
     /// SHA-256 of the config text, hex (see [`super::config_hash`]).
     pub config_hash: String,
-    /// The language the visitor was shown (`de`, `en`).
-    pub language: &'static str,
+    /// The language the visitor was shown (`de`, `en`, …).
+    pub language: String,
     /// The control used.
     pub method: Method,
     /// Whether something given before is now refused.
@@ -75,7 +75,7 @@ pub struct Context<'a> {
     /// SHA-256 of its text, hex.
     pub config_hash: &'a str,
     /// The language shown.
-    pub language: &'static str,
+    pub language: &'a str,
 }
 
 impl Record {
@@ -107,7 +107,7 @@ impl Record {
             timestamp: consent.decided_at,
             revision: consent.revision.clone(),
             config_hash: context.config_hash.to_owned(),
-            language: context.language,
+            language: context.language.to_owned(),
             method,
             withdrawal,
             categories,
@@ -144,7 +144,7 @@ impl Record {
             quoted(&utc(self.timestamp)),
             quoted(&self.revision),
             quoted(&self.config_hash),
-            quoted(self.language),
+            quoted(&self.language),
             quoted(self.method.as_str()),
             (if self.withdrawal { "true" } else { "false" }).to_owned(),
             states(&self.categories),
@@ -216,9 +216,7 @@ impl Record {
                     t.len() == 64 && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
                 }),
             )?,
-            language: string(&values, 6, |t| {
-                Lang::ALL.iter().map(|l| l.tag()).find(|tag| *tag == t)
-            })?,
+            language: string(&values, 6, owned(is_language_tag))?,
             method: string(&values, 7, Method::from_name)?,
             withdrawal: match field(8)? {
                 Value::Bool(flag) => *flag,
@@ -466,7 +464,7 @@ mod tests {
                 "invalid `timestamp`",
             ),
             (
-                json.replace("\"de\"", "\"fr\"").replace("\"en\"", "\"fr\""),
+                json.replace("\"de\"", "\"DE\"").replace("\"en\"", "\"EN\""),
                 "invalid `language`",
             ),
             (json.replace("\"gpc\"", "\"maybe\""), "invalid `method`"),

@@ -40,8 +40,8 @@ pub struct Visit<'a> {
     pub gpc: bool,
     /// [`super::config_hash`] of the config text.
     pub config_hash: String,
-    /// The tag of the language shown (`de`, `en`).
-    pub language: &'static str,
+    /// The tag of the language shown (`de`, `en`, …).
+    pub language: String,
 }
 
 /// The visitor's session with keksdose on one page.
@@ -50,7 +50,7 @@ pub struct Session {
     site: Site,
     revision: String,
     config_hash: String,
-    language: &'static str,
+    language: String,
     /// The decision in force.
     consent: Option<Consent>,
     /// The browser's consent id, kept across re-prompts until reset.
@@ -280,7 +280,7 @@ impl Session {
             config,
             revision: &self.revision,
             config_hash: &self.config_hash,
-            language: self.language,
+            language: &self.language,
         }
     }
 

@@ -13,9 +13,9 @@ use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 use super::page::Page;
 use super::{
     Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
-    set_property,
+    set_lang, set_property,
 };
-use crate::config::{Config, Lang, Localized, Service, TextKey, Texts};
+use crate::config::{Config, Localized, Service, TextKey, Texts};
 use crate::consent::{Choice, Toggle};
 use crate::strings::{concat, join};
 use crate::ui::{Action, View};
@@ -30,7 +30,6 @@ pub struct Banner {
     banner: HtmlElement,
     /// The preferences dialog in its backdrop, once built.
     preferences: Option<(Element, HtmlElement)>,
-    lang: Lang,
     shown: View,
     /// Where focus was before the first layer appeared.
     banner_return: Option<HtmlElement>,
@@ -46,7 +45,7 @@ impl Banner {
         let config = page.config();
         let texts = Texts::new(config, page.lang());
         let root = element("div", "kd-root");
-        set(&root, "lang", texts.lang().tag());
+        set_lang(&root, texts.lang());
         set(&root, "data-keksdose-root", "");
         // The look the config chose, for the stylesheet.
         set(&root, "data-layout", config.banner.layout);
@@ -60,7 +59,6 @@ impl Banner {
             root,
             banner,
             preferences: None,
-            lang: texts.lang(),
             shown: View::Hidden,
             banner_return: None,
             preferences_return: None,
@@ -80,7 +78,7 @@ impl Banner {
         let config = page.config();
         if view == View::Preferences && self.preferences.is_none() {
             let overlay = child(&self.root, "div", "kd-overlay", "");
-            let dialog = preferences(&overlay, config, &Texts::new(config, self.lang));
+            let dialog = preferences(&overlay, config, &Texts::new(config, page.lang()));
             self.preferences = Some((overlay, dialog));
         }
         let dialog = self.preferences.as_ref().map(|(overlay, dialog)| {
@@ -186,7 +184,10 @@ fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElemen
         let providers: Vec<String> = category
             .services
             .iter()
-            .map(|(key, s)| concat(&[s.display_name(key), " (", &s.provider, ")"]))
+            .map(|(key, s)| {
+                let lang = texts.lang();
+                concat(&[s.display_name(key, lang), " (", s.provider.text(lang), ")"])
+            })
             .collect();
         if !providers.is_empty() {
             child(&item, "span", "", &concat(&[": ", &join(&providers, ", ")]));
@@ -244,13 +245,13 @@ fn preferences(overlay: &Element, config: &Config, texts: &Texts<'_>) -> HtmlEle
             let names: Vec<&str> = category
                 .services
                 .iter()
-                .map(|(key, service)| service.display_name(key))
+                .map(|(key, service)| service.display_name(key, texts.lang()))
                 .collect();
             child(&more, "summary", "", &join(&names, ", "));
             let list = child(&more, "ul", "kd-services", "");
             for (key, service) in category.services.iter() {
                 let item = child(&list, "li", "kd-service", "");
-                let label = service.display_name(key);
+                let label = service.display_name(key, texts.lang());
                 switch(&item, "kd-s-", key, label, "h4", readonly);
                 service_details(&item, service, texts);
             }
@@ -282,8 +283,8 @@ fn service_details(parent: &Element, service: &Service, texts: &Texts<'_>) {
     let lang = texts.lang();
     let list = child(parent, "dl", "kd-details", "");
     for (key, value) in [
-        (TextKey::Provider, service.provider.as_str()),
-        (TextKey::Purpose, service.purpose.get(lang)),
+        (TextKey::Provider, service.provider.text(lang)),
+        (TextKey::Purpose, service.purpose.text(lang)),
         (TextKey::Cookies, join(&service.cookies, ", ").as_str()),
         (TextKey::Storage, join(&service.storage, ", ").as_str()),
         (TextKey::Hosts, join(&service.hosts, ", ").as_str()),
@@ -305,8 +306,8 @@ fn service_details(parent: &Element, service: &Service, texts: &Texts<'_>) {
 }
 
 /// An optional text in `lang`, empty when absent.
-fn optional(text: &Option<Localized>, lang: Lang) -> &str {
-    text.as_ref().map_or("", |t| t.get(lang))
+fn optional<'a>(text: &'a Option<Localized>, lang: &str) -> &'a str {
+    text.as_ref().map_or("", |t| t.text(lang))
 }
 
 /// A labelled checkbox (`id` = `prefix` + `key`) under a heading; `readonly` ones are checked

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 use super::page::Page;
-use super::{banner, child, console_error, element, set, set_hidden};
+use super::{banner, child, console_error, element, set, set_hidden, set_lang};
 use crate::config::{TextKey, Texts};
 use crate::strings::{concat, decimal, join, replace};
 
@@ -84,9 +84,9 @@ fn show_placeholder(page: &Page, iframe: &Element) {
         .and_then(|key| Some((key, config.service(key)?.1)));
     let (name, provider, purpose, privacy) = match service {
         Some((key, service)) => (
-            service.display_name(key).to_owned(),
-            service.provider.clone(),
-            service.purpose.get(lang).to_owned(),
+            service.display_name(key, lang).to_owned(),
+            service.provider.text(lang).to_owned(),
+            service.purpose.text(lang).to_owned(),
             service.privacy_url.clone(),
         ),
         None => {
@@ -95,7 +95,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
                 .map(|c| {
                     c.services
                         .iter()
-                        .map(|(_, s)| s.provider.as_str())
+                        .map(|(_, s)| s.provider.text(lang))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -120,7 +120,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
     }
     set(&placeholder, "data-scheme", config.banner.color_scheme);
     set(&placeholder, "role", "group");
-    set(&placeholder, "lang", lang.tag());
+    set_lang(&placeholder, lang);
     let label = iframe
         .get_attribute("title")
         .filter(|t| !t.trim().is_empty())

@@ -18,7 +18,7 @@ use web_sys::{Event, HtmlFormElement, Node};
 use super::blocker::within;
 use super::page::{self, Page};
 use super::{callback, child, console_error, nodes, once, set, window};
-use crate::config::{KeyStatus, LanguageSetting, TextKey, Texts};
+use crate::config::{KeyStatus, TextKey, Texts};
 use crate::strings::concat;
 
 /// Forms keksdose seals.
@@ -163,13 +163,13 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str>
         .iter()
         .map(|key| {
             overrides
-                .get(key.name())
+                .and_then(|texts| texts.get(key.name()))
                 .map_or(JsValue::NULL, |t| t.into())
         })
         .collect();
     let settings = js_sys::Object::new();
     for (key, value) in [
-        ("lang", JsValue::from_str(lang.tag())),
+        ("lang", JsValue::from_str(lang)),
         ("texts", texts.into()),
         ("publicKey", JsValue::from_str(&key.public_key)),
         ("tenant", JsValue::from_str(&config.tenant)),
@@ -193,7 +193,7 @@ fn status(form: &HtmlFormElement, key: TextKey, problem: bool) {
     let page = Page::current();
     let text = match &page {
         Some(page) => Texts::new(page.config(), page.lang()).get(key),
-        None => key.default_text(page::language(LanguageSetting::Auto)),
+        None => key.default_text(&page::language(None)),
     };
     show_status(form, text, problem);
 }

@@ -16,7 +16,7 @@ use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
     next_task, now, random_bytes, records, when_parsed, window,
 };
-use crate::config::{Config, Lang, LanguageSetting};
+use crate::config::{Config, SHIPPED_LANGUAGES, pick_language};
 use crate::consent::policy::Policy;
 use crate::consent::session::{self, Effects, Session, Site, Visit};
 use crate::consent::{Consent, Method};
@@ -30,7 +30,7 @@ thread_local! {
 /// A started keksdose instance.
 pub struct Page {
     config: Config,
-    lang: Lang,
+    lang: String,
     /// Google Consent Mode, when configured.
     consent_mode: Option<ConsentMode>,
     state: RefCell<State>,
@@ -61,7 +61,7 @@ impl Page {
             console_warn("started again; the previous instance was removed");
             previous.stop();
         }
-        let lang = language(config.language);
+        let lang = language(Some(&config));
         let location = window().location();
         let cookies = guard::read_cookies();
         let visit = Visit {
@@ -72,7 +72,7 @@ impl Page {
             cookie_header: &cookies,
             gpc: global_privacy_control(),
             config_hash,
-            language: lang.tag(),
+            language: lang.clone(),
         };
         let (session, mut effects) = Session::start(&config, visit, now(), random_bytes());
         // Consent Mode's default, and the decision in force as its update, before any tag runs.
@@ -170,8 +170,8 @@ impl Page {
     }
 
     /// The language of the banner.
-    pub fn lang(&self) -> Lang {
-        self.lang
+    pub fn lang(&self) -> &str {
+        &self.lang
     }
 
     /// The session (revision, consent id, choices of the API); drop it before page code runs.
@@ -368,18 +368,23 @@ impl Page {
     }
 }
 
-/// The language to show for `setting` on this page (`Auto` where there is no config).
-pub fn language(setting: LanguageSetting) -> Lang {
-    let document_lang = document()
+/// The language to show on this page: the one `config` sets or picks; without a config, German
+/// or English as the page and the browser prefer.
+pub fn language(config: Option<&Config>) -> String {
+    // The document's `lang`, then the browser's preferred languages.
+    let mut wanted: Vec<String> = document()
         .document_element()
-        .and_then(|html| html.get_attribute("lang"));
-    let browser: Vec<String> = window()
-        .navigator()
-        .languages()
-        .iter()
-        .filter_map(|lang| lang.as_string())
+        .and_then(|html| html.get_attribute("lang"))
+        .into_iter()
         .collect();
-    setting.resolve(document_lang.as_deref(), browser.iter().map(String::as_str))
+    for lang in window().navigator().languages().iter() {
+        wanted.extend(lang.as_string());
+    }
+    match config {
+        Some(config) => config.language_for(&wanted),
+        None => pick_language(&SHIPPED_LANGUAGES, &wanted),
+    }
+    .to_owned()
 }
 
 /// `navigator.globalPrivacyControl === true`.

@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, BlobPropertyBag, File, FormData, HtmlFormElement, RequestInit, Response};
 
 use super::{js_error, window};
-use crate::config::{Lang, TextKey};
+use crate::config::TextKey;
 use crate::seal::envelope::{FileEntry, Header, MEDIA_TYPE, Manifest, SealError, Sealer};
 use crate::seal::keys::PublicKey;
 use crate::strings::{hex, replace};
@@ -33,7 +33,7 @@ pub struct Settings {
     origin: String,
     action: String,
     max_attachment_bytes: u64,
-    /// The page's language (`de`, `en`).
+    /// The page's language (`de`, `en`, …).
     lang: String,
     /// The config's texts in that language for [`TextKey::OUTCOMES`], in that order (`null`
     /// where the default stands).
@@ -44,12 +44,11 @@ impl Settings {
     /// The message for the visitor: the configured text for `key`, else the default in the
     /// page's language, with `{status}` and `{max}` (the attachment limit) filled in.
     pub fn message(&self, key: TextKey, status: &str) -> String {
-        let lang = Lang::from_tag(&self.lang).unwrap_or(Lang::De);
         let configured = TextKey::OUTCOMES
             .iter()
             .position(|&outcome| outcome == key)
             .and_then(|i| self.texts.get(i)?.as_deref());
-        let text = configured.unwrap_or(key.default_text(lang));
+        let text = configured.unwrap_or(key.default_text(&self.lang));
         let max = format!("{} MB", self.max_attachment_bytes.div_ceil(1024 * 1024));
         replace(&replace(text, "{status}", status), "{max}", &max)
     }

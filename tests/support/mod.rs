@@ -195,7 +195,7 @@ pub fn record(n: u32) -> (String, String) {
         timestamp: 1_796_000_000 + u64::from(n),
         revision: "AAAAbbbbCCCC".into(),
         config_hash: "0f".repeat(32),
-        language: "de",
+        language: "de".into(),
         method: Method::RejectAll,
         withdrawal: false,
         categories: vec![("analytics".into(), false)],

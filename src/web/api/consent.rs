@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, XmlHttpRequest};
 
 use super::install_panic_hook;
-use crate::config::{Config, LanguageSetting, TextKey};
+use crate::config::{Config, TextKey};
 use crate::consent::policy::{unknown_category, unknown_service};
 use crate::consent::session::Session;
 use crate::consent::{Method, config_hash};
@@ -75,10 +75,10 @@ impl Keksdose {
             .map(|page| page.session().revision().to_owned())
     }
 
-    /// The language the banner is shown in (`de`, `en`).
+    /// The language the banner is shown in (`de`, `en`, …).
     #[wasm_bindgen(getter, unchecked_return_type = "\"de\" | \"en\" | undefined")]
     pub fn language(&self) -> Option<String> {
-        self.page.as_ref().map(|page| page.lang().tag().to_owned())
+        self.page.as_ref().map(|page| page.lang().to_owned())
     }
 
     /// Decides programmatically: no argument or `"all"` allows everything; a category name or
@@ -343,9 +343,9 @@ fn show_failure_notice() {
         let Some(body) = document().body() else {
             return console_error("could not show the failure notice: no <body>");
         };
-        let lang = page::language(LanguageSetting::Auto);
+        let lang = &page::language(None);
         let root = element("div", "kd-root");
-        set(&root, "lang", lang.tag());
+        set(&root, "lang", lang);
         let notice = child(&root, "div", "kd-notice", "");
         set(&notice, "role", "status");
         child(
