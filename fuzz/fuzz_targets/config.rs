@@ -2,7 +2,7 @@
 //! and a record of "accept all" under a valid config is one the collector reads back.
 #![no_main]
 
-use keksdose::config::{Config, Lang};
+use keksdose::config::{Config, TextKey, Texts};
 use keksdose::consent::record::{Context, Record};
 use keksdose::consent::{self, Choice, Consent, Method, cookie};
 use libfuzzer_sys::fuzz_target;
@@ -19,7 +19,15 @@ fuzz_target!(|text: &str| {
     let revision = consent::revision(&config);
     let hash = consent::config_hash(text);
     let _ = config.needs_decision();
-    for lang in Lang::ALL {
+    // Every language the banner is offered in has all its texts.
+    for lang in config.languages() {
+        let texts = Texts::new(&config, lang);
+        for &key in TextKey::ALL {
+            assert!(!texts.get(key).trim().is_empty(), "{lang}: {}", key.name());
+        }
+        for (_, key, service) in config.services() {
+            assert!(!service.purpose.text(lang).trim().is_empty(), "{lang}: {key}");
+        }
         let consent = Consent::new(
             &config,
             revision.clone(),
@@ -33,7 +41,7 @@ fuzz_target!(|text: &str| {
             config: &config,
             revision: &revision,
             config_hash: &hash,
-            language: lang.tag(),
+            language: lang,
         };
         let record = Record::new(
             &context,

@@ -205,7 +205,8 @@ test("R7, R8: the preferences inform per service and decide per category and per
     for (const [key, service] of Object.entries(category.services)) {
       const shown = details.find((d) => d.id === `kd-s-${key}`);
       assert.ok(shown, key);
-      for (const value of [service.provider, service.purpose.de, service.retention?.de, service.recipients?.de, ...(service.cookies ?? [])]) {
+      const german = (text) => text?.de ?? text;
+      for (const value of [service.provider, service.purpose, service.retention, service.recipients].map(german).concat(service.cookies ?? [])) {
         if (value) assert.ok(shown.text.includes(value), `${key}: ${value}`);
       }
     }
