@@ -476,7 +476,7 @@ fn check_config_names_the_revision_and_config_hash_or_every_problem() {
         .expect("valid");
     assert!(
         stdout.contains(&format!(
-            "valid (tenant musterstadt, revision {}, config hash {})",
+            "valid (tenant musterstadt, languages de en, revision {}, config hash {})",
             keksdose::consent::revision(&config),
             hex(&Sha256::digest(&file))
         )),

@@ -28,9 +28,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         match Config::from_json(&text) {
             Ok(config) => {
                 println!(
-                    "{}: valid (tenant {}, revision {}, config hash {})",
+                    "{}: valid (tenant {}, languages {}, revision {}, config hash {})",
                     path.display(),
                     config.tenant,
+                    config.languages().join(" "),
                     revision(&config),
                     config_hash(&text)
                 );
