@@ -7,6 +7,7 @@
 
 use std::rc::{Rc, Weak};
 
+use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 
@@ -15,9 +16,11 @@ use super::{
     Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
     set_property,
 };
-use crate::config::{Config, Lang, Localized, Service, TextKey, Texts};
+use crate::config::{
+    COLOURS, Config, Lang, Localized, Service, THEME_SCHEMES, TextKey, Texts, Theme,
+};
 use crate::consent::{Choice, Toggle};
-use crate::strings::{concat, join};
+use crate::strings::{concat, hex, join};
 use crate::ui::{Action, View};
 
 /// What can take focus inside the preferences dialog.
@@ -135,6 +138,31 @@ impl Banner {
                 Some(active) => Focus::Leave(active),
                 None => Focus::Stay,
             },
+        }
+    }
+}
+
+/// Sets the theme's colours as the custom properties `--kd-theme-<scheme>-<name>` of the
+/// document's root element, which the banner, the preferences and every placeholder inherit and
+/// `keksdose.css` takes its colours from: one place, before anything is drawn. Through the CSS
+/// object model, which a strict CSP allows. A colour the theme leaves out is removed (an empty
+/// value), should an instance started before have set it.
+pub fn apply_theme(theme: &Theme) {
+    let Some(root) = document().document_element() else {
+        return;
+    };
+    let style = Reflect::get(&root, &"style".into()).unwrap_or_default();
+    let Ok(set_property) = Reflect::get(&style, &"setProperty".into()) else {
+        return;
+    };
+    let set_property: &Function = set_property.unchecked_ref();
+    for (scheme, palette) in THEME_SCHEMES.iter().zip(theme) {
+        for (name, colour) in COLOURS.iter().zip(palette) {
+            let value = colour
+                .map(|colour| concat(&["#", &hex(&colour.to_be_bytes()[1..])]))
+                .unwrap_or_default();
+            let name = concat(&["--kd-theme-", scheme, "-", name]);
+            let _ = set_property.call2(&style, &name.into(), &value.into());
         }
     }
 }
@@ -423,7 +451,7 @@ fn on_click(page: &Rc<Page>, target: &Element) {
 }
 
 fn on_change(page: &Rc<Page>, input: &Element) {
-    let on = js_sys::Reflect::get(input, &"checked".into()).is_ok_and(|c| c.is_truthy());
+    let on = Reflect::get(input, &"checked".into()).is_ok_and(|c| c.is_truthy());
     if let Some(name) = input.get_attribute("data-keksdose-category") {
         page.act(Action::SetCategory(&name, on));
     } else if let Some(key) = input.get_attribute("data-keksdose-service") {
