@@ -366,16 +366,16 @@ impl Reader {
     fn theme(&mut self, banner: &Object<'_>) -> Theme {
         let theme = self.nested(banner, "theme", OPTIONAL, THEME_SCHEMES);
         let mut colours = Theme::default();
-        for (scheme, palette) in THEME_SCHEMES.iter().zip(&mut colours) {
-            let object = self.nested(&theme, scheme, OPTIONAL, &COLOURS);
-            for (name, colour) in COLOURS.iter().zip(palette) {
-                let Some(value) = self.field(&object, name, OPTIONAL) else {
+        for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
+            let palette = self.nested(&theme, scheme, OPTIONAL, &COLOURS);
+            for (i, name) in COLOURS.iter().enumerate() {
+                let Some(value) = self.field(&palette, name, OPTIONAL) else {
                     continue;
                 };
-                *colour = hex_colour(value);
-                if colour.is_none() {
+                colours[s][i] = hex_colour(value);
+                if colours[s][i].is_none() {
                     let message = "expected a colour like #0b4f9c".to_owned();
-                    self.report(&object.path_of(name), message);
+                    self.report(&palette.path_of(name), message);
                 }
             }
         }
@@ -553,17 +553,18 @@ fn hex_colour(value: &Value) -> Option<u32> {
     let Value::String(text) = value else {
         return None;
     };
+    // Three digits stand for six, each written twice: #0bf is #00bbff.
+    let (shift, twice) = match text.len() {
+        4 => (8, 0x11),
+        7 => (4, 1),
+        _ => return None,
+    };
     let digits = text.strip_prefix('#')?;
-    if !matches!(digits.len(), 3 | 6) || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
+    let mut colour = 0;
+    for digit in digits.bytes() {
+        colour = (colour << shift) | (twice * char::from(digit).to_digit(16)?);
     }
-    let n = u32::from_str_radix(digits, 16).ok()?;
-    Some(if digits.len() == 3 {
-        // Each digit twice: #0bf is #00bbff.
-        ((n & 0xf00) * 0x1100) | ((n & 0xf0) * 0x110) | ((n & 0xf) * 0x11)
-    } else {
-        n
-    })
+    Some(colour)
 }
 
 #[cfg(test)]

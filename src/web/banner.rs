@@ -156,9 +156,9 @@ pub fn apply_theme(theme: &Theme) {
         return;
     };
     let set_property: &Function = set_property.unchecked_ref();
-    for (scheme, palette) in THEME_SCHEMES.iter().zip(theme) {
-        for (name, colour) in COLOURS.iter().zip(palette) {
-            let value = colour
+    for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
+        for (i, name) in COLOURS.iter().enumerate() {
+            let value = theme[s][i]
                 .map(|colour| concat(&["#", &hex(&colour.to_be_bytes()[1..])]))
                 .unwrap_or_default();
             let name = concat(&["--kd-theme-", scheme, "-", name]);
