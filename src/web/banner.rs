@@ -7,7 +7,7 @@
 
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 
@@ -151,18 +151,14 @@ pub fn apply_theme(theme: &Theme) {
     let Some(root) = document().document_element() else {
         return;
     };
-    let style = Reflect::get(&root, &"style".into()).unwrap_or_default();
-    let Ok(set_property) = Reflect::get(&style, &"setProperty".into()) else {
-        return;
-    };
-    let set_property: &Function = set_property.unchecked_ref();
+    let style = root.unchecked_into::<HtmlElement>().style();
     for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
         for (i, name) in COLOURS.iter().enumerate() {
             let value = theme[s][i]
                 .map(|colour| concat(&["#", &hex(&colour.to_be_bytes()[1..])]))
                 .unwrap_or_default();
             let name = concat(&["--kd-theme-", scheme, "-", name]);
-            let _ = set_property.call2(&style, &name.into(), &value.into());
+            let _ = style.set_property(&name, &value);
         }
     }
 }
