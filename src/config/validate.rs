@@ -109,16 +109,20 @@ impl Validator {
     /// colour where it sets the other one not.
     fn theme(&mut self, theme: &Theme) {
         for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
-            let colour = |i: usize| theme[s][i].unwrap_or(DEFAULT_COLOURS[s][i]);
+            let (palette, defaults) = (theme[s], DEFAULT_COLOURS[s]);
             for (foreground, background, least) in CONTRAST_PAIRS {
-                let (at, other) = if theme[s][foreground].is_some() {
+                // The colour the theme sets (the foreground's when it sets both), and the other.
+                let (at, other) = if palette[foreground].is_some() {
                     (foreground, background)
-                } else if theme[s][background].is_some() {
-                    (background, foreground)
                 } else {
+                    (background, foreground)
+                };
+                let Some(colour) = palette[at] else {
                     continue;
                 };
-                let tenths = contrast_tenths(colour(foreground), colour(background));
+                let with = palette[other].unwrap_or(defaults[other]);
+                let tenths = contrast_tenths(colour, with);
+                let [_, r, g, b] = with.to_be_bytes();
                 if tenths < least {
                     self.report(
                         concat(&["banner.theme.", scheme, ".", COLOURS[at]]),
@@ -130,7 +134,7 @@ impl Validator {
                             ":1 with ",
                             COLOURS[other],
                             " #",
-                            &hex(&colour(other).to_be_bytes()[1..]),
+                            &hex(&[r, g, b]),
                             if least == 45 {
                                 "; at least 4.5:1 is needed (WCAG 2.1 AA)"
                             } else {

@@ -155,7 +155,10 @@ pub fn apply_theme(theme: &Theme) {
     for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
         for (i, name) in COLOURS.iter().enumerate() {
             let value = theme[s][i]
-                .map(|colour| concat(&["#", &hex(&colour.to_be_bytes()[1..])]))
+                .map(|colour| {
+                    let [_, r, g, b] = colour.to_be_bytes();
+                    concat(&["#", &hex(&[r, g, b])])
+                })
                 .unwrap_or_default();
             let name = concat(&["--kd-theme-", scheme, "-", name]);
             let _ = style.set_property(&name, &value);
