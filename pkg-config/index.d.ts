@@ -27,6 +27,21 @@ export interface Category {
   services?: Record<string, Service>;
 }
 
+/** A colour as `#rgb` or `#rrggbb`. */
+export type HexColour = `#${string}`;
+
+/** The colours of one scheme in `banner.theme`; each one left out keeps keksdose.css's. */
+export interface ThemeColours {
+  background?: HexColour;
+  text?: HexColour;
+  muted?: HexColour;
+  line?: HexColour;
+  link?: HexColour;
+  button?: HexColour;
+  buttonText?: HexColour;
+  focus?: HexColour;
+}
+
 /** The keksdose configuration; see the README for every field. */
 export interface Config {
   tenant: string;
@@ -37,6 +52,8 @@ export interface Config {
     layout?: "box" | "bar" | "cloud";
     position?: "bottom" | "top" | "bottom-left" | "bottom-right";
     colorScheme?: "auto" | "light" | "dark";
+    /** Colours per scheme, each optional; checked for WCAG 2.1 AA contrast (see the README). */
+    theme?: { light?: ThemeColours; dark?: ThemeColours };
   };
   consent?: {
     cookieName?: string;

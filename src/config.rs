@@ -33,7 +33,7 @@ pub struct Config {
     pub language: LanguageSetting,
     /// Links that must stay reachable while the banner is open.
     pub policy: Policy,
-    /// How the banner looks: layout, position, colour scheme.
+    /// How the banner looks: layout, position, colour scheme, theme.
     pub banner: BannerLook,
     /// How the decision is stored and logged.
     pub consent: ConsentSettings,
@@ -131,8 +131,41 @@ pub const POSITIONS: [&str; 4] = ["bottom", "top", "bottom-left", "bottom-right"
 /// always light or dark.
 pub const COLOR_SCHEMES: [&str; 3] = ["auto", "light", "dark"];
 
-/// How the banner looks; each a name from [`LAYOUTS`], [`POSITIONS`] and [`COLOR_SCHEMES`]. Not
-/// part of the revision: it changes nothing the visitor is told.
+/// The schemes a theme gives colours for (`banner.theme.light`, `banner.theme.dark`), in the
+/// order of [`Theme`].
+pub const THEME_SCHEMES: &[&str] = COLOR_SCHEMES.split_at(1).1;
+
+/// The colours a theme may set, in the order of a [`Theme`]'s palettes and of
+/// [`DEFAULT_COLOURS`]: `keksdose.css` takes each from the custom property
+/// `--kd-theme-<scheme>-<name>` (`--kd-theme-dark-buttonText`), else from its default.
+pub const COLOURS: [&str; 8] = [
+    "background",
+    "text",
+    "muted",
+    "line",
+    "link",
+    "button",
+    "buttonText",
+    "focus",
+];
+
+/// The colours of `keksdose.css` (`0xRRGGBB`), light then dark, in the order of [`COLOURS`];
+/// a native test compares them with the stylesheet.
+pub const DEFAULT_COLOURS: [[u32; 8]; 2] = [
+    [
+        0xffffff, 0x1b1b1b, 0x4b4b4b, 0x767676, 0x0b4f9c, 0x0b4f9c, 0xffffff, 0xb3261e,
+    ],
+    [
+        0x1f1f1f, 0xf2f2f2, 0xcfcfcf, 0x9a9a9a, 0x9ec5ff, 0x9ec5ff, 0x0d1b2a, 0xffb4ab,
+    ],
+];
+
+/// The colours of `banner.theme` (`0xRRGGBB`) by scheme ([`THEME_SCHEMES`]) and name
+/// ([`COLOURS`]); `None` keeps the stylesheet's.
+pub type Theme = [[Option<u32>; 8]; 2];
+
+/// How the banner looks; each a name from [`LAYOUTS`], [`POSITIONS`] and [`COLOR_SCHEMES`], and
+/// the theme's colours. Not part of the revision: it changes nothing the visitor is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BannerLook {
     /// `box`, `bar` or `cloud`.
@@ -141,6 +174,9 @@ pub struct BannerLook {
     pub position: &'static str,
     /// `auto`, `light` or `dark`.
     pub color_scheme: &'static str,
+    /// `banner.theme`: `{ "light": { "background": "#fff", … }, "dark": { … } }`, each colour
+    /// optional, `#rgb` or `#rrggbb`.
+    pub theme: Theme,
 }
 
 impl Default for BannerLook {
@@ -149,6 +185,7 @@ impl Default for BannerLook {
             layout: LAYOUTS[0],
             position: POSITIONS[0],
             color_scheme: COLOR_SCHEMES[0],
+            theme: Theme::default(),
         }
     }
 }

@@ -1088,6 +1088,35 @@ fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
     );
 }
 
+#[test]
+fn check_config_reports_a_theme_whose_contrast_is_too_low() {
+    let dir = scratch("theme");
+    let config = dir.join("theme.json");
+    std::fs::write(
+        &config,
+        r##"{ "tenant": "musterstadt", "policy": { "privacyUrl": "/d", "imprintUrl": "/i" },
+             "banner": { "theme": { "light": { "text": "#777777" },
+                                    "dark": { "button": "#9ec5ff", "buttonText": "#ffffff" } } },
+             "categories": { "necessary": { "readOnly": true } } }"##,
+    )
+    .expect("write");
+    let output = keksdose()
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    for line in [
+        "theme.json: banner.theme.light.text: contrast 4.4:1 with background #ffffff; at least \
+         4.5:1 is needed (WCAG 2.1 AA)",
+        "theme.json: banner.theme.dark.buttonText: contrast 1.7:1 with button #9ec5ff; at least \
+         4.5:1 is needed (WCAG 2.1 AA)",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_key_file_others_may_read_is_used_with_a_warning() {

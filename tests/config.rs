@@ -181,7 +181,11 @@ fn the_banner_look_is_read_and_checked() {
         ),
         (
             json!({ "theme": "x" }),
-            "banner.theme: unknown field `theme`",
+            "banner.theme: invalid type: string \"x\", expected an object",
+        ),
+        (
+            json!({ "theme": { "dark": { "button": "blue" } } }),
+            "banner.theme.dark.button: expected a colour like #0b4f9c",
         ),
     ] {
         let found = problems(&with("/banner", banner));
@@ -190,6 +194,78 @@ fn the_banner_look_is_read_and_checked() {
             "{expected}: {found:?}"
         );
     }
+}
+
+#[test]
+fn a_theme_is_checked_for_contrast_with_the_stylesheets_colours_where_it_sets_none() {
+    let theme = json!({
+        "light": { "background": "#FFFFF0", "text": "#222", "button": "#005a9c", "buttonText": "#fff" },
+        "dark": { "focus": "#ffb4ab" }
+    });
+    let config = parse(&with("/banner", json!({ "theme": theme }))).expect("valid");
+    let mut light = [None; 8];
+    light[..2].copy_from_slice(&[Some(0xfffff0), Some(0x222222)]);
+    light[5..7].copy_from_slice(&[Some(0x005a9c), Some(0xffffff)]);
+    assert_eq!(
+        config.banner.theme,
+        [
+            light,
+            [None, None, None, None, None, None, None, Some(0xffb4ab)]
+        ]
+    );
+    let revision = |value: &Value| keksdose::consent::revision(&parse(value).expect("valid"));
+    assert_eq!(
+        revision(&with("/banner", json!({ "theme": theme }))),
+        revision(&base()),
+        "colours are not part of the revision"
+    );
+
+    // #767676 on white is 4.54:1, #777777 4.48:1; a pair is checked only where the theme sets
+    // one of its colours, and then against the stylesheet's other colour.
+    assert_eq!(
+        problems(&with(
+            "/banner",
+            json!({ "theme": { "light": { "text": "#767676", "muted": "#777" } } })
+        )),
+        [
+            "banner.theme.light.muted: contrast 4.4:1 with background #ffffff; at least 4.5:1 \
+          is needed (WCAG 2.1 AA)"
+        ]
+    );
+    assert_eq!(
+        problems(&with(
+            "/banner",
+            json!({ "theme": { "light": { "buttonText": "#fff", "button": "#3a7bd5" },
+                               "dark": { "background": "#767676" } } })
+        )),
+        [
+            "banner.theme.light.buttonText: contrast 4.2:1 with button #3a7bd5; at least 4.5:1 \
+             is needed (WCAG 2.1 AA)",
+            "banner.theme.dark.background: contrast 4.0:1 with text #f2f2f2; at least 4.5:1 is \
+             needed (WCAG 2.1 AA)",
+            "banner.theme.dark.background: contrast 2.9:1 with muted #cfcfcf; at least 4.5:1 is \
+             needed (WCAG 2.1 AA)",
+            "banner.theme.dark.background: contrast 2.5:1 with link #9ec5ff; at least 4.5:1 is \
+             needed (WCAG 2.1 AA)",
+            "banner.theme.dark.background: contrast 1.6:1 with line #9a9a9a; at least 3:1 is \
+             needed (WCAG 2.1 AA)",
+            "banner.theme.dark.background: contrast 2.6:1 with focus #ffb4ab; at least 3:1 is \
+             needed (WCAG 2.1 AA)",
+        ]
+    );
+    // Lines and the focus ring need 3:1; black on white (21:1) passes.
+    assert_eq!(
+        problems(&with(
+            "/banner",
+            json!({ "theme": { "light": { "line": "#959595", "focus": "#fff", "text": "#000" } } })
+        )),
+        [
+            "banner.theme.light.line: contrast 2.9:1 with background #ffffff; at least 3:1 is \
+             needed (WCAG 2.1 AA)",
+            "banner.theme.light.focus: contrast 1.0:1 with background #ffffff; at least 3:1 is \
+             needed (WCAG 2.1 AA)",
+        ]
+    );
 }
 
 /// (what is changed, the new value or None to remove, expected problem lines)

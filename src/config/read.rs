@@ -10,10 +10,10 @@
 //! value is missing or wrong; the config is only used when no problem was recorded.
 
 use super::{
-    BannerLook, COLOR_SCHEMES, Category, Config, ConsentSettings, DEFAULT_MAX_ATTACHMENT_BYTES,
-    GOOGLE_CONSENT_MODE_FIELDS, GOOGLE_CONSENT_TYPES, GoogleConsentMode, KeyStatus, LAYOUTS,
-    LanguageSetting, Localized, OrderedMap, POSITIONS, Policy, Problem, SealKey, SealSettings,
-    Service, UnknownPolicy,
+    BannerLook, COLOR_SCHEMES, COLOURS, Category, Config, ConsentSettings,
+    DEFAULT_MAX_ATTACHMENT_BYTES, GOOGLE_CONSENT_MODE_FIELDS, GOOGLE_CONSENT_TYPES,
+    GoogleConsentMode, KeyStatus, LAYOUTS, LanguageSetting, Localized, OrderedMap, POSITIONS,
+    Policy, Problem, SealKey, SealSettings, Service, THEME_SCHEMES, Theme, UnknownPolicy,
 };
 use crate::json::{self, Value};
 use crate::strings::{concat, decimal};
@@ -308,14 +308,16 @@ impl Reader {
             &config,
             "banner",
             OPTIONAL,
-            &["layout", "position", "colorScheme"],
+            &["layout", "position", "colorScheme", "theme"],
         );
+        let theme = self.theme(&banner);
         let mut pick =
             |name, names: &[&'static str]| names[self.one_of(&banner, name, names).unwrap_or(0)];
         let banner = BannerLook {
             layout: pick("layout", &LAYOUTS),
             position: pick("position", &POSITIONS),
             color_scheme: pick("colorScheme", &COLOR_SCHEMES),
+            theme,
         };
         let consent = self.consent(&config);
         self.field(&config, "categories", REQUIRED);
@@ -350,6 +352,26 @@ impl Reader {
             google_consent_mode,
             seal,
         }
+    }
+
+    /// `banner.theme`: per scheme, the colours it sets.
+    fn theme(&mut self, banner: &Object<'_>) -> Theme {
+        let theme = self.nested(banner, "theme", OPTIONAL, THEME_SCHEMES);
+        let mut colours = Theme::default();
+        for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
+            let palette = self.nested(&theme, scheme, OPTIONAL, &COLOURS);
+            for (i, name) in COLOURS.iter().enumerate() {
+                let Some(value) = self.field(&palette, name, OPTIONAL) else {
+                    continue;
+                };
+                colours[s][i] = hex_colour(value);
+                if colours[s][i].is_none() {
+                    let message = "expected a colour like #0b4f9c".to_owned();
+                    self.report(&palette.path_of(name), message);
+                }
+            }
+        }
+        colours
     }
 
     fn consent(&mut self, config: &Object<'_>) -> ConsentSettings {
@@ -519,6 +541,25 @@ impl Reader {
     }
 }
 
+/// `#rgb` or `#rrggbb` (either case) as `0xRRGGBB`.
+fn hex_colour(value: &Value) -> Option<u32> {
+    let Value::String(text) = value else {
+        return None;
+    };
+    // Three digits stand for six, each written twice: #0bf is #00bbff.
+    let (shift, twice) = match text.len() {
+        4 => (8, 0x11),
+        7 => (4, 1),
+        _ => return None,
+    };
+    let digits = text.strip_prefix('#')?;
+    let mut colour = 0;
+    for digit in digits.bytes() {
+        colour = (colour << shift) | (twice * char::from(digit).to_digit(16)?);
+    }
+    Some(colour)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,6 +616,52 @@ mod tests {
         assert_eq!(
             problems(&base.replace(r#""tenant": "t""#, r#""tenant": null"#)),
             ["missing field `tenant`"]
+        );
+    }
+
+    #[test]
+    fn a_theme_is_read_as_colours_and_anything_else_is_named_by_its_path() {
+        let with_theme = |theme: &str| {
+            concat(&[
+                r#"{ "tenant": "t", "policy": { "privacyUrl": "/p", "imprintUrl": "/i" },
+                     "categories": {}, "banner": { "theme": "#,
+                theme,
+                " } }",
+            ])
+        };
+        let read = config(&with_theme(
+            r##"{ "light": { "text": "#0B4F9c", "button": "#0bf" }, "dark": { "focus": null } }"##,
+        ))
+        .expect("valid shape");
+        let mut expected = Theme::default();
+        expected[0][1] = Some(0x0b4f9c);
+        expected[0][5] = Some(0x00bbff);
+        assert_eq!(read.banner.theme, expected);
+        assert_eq!(
+            config(&with_theme("null")).expect("valid").banner.theme,
+            Theme::default()
+        );
+        assert_eq!(
+            problems(&with_theme(
+                r##"{ "light": { "txt": "#000" }, "dark": { "button": "blue", "text": "#12345",
+                    "line": 255, "link": "#0b4f9g", "muted": "0b4f9c", "focus": "#+12" },
+                    "sepia": {} }"##
+            )),
+            [
+                "banner.theme.sepia: unknown field `sepia`, expected one of `light`, `dark`",
+                "banner.theme.light.txt: unknown field `txt`, expected one of `background`, \
+                 `text`, `muted`, `line`, `link`, `button`, `buttonText`, `focus`",
+                "banner.theme.dark.text: expected a colour like #0b4f9c",
+                "banner.theme.dark.muted: expected a colour like #0b4f9c",
+                "banner.theme.dark.line: expected a colour like #0b4f9c",
+                "banner.theme.dark.link: expected a colour like #0b4f9c",
+                "banner.theme.dark.button: expected a colour like #0b4f9c",
+                "banner.theme.dark.focus: expected a colour like #0b4f9c",
+            ]
+        );
+        assert_eq!(
+            problems(&with_theme(r#""dark""#)),
+            ["banner.theme: invalid type: string \"dark\", expected an object"]
         );
     }
 

@@ -1,8 +1,9 @@
 //! Semantic rules a config must meet beyond its JSON shape, each reported with its dotted path.
 
 use super::{
-    Category, Config, KeyStatus, LanguageSetting, Localized, OrderedMap, Problem,
-    SHIPPED_LANGUAGES, SealSettings, Service, TextKey, is_language_tag,
+    COLOURS, Category, Config, DEFAULT_COLOURS, KeyStatus, LanguageSetting, Localized, OrderedMap,
+    Problem, SHIPPED_LANGUAGES, SealSettings, Service, THEME_SCHEMES, TextKey, Theme,
+    is_language_tag,
 };
 use crate::pattern::glob_matches;
 use crate::seal::keys::{KeyError, PublicKey};
@@ -23,6 +24,18 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 256 * 1024 * 1024;
 /// Most non-necessary categories and services a config may have together: a consent record
 /// names each of them, and the collector reads records of up to 16 KiB.
 pub const MAX_CHOICES: usize = 256;
+
+/// The colour pairs a theme must keep apart, by index in [`COLOURS`]: (foreground, background,
+/// least contrast in tenths). Text, links and the buttons' labels need 4.5:1 (WCAG 2.1 1.4.3),
+/// lines and the focus ring 3:1 against the background (1.4.11, non-text contrast).
+const CONTRAST_PAIRS: [(usize, usize, u64); 6] = [
+    (1, 0, 45),
+    (2, 0, 45),
+    (4, 0, 45),
+    (6, 5, 45),
+    (3, 0, 30),
+    (7, 0, 30),
+];
 
 /// Every semantic problem of `config`, in document order; empty when it is valid.
 pub fn validate(config: &Config) -> Vec<Problem> {
@@ -51,6 +64,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             ]),
         );
     }
+    v.theme(&config.banner.theme);
     v.consent(config);
     v.categories(config);
     v.texts(config);
@@ -97,6 +111,48 @@ impl Validator<'_> {
                         ":` is not allowed; use a path or an https URL",
                     ]),
                 );
+            }
+        }
+    }
+
+    /// The contrast of every pair of which the theme sets a colour, with the stylesheet's
+    /// colour where it sets the other one not.
+    fn theme(&mut self, theme: &Theme) {
+        for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
+            let (palette, defaults) = (theme[s], DEFAULT_COLOURS[s]);
+            for (foreground, background, least) in CONTRAST_PAIRS {
+                // The colour the theme sets (the foreground's when it sets both), and the other.
+                let (at, other) = if palette[foreground].is_some() {
+                    (foreground, background)
+                } else {
+                    (background, foreground)
+                };
+                let Some(colour) = palette[at] else {
+                    continue;
+                };
+                let with = palette[other].unwrap_or(defaults[other]);
+                let tenths = contrast_tenths(colour, with);
+                let [_, r, g, b] = with.to_be_bytes();
+                if tenths < least {
+                    self.report(
+                        concat(&["banner.theme.", scheme, ".", COLOURS[at]]),
+                        concat(&[
+                            "contrast ",
+                            &decimal(tenths / 10),
+                            ".",
+                            &decimal(tenths % 10),
+                            ":1 with ",
+                            COLOURS[other],
+                            " #",
+                            &hex(&[r, g, b]),
+                            if least == 45 {
+                                "; at least 4.5:1 is needed (WCAG 2.1 AA)"
+                            } else {
+                                "; at least 3:1 is needed (WCAG 2.1 AA)"
+                            },
+                        ]),
+                    );
+                }
             }
         }
     }
@@ -492,6 +548,40 @@ impl Validator<'_> {
     }
 }
 
+/// WCAG 2.1's contrast ratio of two `0xRRGGBB` colours in tenths, rounded down: 45 is 4.5:1.
+fn contrast_tenths(a: u32, b: u32) -> u64 {
+    let (a, b) = (luminance(a), luminance(b));
+    let (lighter, darker) = if a > b { (a, b) } else { (b, a) };
+    let ratio = (lighter + 0.05) / (darker + 0.05);
+    // A hair added, so that rounding in the last bit cannot make 21:1 read 20.9:1.
+    (ratio * 10.0 + 1e-9) as u64
+}
+
+/// WCAG 2.1's relative luminance of `0xRRGGBB` (sRGB), from 0 (black) to 1 (white).
+fn luminance(rgb: u32) -> f64 {
+    let [_, r, g, b] = rgb.to_be_bytes();
+    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+}
+
+/// An sRGB channel in linear light: `c / 12.92` up to 0.04045, else `((c + 0.055) / 1.055)^2.4`,
+/// the power taken as x² · (x²)^(1/5) with Newton's method for the fifth root: `powf` would
+/// bring libm's `pow` into every page's wasm.
+fn linear(channel: u8) -> f64 {
+    let c = f64::from(channel) / 255.0;
+    if c <= 0.04045 {
+        return c / 12.92;
+    }
+    let x = (c + 0.055) / 1.055;
+    let square = x * x;
+    // From above (the root of a square of at least 0.0086 is at least 0.38): 24 steps reach
+    // the last bit.
+    let mut root = 1.0;
+    for _ in 0..24 {
+        root = (4.0 * root + square / (root * root * root * root)) / 5.0;
+    }
+    square * root
+}
+
 /// `path.name`.
 fn field(path: &str, name: &str) -> String {
     concat(&[path, ".", name])
@@ -543,4 +633,49 @@ fn is_region(region: &str) -> bool {
         && subdivision
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_linear_channel_is_the_power_of_wcag_to_the_last_bits() {
+        for channel in 0..=255u8 {
+            let c = f64::from(channel) / 255.0;
+            let exact = if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            };
+            assert!((linear(channel) - exact).abs() < 1e-14, "{channel}");
+        }
+    }
+
+    #[test]
+    fn contrast_ratios_match_known_values() {
+        assert_eq!(contrast_tenths(0x000000, 0xffffff), 210);
+        assert_eq!(contrast_tenths(0xffffff, 0x000000), 210);
+        assert_eq!(contrast_tenths(0x767676, 0xffffff), 45, "4.54:1 passes");
+        assert_eq!(contrast_tenths(0x777777, 0xffffff), 44, "4.48:1 fails");
+        assert_eq!(contrast_tenths(0x0b4f9c, 0x0b4f9c), 10);
+        // #595959 on white: 7.0:1, the AAA threshold.
+        assert_eq!(contrast_tenths(0x595959, 0xffffff), 70);
+        assert_eq!(luminance(0xffffff), 1.0);
+    }
+
+    #[test]
+    fn the_shipped_colours_meet_every_pair() {
+        for defaults in DEFAULT_COLOURS {
+            for (foreground, background, least) in CONTRAST_PAIRS {
+                let tenths = contrast_tenths(defaults[foreground], defaults[background]);
+                assert!(
+                    tenths >= least,
+                    "{} on {}",
+                    COLOURS[foreground],
+                    COLOURS[background]
+                );
+            }
+        }
+    }
 }

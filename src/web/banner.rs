@@ -7,6 +7,7 @@
 
 use std::rc::{Rc, Weak};
 
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 
@@ -15,9 +16,9 @@ use super::{
     Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
     set_lang, set_property,
 };
-use crate::config::{Config, Localized, Service, TextKey, Texts};
+use crate::config::{COLOURS, Config, Localized, Service, THEME_SCHEMES, TextKey, Texts, Theme};
 use crate::consent::{Choice, Toggle};
-use crate::strings::{concat, join};
+use crate::strings::{concat, hex, join};
 use crate::ui::{Action, View};
 
 /// What can take focus inside the preferences dialog.
@@ -133,6 +134,30 @@ impl Banner {
                 Some(active) => Focus::Leave(active),
                 None => Focus::Stay,
             },
+        }
+    }
+}
+
+/// Sets the theme's colours as the custom properties `--kd-theme-<scheme>-<name>` of the
+/// document's root element, which the banner, the preferences and every placeholder inherit and
+/// `keksdose.css` takes its colours from: one place, before anything is drawn. Through the CSS
+/// object model, which a strict CSP allows. A colour the theme leaves out is removed (an empty
+/// value), should an instance started before have set it.
+pub fn apply_theme(theme: &Theme) {
+    let Some(root) = document().document_element() else {
+        return;
+    };
+    let style = root.unchecked_into::<HtmlElement>().style();
+    for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
+        for (i, name) in COLOURS.iter().enumerate() {
+            let value = theme[s][i]
+                .map(|colour| {
+                    let [_, r, g, b] = colour.to_be_bytes();
+                    concat(&["#", &hex(&[r, g, b])])
+                })
+                .unwrap_or_default();
+            let name = concat(&["--kd-theme-", scheme, "-", name]);
+            let _ = style.set_property(&name, &value);
         }
     }
 }
@@ -424,7 +449,7 @@ fn on_click(page: &Rc<Page>, target: &Element) {
 }
 
 fn on_change(page: &Rc<Page>, input: &Element) {
-    let on = js_sys::Reflect::get(input, &"checked".into()).is_ok_and(|c| c.is_truthy());
+    let on = Reflect::get(input, &"checked".into()).is_ok_and(|c| c.is_truthy());
     if let Some(name) = input.get_attribute("data-keksdose-category") {
         page.act(Action::SetCategory(&name, on));
     } else if let Some(key) = input.get_attribute("data-keksdose-service") {

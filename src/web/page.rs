@@ -10,7 +10,7 @@ use js_sys::Function;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, HtmlElement, Node};
 
-use super::banner::{Banner, Transition};
+use super::banner::{self, Banner, Transition};
 use super::consent_mode::ConsentMode;
 use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
@@ -61,6 +61,7 @@ impl Page {
             console_warn("started again; the previous instance was removed");
             previous.stop();
         }
+        banner::apply_theme(&config.banner.theme);
         let lang = language(Some(&config));
         let location = window().location();
         let cookies = guard::read_cookies();
