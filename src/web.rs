@@ -180,10 +180,11 @@ fn set_hidden(element: &Element, hidden: bool) {
 fn nodes(list: Result<web_sys::NodeList, JsValue>) -> Vec<Element> {
     use wasm_bindgen::JsCast;
     let Ok(list) = list else { return Vec::new() };
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .map(JsCast::unchecked_into)
-        .collect()
+    crate::collect(
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(JsCast::unchecked_into),
+    )
 }
 
 #[cfg(feature = "consent")]

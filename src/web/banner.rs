@@ -183,11 +183,12 @@ fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElemen
     for (name, category) in config.categories.iter().filter(|(_, c)| !c.read_only) {
         let item = child(&purposes, "li", "", "");
         child(&item, "strong", "", texts.category_title(name));
-        let providers: Vec<String> = category
-            .services
-            .iter()
-            .map(|(key, s)| concat(&[s.display_name(key), " (", &s.provider, ")"]))
-            .collect();
+        let providers = crate::collect(
+            category
+                .services
+                .iter()
+                .map(|(key, s)| concat(&[s.display_name(key), " (", &s.provider, ")"])),
+        );
         if !providers.is_empty() {
             child(&item, "span", "", &concat(&[": ", &join(&providers, ", ")]));
         }
@@ -241,11 +242,12 @@ fn preferences(overlay: &Element, config: &Config, texts: &Texts<'_>) -> HtmlEle
             // Collapsed: the category's switch and description, and its services by name; their
             // switches and details one activation away.
             let more = child(&section, "details", "kd-more", "");
-            let names: Vec<&str> = category
-                .services
-                .iter()
-                .map(|(key, service)| service.display_name(key))
-                .collect();
+            let names = crate::collect(
+                category
+                    .services
+                    .iter()
+                    .map(|(key, service)| service.display_name(key)),
+            );
             child(&more, "summary", "", &join(&names, ", "));
             let list = child(&more, "ul", "kd-services", "");
             for (key, service) in category.services.iter() {

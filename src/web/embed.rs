@@ -92,12 +92,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
         None => {
             let providers: Vec<&str> = config
                 .category(&category)
-                .map(|c| {
-                    c.services
-                        .iter()
-                        .map(|(_, s)| s.provider.as_str())
-                        .collect()
-                })
+                .map(|c| crate::collect(c.services.iter().map(|(_, s)| s.provider.as_str())))
                 .unwrap_or_default();
             (
                 texts.category_title(&category).to_owned(),

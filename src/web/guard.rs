@@ -287,10 +287,11 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
 /// The URLs in the value of `attribute`: a `srcset` lists several.
 fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
     if attribute.to_ascii_lowercase().ends_with("srcset") {
-        value
-            .split(',')
-            .filter_map(|candidate| candidate.split_whitespace().next())
-            .collect()
+        crate::collect(
+            value
+                .split(',')
+                .filter_map(|candidate| candidate.split_whitespace().next()),
+        )
     } else {
         vec![value]
     }
@@ -299,14 +300,15 @@ fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
 /// The URLs `element` holds for activation: `(attribute, value of data-<attribute>)`.
 pub fn held_urls(element: &Element) -> Vec<(&'static str, String)> {
     let tag = element.local_name();
-    GUARDED
-        .iter()
-        .filter(|(_, t, _)| *t == tag)
-        .filter_map(|(_, _, attribute)| {
-            let value = element.get_attribute(&concat(&["data-", attribute]))?;
-            Some((*attribute, value))
-        })
-        .collect()
+    crate::collect(
+        GUARDED
+            .iter()
+            .filter(|(_, t, _)| *t == tag)
+            .filter_map(|(_, _, attribute)| {
+                let value = element.get_attribute(&concat(&["data-", attribute]))?;
+                Some((*attribute, value))
+            }),
+    )
 }
 
 /// Whether every host in the URLs an element holds for activation may load under `policy`.
@@ -857,9 +859,7 @@ fn native<T>(f: impl FnOnce(&Native) -> T) -> Option<T> {
 
 fn storage_keys(storage: &Storage) -> Vec<String> {
     let length = storage.length().unwrap_or(0);
-    (0..length)
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .collect()
+    crate::collect((0..length).filter_map(|i| storage.key(i).ok().flatten()))
 }
 
 /// `String(value)`, as the browser converts what is assigned.

@@ -373,12 +373,13 @@ pub fn language(setting: LanguageSetting) -> Lang {
     let document_lang = document()
         .document_element()
         .and_then(|html| html.get_attribute("lang"));
-    let browser: Vec<String> = window()
-        .navigator()
-        .languages()
-        .iter()
-        .filter_map(|lang| lang.as_string())
-        .collect();
+    let browser = crate::collect(
+        window()
+            .navigator()
+            .languages()
+            .iter()
+            .filter_map(|lang| lang.as_string()),
+    );
     setting.resolve(document_lang.as_deref(), browser.iter().map(String::as_str))
 }
 
