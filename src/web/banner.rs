@@ -13,7 +13,7 @@ use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
 use super::page::Page;
 use super::{
     Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
-    set_property,
+    set_property, string_property,
 };
 use crate::config::{Config, Lang, Localized, Service, TextKey, Texts};
 use crate::consent::{Choice, Toggle};
@@ -380,7 +380,7 @@ fn listen(root: &Element, page: Weak<Page>) -> Callback {
     let closure = callback(move |event, _, _| {
         let event: Event = event.unchecked_into();
         if let (Some(page), Some(target)) = (page.upgrade(), target(&event)) {
-            match event.type_().as_str() {
+            match string_property(&event, "type").as_str() {
                 "click" => on_click(&page, &target),
                 "change" => on_change(&page, &target),
                 _ => on_keydown(&page, event.unchecked_ref(), &target),
@@ -438,7 +438,7 @@ fn on_keydown(page: &Rc<Page>, event: &KeyboardEvent, target: &Element) {
     let Some(dialog) = target.closest(".kd-dialog").ok().flatten() else {
         return;
     };
-    let key = event.key();
+    let key = string_property(event, "key");
     if key == "Escape" {
         event.prevent_default();
         return page.act(Action::Close);

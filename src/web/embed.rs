@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 use super::page::Page;
-use super::{banner, child, console_error, element, set, set_hidden};
+use super::{banner, child, console_error, element, set, set_hidden, string_property};
 use crate::config::{TextKey, Texts};
 use crate::strings::{concat, decimal, join, replace};
 
@@ -42,7 +42,7 @@ pub fn load(iframe: &Element, state: &str) {
 pub fn frame_of(placeholder: &Element) -> Option<Element> {
     placeholder
         .next_element_sibling()
-        .filter(|next| next.tag_name() == "IFRAME")
+        .filter(|next| string_property(next, "tagName") == "IFRAME")
 }
 
 fn placeholder_of(iframe: &Element) -> Option<Element> {

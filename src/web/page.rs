@@ -14,7 +14,7 @@ use super::banner::{Banner, Transition};
 use super::consent_mode::ConsentMode;
 use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
-    next_task, now, random_bytes, records, when_parsed, window,
+    next_task, now, random_bytes, records, string_property, when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::Policy;
@@ -66,8 +66,8 @@ impl Page {
         let cookies = guard::read_cookies();
         let visit = Visit {
             site: Site {
-                host: location.hostname().unwrap_or_default(),
-                secure: location.protocol().is_ok_and(|p| p == "https:"),
+                host: string_property(&location, "hostname"),
+                secure: string_property(&location, "protocol") == "https:",
             },
             cookie_header: &cookies,
             gpc: global_privacy_control(),
@@ -99,7 +99,7 @@ impl Page {
         // Whatever the stored decision no longer covers goes, also from earlier visits.
         page.clear_refused();
         let weak = Rc::downgrade(&page);
-        let parsing = document().ready_state() == "loading";
+        let parsing = string_property(&document(), "readyState") == "loading";
         let parsed = move || {
             let Some(page) = weak.upgrade() else { return };
             // After the inline start the page has painted: the banner comes first. Started while

@@ -17,7 +17,7 @@ use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
 use crate::web::{
     append, child, console_error, document, element, events, js_error, listen, once, set,
-    when_parsed, window,
+    string_property, when_parsed, window,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -286,7 +286,7 @@ fn read_config(script: Option<&Element>) -> Result<String, String> {
     if let Some(id) = source.strip_prefix('#') {
         return document()
             .get_element_by_id(id)
-            .and_then(|element| element.text_content())
+            .map(|element| string_property(&element, "textContent"))
             .ok_or_else(|| {
                 concat(&[
                     "no config: no element with id `",
@@ -304,11 +304,7 @@ fn read_config(script: Option<&Element>) -> Result<String, String> {
         return Err(failed("the request failed"));
     }
     match request.status() {
-        Ok(200) => request
-            .response_text()
-            .ok()
-            .flatten()
-            .ok_or_else(|| failed("empty response")),
+        Ok(200) => Ok(string_property(&request, "responseText")),
         Ok(status) => Err(failed(&concat(&["HTTP status ", &decimal(status.into())]))),
         Err(_) => Err(failed("the request failed")),
     }
