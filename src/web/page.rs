@@ -14,7 +14,7 @@ use super::banner::{Banner, Transition};
 use super::consent_mode::ConsentMode;
 use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
-    next_task, now, random_bytes, records, string_property, when_parsed, window,
+    next_task, now, object_property, random_bytes, records, string_property, when_parsed, window,
 };
 use crate::config::{Config, Lang, LanguageSetting};
 use crate::consent::policy::Policy;
@@ -370,8 +370,7 @@ impl Page {
 
 /// The language to show for `setting` on this page (`Auto` where there is no config).
 pub fn language(setting: LanguageSetting) -> Lang {
-    let document_lang = document()
-        .document_element()
+    let document_lang = object_property::<Element>(&document(), "documentElement")
         .and_then(|html| html.get_attribute("lang"));
     let browser = crate::collect(
         window()

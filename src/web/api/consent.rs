@@ -16,8 +16,8 @@ use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
 use crate::web::{
-    append, child, console_error, document, element, events, js_error, listen, once, set,
-    string_property, when_parsed, window,
+    append, child, console_error, document, element, events, js_error, listen, object_property,
+    once, set, string_property, when_parsed, window,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -252,7 +252,7 @@ pub fn start_from_script_tag(
     gtag: Option<Function>,
 ) -> Result<(), JsValue> {
     install(load_seal)?;
-    let script = document().current_script();
+    let script: Option<Element> = object_property(&document(), "currentScript");
     if let Some(script) = &script {
         add_stylesheet(script);
     }
@@ -336,7 +336,7 @@ fn add_stylesheet(script: &Element) {
 /// A short notice for the visitor that the banner could not start (with a close button).
 fn show_failure_notice() {
     when_parsed(|| {
-        let Some(body) = document().body() else {
+        let Some(body) = object_property::<Element>(&document(), "body") else {
             return console_error("could not show the failure notice: no <body>");
         };
         let lang = page::language(LanguageSetting::Auto);
