@@ -61,6 +61,18 @@ pub mod ui;
 #[cfg(all(target_arch = "wasm32", any(feature = "consent", feature = "seal")))]
 pub mod web;
 
+/// `items` in a `Vec`, pushed one by one. Hand-written for size, not `collect`: that
+/// instantiates the standard library's size-hinted growth paths (`from_iter`,
+/// `extend_desugared`) for every iterator type; this loop shares `push` per item type, which
+/// took 554 B gzip off the npm page load (measured with .ci/sizes.mjs).
+pub(crate) fn collect<T>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut all = Vec::new();
+    for item in items {
+        all.push(item);
+    }
+    all
+}
+
 /// The wasm modules' allocator (see `Cargo.toml`).
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]

@@ -20,7 +20,7 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
     let Some(mut rest) = name.strip_prefix(first) else {
         return false;
     };
-    let parts: Vec<&str> = parts.collect();
+    let parts = crate::collect(parts);
     let Some((last, middle)) = parts.split_last() else {
         // No `*` at all: the whole name must equal the glob.
         return rest.is_empty();

@@ -63,7 +63,7 @@ pub fn decode(value: &str) -> Option<Consent> {
     {
         return None;
     }
-    let fields: Vec<&str> = body.split('.').collect();
+    let fields = crate::collect(body.split('.'));
     let [
         version,
         revision,
@@ -135,10 +135,11 @@ fn names(field: &str) -> Option<Vec<String>> {
     if field.is_empty() {
         return Some(Vec::new());
     }
-    field
-        .split(':')
-        .map(|name| is_identifier(name).then(|| name.to_owned()))
-        .collect()
+    let mut names = Vec::new();
+    for name in field.split(':') {
+        names.push(is_identifier(name).then(|| name.to_owned())?);
+    }
+    Some(names)
 }
 
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), bitwise: the cookie is short, and a

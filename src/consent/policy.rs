@@ -316,7 +316,7 @@ pub fn cookie_deletions(name: &str, host: &str, path: &str, domain: Option<&str>
         paths.push(concat(&[&prefix, "/"]));
     }
     let mut domains: Vec<Option<String>> = vec![None];
-    let labels: Vec<&str> = host.split('.').collect();
+    let labels = crate::collect(host.split('.'));
     // An IP address has no parent domains (and no Domain attribute of its own).
     let ip = host.bytes().all(|b| b.is_ascii_digit() || b == b'.') || host.contains(':');
     if !ip {

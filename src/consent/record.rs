@@ -265,7 +265,7 @@ pub fn reset(context: &Context<'_>, consent: &Consent, now: u64, record_id: Stri
 
 /// `log` (JSON Lines, oldest first) with `record` appended, keeping the newest `keep` lines.
 pub fn append(log: &str, record: &str, keep: usize) -> String {
-    let mut lines: Vec<&str> = log.split('\n').filter(|line| !line.is_empty()).collect();
+    let mut lines = crate::collect(log.split('\n').filter(|line| !line.is_empty()));
     lines.push(record);
     let from = lines.len().saturating_sub(keep);
     join(&lines[from..], "\n")
@@ -274,10 +274,10 @@ pub fn append(log: &str, record: &str, keep: usize) -> String {
 /// The records of a JSON Lines log as one JSON array; a line that is not a JSON object (the
 /// storage is the page's too) is left out.
 pub fn as_json_array(log: &str) -> String {
-    let records: Vec<&str> = log
-        .split('\n')
-        .filter(|line| matches!(json::parse(line), Ok(json::Value::Object(_))))
-        .collect();
+    let records = crate::collect(
+        log.split('\n')
+            .filter(|line| matches!(json::parse(line), Ok(json::Value::Object(_)))),
+    );
     concat(&["[", &join(&records, ",\n"), "]"])
 }
 

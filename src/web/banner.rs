@@ -9,12 +9,12 @@ use std::rc::{Rc, Weak};
 
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, HtmlElement, KeyboardEvent, Node};
+use web_sys::{Element, Event, HtmlElement, KeyboardEvent};
 
 use super::page::Page;
 use super::{
-    Callback, append, callback, child, document, element, events, nodes, records, set, set_hidden,
-    set_lang, set_property,
+    Callback, append, callback, child, document, element, events, nodes, object_property, records,
+    set, set_hidden, set_lang, set_property, string_property,
 };
 use crate::config::{COLOURS, Config, Localized, Service, THEME_SCHEMES, TextKey, Texts, Theme};
 use crate::consent::{Choice, Toggle};
@@ -42,7 +42,7 @@ pub struct Banner {
 impl Banner {
     /// Builds the first layer (hidden) at the end of `<body>`; `None` while there is no body.
     pub fn build(page: &Rc<Page>) -> Option<Banner> {
-        let body = document().body()?;
+        let body: Element = object_property(&document(), "body")?;
         let config = page.config();
         let texts = Texts::new(config, page.lang());
         let root = element("div", "kd-root");
@@ -144,10 +144,10 @@ impl Banner {
 /// object model, which a strict CSP allows. A colour the theme leaves out is removed (an empty
 /// value), should an instance started before have set it.
 pub fn apply_theme(theme: &Theme) {
-    let Some(root) = document().document_element() else {
+    let Some(root) = object_property::<HtmlElement>(&document(), "documentElement") else {
         return;
     };
-    let style = root.unchecked_into::<HtmlElement>().style();
+    let style = root.style();
     for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
         for (i, name) in COLOURS.iter().enumerate() {
             let value = theme[s][i]
@@ -206,14 +206,10 @@ fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElemen
     for (name, category) in config.categories.iter().filter(|(_, c)| !c.read_only) {
         let item = child(&purposes, "li", "", "");
         child(&item, "strong", "", texts.category_title(name));
-        let providers: Vec<String> = category
-            .services
-            .iter()
-            .map(|(key, s)| {
-                let lang = texts.lang();
-                concat(&[s.display_name(key, lang), " (", s.provider.text(lang), ")"])
-            })
-            .collect();
+        let lang = texts.lang();
+        let providers = crate::collect(category.services.iter().map(|(key, s)| {
+            concat(&[s.display_name(key, lang), " (", s.provider.text(lang), ")"])
+        }));
         if !providers.is_empty() {
             child(&item, "span", "", &concat(&[": ", &join(&providers, ", ")]));
         }
@@ -267,11 +263,12 @@ fn preferences(overlay: &Element, config: &Config, texts: &Texts<'_>) -> HtmlEle
             // Collapsed: the category's switch and description, and its services by name; their
             // switches and details one activation away.
             let more = child(&section, "details", "kd-more", "");
-            let names: Vec<&str> = category
-                .services
-                .iter()
-                .map(|(key, service)| service.display_name(key, texts.lang()))
-                .collect();
+            let names = crate::collect(
+                category
+                    .services
+                    .iter()
+                    .map(|(key, service)| service.display_name(key, texts.lang())),
+            );
             child(&more, "summary", "", &join(&names, ", "));
             let list = child(&more, "ul", "kd-services", "");
             for (key, service) in category.services.iter() {
@@ -404,7 +401,7 @@ fn listen(root: &Element, page: Weak<Page>) -> Callback {
     let closure = callback(move |event, _, _| {
         let event: Event = event.unchecked_into();
         if let (Some(page), Some(target)) = (page.upgrade(), target(&event)) {
-            match event.type_().as_str() {
+            match string_property(&event, "type").as_str() {
                 "click" => on_click(&page, &target),
                 "change" => on_change(&page, &target),
                 _ => on_keydown(&page, event.unchecked_ref(), &target),
@@ -422,7 +419,7 @@ fn on_click(page: &Rc<Page>, target: &Element) {
     if target.matches(".kd-overlay").unwrap_or(false) {
         // A click on the backdrop must not take focus out of the modal dialog: Escape and the
         // Tab cycle work only while focus is inside it.
-        if let Some(dialog) = target.first_element_child() {
+        if let Some(dialog) = object_property::<Element>(target, "firstElementChild") {
             focus(dialog.unchecked_ref());
         }
         return;
@@ -462,7 +459,7 @@ fn on_keydown(page: &Rc<Page>, event: &KeyboardEvent, target: &Element) {
     let Some(dialog) = target.closest(".kd-dialog").ok().flatten() else {
         return;
     };
-    let key = event.key();
+    let key = string_property(event, "key");
     if key == "Escape" {
         event.prevent_default();
         return page.act(Action::Close);
@@ -474,7 +471,7 @@ fn on_keydown(page: &Rc<Page>, event: &KeyboardEvent, target: &Element) {
     let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
         return;
     };
-    let active = document().active_element();
+    let active: Option<Element> = object_property(&document(), "activeElement");
     let back = event.shift_key();
     let wrap = if back {
         (active.as_ref() == Some(first) || active.as_ref() == Some(&dialog)).then_some(last)
@@ -493,9 +490,9 @@ fn target(event: &Event) -> Option<Element> {
 
 fn active_element() -> Option<HtmlElement> {
     let document = document();
-    let active = document.active_element()?;
-    let body: Option<Node> = document.body().map(Into::into);
-    (body.as_ref() != Some(active.as_ref())).then(|| active.unchecked_into())
+    let active: HtmlElement = object_property(&document, "activeElement")?;
+    let body: Option<HtmlElement> = object_property(&document, "body");
+    (body.as_ref() != Some(&active)).then_some(active)
 }
 
 /// A change of view: the event to fire (name, view) and the focus move.

@@ -17,11 +17,12 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, HtmlElement, HtmlScriptElement, MutationObserver, MutationRecord, Node};
+use web_sys::{Element, HtmlScriptElement, MutationObserver, MutationRecord, Node};
 
 use super::page::Page;
 use super::{
-    callback, console_warn, document, element, embed, guard, listen, nodes, object, once, set,
+    callback, console_warn, document, element, embed, guard, listen, nodes, object,
+    object_property, once, set, string_property,
 };
 use crate::consent::policy::{Gate, Policy};
 use crate::strings::concat;
@@ -73,7 +74,7 @@ pub fn plan(root: &Node, policy: Policy<'_>) -> Vec<Step> {
         let category = element.get_attribute("data-category").unwrap_or_default();
         let service = element.get_attribute("data-service");
         let gate = Gate::parse(&category, service.as_deref());
-        let tag = element.local_name();
+        let tag = string_property(&element, "localName");
         if !policy.names_known(&gate) {
             let service =
                 service.map_or(String::new(), |s| concat(&[" data-service=\"", &s, "\""]));
@@ -128,7 +129,7 @@ fn load(element: &Element) {
     }
     // Audio and video choose among their <source> elements once: inserted again (in its own
     // place), a source is chosen from anew.
-    if element.local_name() == "source" {
+    if string_property(element, "localName") == "source" {
         let _ = element.replace_with_with_node_1(element);
     }
     set(element, "data-keksdose-state", "loaded");
@@ -176,7 +177,7 @@ fn waits_for_load(script: &HtmlScriptElement) -> bool {
         "text/ecmascript",
         "application/ecmascript",
     ];
-    let kind = script.type_().trim().to_ascii_lowercase();
+    let kind = string_property(script, "type").trim().to_ascii_lowercase();
     script.has_attribute("src")
         && !script.has_attribute("nomodule")
         && (kind.is_empty() || kind == "module" || JAVASCRIPT.contains(&kind.as_str()))
@@ -217,7 +218,7 @@ fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
         script.set_text_content(marked.text_content().as_deref());
     }
     // The nonce is hidden from getAttribute once parsed; carry it over for strict CSPs.
-    script.set_nonce(&marked.unchecked_ref::<HtmlElement>().nonce());
+    script.set_nonce(&string_property(marked, "nonce"));
     Some(script)
 }
 
@@ -226,7 +227,7 @@ pub fn within(root: &Node, selector: &str) -> Vec<Element> {
     let mut found = Vec::new();
     // The document's own matches are those of its root element (keksdose never marks <html>).
     let element: Element = match root.node_type() {
-        Node::DOCUMENT_NODE => match document().document_element() {
+        Node::DOCUMENT_NODE => match object_property(&document(), "documentElement") {
             Some(html) => html,
             None => return found,
         },

@@ -10,7 +10,10 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 use super::page::Page;
-use super::{banner, child, console_error, element, set, set_hidden, set_lang};
+use super::{
+    banner, child, console_error, element, object_property, set, set_hidden, set_lang,
+    string_property,
+};
 use crate::config::{TextKey, Texts};
 use crate::strings::{concat, decimal, join, replace};
 
@@ -40,14 +43,12 @@ pub fn load(iframe: &Element, state: &str) {
 
 /// The frame that a placeholder stands for.
 pub fn frame_of(placeholder: &Element) -> Option<Element> {
-    placeholder
-        .next_element_sibling()
-        .filter(|next| next.tag_name() == "IFRAME")
+    object_property::<Element>(placeholder, "nextElementSibling")
+        .filter(|next| string_property(next, "tagName") == "IFRAME")
 }
 
 fn placeholder_of(iframe: &Element) -> Option<Element> {
-    iframe
-        .previous_element_sibling()
+    object_property::<Element>(iframe, "previousElementSibling")
         .filter(|previous| previous.matches(".kd-embed").unwrap_or(false))
 }
 
@@ -92,12 +93,7 @@ fn show_placeholder(page: &Page, iframe: &Element) {
         None => {
             let providers: Vec<&str> = config
                 .category(&category)
-                .map(|c| {
-                    c.services
-                        .iter()
-                        .map(|(_, s)| s.provider.text(lang))
-                        .collect()
-                })
+                .map(|c| crate::collect(c.services.iter().map(|(_, s)| s.provider.text(lang))))
                 .unwrap_or_default();
             (
                 texts.category_title(&category).to_owned(),

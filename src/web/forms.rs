@@ -17,7 +17,7 @@ use web_sys::{Event, HtmlFormElement, Node};
 
 use super::blocker::within;
 use super::page::{self, Page};
-use super::{callback, child, console_error, nodes, once, set, window};
+use super::{callback, child, console_error, nodes, once, set, string_property, window};
 use crate::config::{KeyStatus, TextKey, Texts};
 use crate::strings::concat;
 
@@ -156,7 +156,7 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str>
     if form_id.is_empty() {
         return Err("data-keksdose-seal needs the form's id");
     }
-    let origin = window().location().origin().unwrap_or_default();
+    let origin = string_property(&window().location(), "origin");
     let lang = page.lang();
     let overrides = config.texts.get(lang);
     let texts: js_sys::Array = TextKey::OUTCOMES
@@ -175,7 +175,10 @@ fn settings(page: &Page, form: &HtmlFormElement) -> Result<String, &'static str>
         ("tenant", JsValue::from_str(&config.tenant)),
         ("formId", JsValue::from_str(&form_id)),
         ("origin", JsValue::from_str(&origin)),
-        ("action", JsValue::from_str(&form.action())),
+        (
+            "action",
+            JsValue::from_str(&string_property(form, "action")),
+        ),
         (
             "maxAttachmentBytes",
             JsValue::from_f64(seal.max_attachment_bytes as f64),

@@ -26,7 +26,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Storage};
 
 use super::page::Page;
-use super::{callback, console_warn, document, forms, window};
+use super::{callback, console_warn, document, forms, object_property, string_property, window};
 use crate::consent::cookie;
 use crate::consent::policy::{CookieAssignment, Policy, cookie_deletions};
 use crate::pattern::glob_matches;
@@ -256,8 +256,8 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
             .any(|(_, service)| globs(service).iter().any(|g| glob_matches(g, name)))
     };
     let location = window().location();
-    let host = location.hostname().unwrap_or_default();
-    let path = location.pathname().unwrap_or_default();
+    let host = string_property(&location, "hostname");
+    let path = string_property(&location, "pathname");
     let cookies = read_cookies();
     for (name, _) in cookie::pairs(&cookies) {
         if declared(name, |s| &s.cookies) {
@@ -274,8 +274,10 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
     {
         return;
     }
-    for storage in [window().local_storage(), window().session_storage()] {
-        let Ok(Some(storage)) = storage else { continue };
+    for name in ["localStorage", "sessionStorage"] {
+        let Some(storage) = object_property(&window(), name) else {
+            continue;
+        };
         for key in storage_keys(&storage) {
             if declared(&key, |s| &s.storage) {
                 let _ = storage.remove_item(&key);
@@ -287,10 +289,11 @@ pub fn clear_refused(policy: Policy<'_>, cookie_domain: Option<&str>) {
 /// The URLs in the value of `attribute`: a `srcset` lists several.
 fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
     if attribute.to_ascii_lowercase().ends_with("srcset") {
-        value
-            .split(',')
-            .filter_map(|candidate| candidate.split_whitespace().next())
-            .collect()
+        crate::collect(
+            value
+                .split(',')
+                .filter_map(|candidate| candidate.split_whitespace().next()),
+        )
     } else {
         vec![value]
     }
@@ -298,15 +301,16 @@ fn urls_in<'v>(attribute: &str, value: &'v str) -> Vec<&'v str> {
 
 /// The URLs `element` holds for activation: `(attribute, value of data-<attribute>)`.
 pub fn held_urls(element: &Element) -> Vec<(&'static str, String)> {
-    let tag = element.local_name();
-    GUARDED
-        .iter()
-        .filter(|(_, t, _)| *t == tag)
-        .filter_map(|(_, _, attribute)| {
-            let value = element.get_attribute(&concat(&["data-", attribute]))?;
-            Some((*attribute, value))
-        })
-        .collect()
+    let tag = string_property(element, "localName");
+    crate::collect(
+        GUARDED
+            .iter()
+            .filter(|(_, t, _)| *t == tag)
+            .filter_map(|(_, _, attribute)| {
+                let value = element.get_attribute(&concat(&["data-", attribute]))?;
+                Some((*attribute, value))
+            }),
+    )
 }
 
 /// Whether every host in the URLs an element holds for activation may load under `policy`.
@@ -330,7 +334,7 @@ fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
             None => Ok(()),
             Some((c, s)) => Err(Some((c.to_owned(), s.to_owned()))),
         }),
-        None if host == window().location().hostname().unwrap_or_default() => Ok(()),
+        None if host == string_property(&window().location(), "hostname") => Ok(()),
         None => Err(None),
     }
 }
@@ -338,8 +342,12 @@ fn url_verdict(url: &str) -> Result<(), Option<(String, String)>> {
 /// The lower-case host of an http(s) URL (resolved against the document); `None` for other
 /// schemes, which do not reach the network (`data:`, `blob:`) or do not parse.
 fn remote_host(url: &str) -> Option<String> {
-    let parsed = web_sys::Url::new_with_base(url, &document().base_uri().ok()??).ok()?;
-    matches!(parsed.protocol().as_str(), "http:" | "https:").then(|| parsed.hostname())
+    let parsed = web_sys::Url::new_with_base(url, &string_property(&document(), "baseURI")).ok()?;
+    matches!(
+        string_property(&parsed, "protocol").as_str(),
+        "http:" | "https:"
+    )
+    .then(|| string_property(&parsed, "hostname"))
 }
 
 /// Whether a write of `name` may happen under the current policy (nothing without a running
@@ -646,7 +654,7 @@ fn guarded_attribute(element: &Element, name: &str) -> Option<&'static str> {
     if !names_url(name) {
         return None;
     }
-    let tag = element.local_name();
+    let tag = string_property(element, "localName");
     GUARDED
         .iter()
         .find(|(_, t, attribute)| *t == tag && attribute.eq_ignore_ascii_case(name))
@@ -671,7 +679,7 @@ pub fn screen(element: &Element, attribute: &str, url: &str) -> bool {
         set_attribute(element, "data-category", category);
         set_attribute(element, "data-service", service);
     }
-    if element.local_name() == "script" {
+    if string_property(element, "localName") == "script" {
         if let Some(kind) = element.get_attribute("type").filter(|t| t != "text/plain") {
             set_attribute(element, "data-type", &kind);
         }
@@ -857,9 +865,7 @@ fn native<T>(f: impl FnOnce(&Native) -> T) -> Option<T> {
 
 fn storage_keys(storage: &Storage) -> Vec<String> {
     let length = storage.length().unwrap_or(0);
-    (0..length)
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .collect()
+    crate::collect((0..length).filter_map(|i| storage.key(i).ok().flatten()))
 }
 
 /// `String(value)`, as the browser converts what is assigned.

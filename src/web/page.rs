@@ -14,7 +14,7 @@ use super::banner::{self, Banner, Transition};
 use super::consent_mode::ConsentMode;
 use super::{
     Callback, after_paint, blocker, callback, console_warn, document, embed, events, forms, guard,
-    next_task, now, random_bytes, records, when_parsed, window,
+    next_task, now, object_property, random_bytes, records, string_property, when_parsed, window,
 };
 use crate::config::{Config, SHIPPED_LANGUAGES, pick_language};
 use crate::consent::policy::Policy;
@@ -67,8 +67,8 @@ impl Page {
         let cookies = guard::read_cookies();
         let visit = Visit {
             site: Site {
-                host: location.hostname().unwrap_or_default(),
-                secure: location.protocol().is_ok_and(|p| p == "https:"),
+                host: string_property(&location, "hostname"),
+                secure: string_property(&location, "protocol") == "https:",
             },
             cookie_header: &cookies,
             gpc: global_privacy_control(),
@@ -100,7 +100,7 @@ impl Page {
         // Whatever the stored decision no longer covers goes, also from earlier visits.
         page.clear_refused();
         let weak = Rc::downgrade(&page);
-        let parsing = document().ready_state() == "loading";
+        let parsing = string_property(&document(), "readyState") == "loading";
         let parsed = move || {
             let Some(page) = weak.upgrade() else { return };
             // After the inline start the page has painted: the banner comes first. Started while
@@ -373,11 +373,11 @@ impl Page {
 /// or English as the page and the browser prefer.
 pub fn language(config: Option<&Config>) -> String {
     // The document's `lang`, then the browser's preferred languages.
-    let mut wanted: Vec<String> = document()
-        .document_element()
-        .and_then(|html| html.get_attribute("lang"))
-        .into_iter()
-        .collect();
+    let mut wanted: Vec<String> = Vec::new();
+    wanted.extend(
+        object_property::<Element>(&document(), "documentElement")
+            .and_then(|html| html.get_attribute("lang")),
+    );
     for lang in window().navigator().languages().iter() {
         wanted.extend(lang.as_string());
     }

@@ -5,7 +5,7 @@
 
 use web_sys::Storage;
 
-use super::window;
+use super::{object_property, window};
 use crate::config::Config;
 use crate::consent::record::{KEPT_ON_DEVICE, append, as_json_array};
 use crate::strings::concat;
@@ -41,7 +41,7 @@ pub fn send_unsent(config: &Config) {
 /// Removes the visitor's records and the unsent ones from this device.
 pub fn erase(config: &Config) {
     let settings = &config.consent;
-    if let Ok(Some(storage)) = window().local_storage() {
+    if let Some(storage) = object_property::<Storage>(&window(), "localStorage") {
         for key in [settings.records_key(), settings.unsent_key()] {
             let _ = storage.remove_item(&key);
         }
@@ -80,7 +80,7 @@ fn push(key: &str, record: &str) {
 /// The local storage and the text under `key` (empty when none); `None` when the browser
 /// denies storage.
 fn read(key: &str) -> Option<(Storage, String)> {
-    let storage = window().local_storage().ok()??;
+    let storage: Storage = object_property(&window(), "localStorage")?;
     let text = storage.get_item(key).ok().flatten().unwrap_or_default();
     Some((storage, text))
 }

@@ -16,8 +16,8 @@ use crate::strings::{concat, decimal};
 use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
 use crate::web::{
-    append, child, console_error, document, element, events, js_error, listen, once, set,
-    when_parsed, window,
+    append, child, console_error, document, element, events, js_error, listen, object_property,
+    once, set, string_property, when_parsed, window,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -252,7 +252,7 @@ pub fn start_from_script_tag(
     gtag: Option<Function>,
 ) -> Result<(), JsValue> {
     install(load_seal)?;
-    let script = document().current_script();
+    let script: Option<Element> = object_property(&document(), "currentScript");
     if let Some(script) = &script {
         add_stylesheet(script);
     }
@@ -286,7 +286,7 @@ fn read_config(script: Option<&Element>) -> Result<String, String> {
     if let Some(id) = source.strip_prefix('#') {
         return document()
             .get_element_by_id(id)
-            .and_then(|element| element.text_content())
+            .map(|element| string_property(&element, "textContent"))
             .ok_or_else(|| {
                 concat(&[
                     "no config: no element with id `",
@@ -304,11 +304,7 @@ fn read_config(script: Option<&Element>) -> Result<String, String> {
         return Err(failed("the request failed"));
     }
     match request.status() {
-        Ok(200) => request
-            .response_text()
-            .ok()
-            .flatten()
-            .ok_or_else(|| failed("empty response")),
+        Ok(200) => Ok(string_property(&request, "responseText")),
         Ok(status) => Err(failed(&concat(&["HTTP status ", &decimal(status.into())]))),
         Err(_) => Err(failed("the request failed")),
     }
@@ -340,7 +336,7 @@ fn add_stylesheet(script: &Element) {
 /// A short notice for the visitor that the banner could not start (with a close button).
 fn show_failure_notice() {
     when_parsed(|| {
-        let Some(body) = document().body() else {
+        let Some(body) = object_property::<Element>(&document(), "body") else {
             return console_error("could not show the failure notice: no <body>");
         };
         let lang = &page::language(None);
