@@ -64,7 +64,7 @@ impl Choice {
                 continue;
             }
             let mut any = category.services.is_empty() && wanted(name, None);
-            for key in category.services.keys() {
+            for (key, _) in category.services.iter() {
                 if wanted(name, Some(key)) {
                     choice.services.push(key.to_owned());
                     any = true;
@@ -144,8 +144,8 @@ impl Choice {
         }
         let on = category
             .services
-            .keys()
-            .filter(|s| self.has_service(s))
+            .iter()
+            .filter(|(s, _)| self.has_service(s))
             .count();
         match on {
             0 => Toggle::Off,
@@ -291,7 +291,7 @@ pub fn revision(config: &Config) -> String {
         if !category.read_only {
             scope_hash.text(name);
             scope_hash.count(category.services.len());
-            for key in category.services.keys() {
+            for (key, _) in category.services.iter() {
                 scope_hash.text(key);
             }
         }

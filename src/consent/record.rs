@@ -96,7 +96,7 @@ impl Record {
                 continue;
             }
             categories.push((name.to_owned(), choice.has_category(name)));
-            for key in category.services.keys() {
+            for (key, _) in category.services.iter() {
                 services.push((key.to_owned(), choice.has_service(key)));
             }
         }

@@ -252,7 +252,7 @@ impl Session {
                 "`",
             ]));
         }
-        Ok(own.services.keys().fold(self.choice(), |choice, key| {
+        Ok(own.services.iter().fold(self.choice(), |choice, (key, _)| {
             choice.with_service(config, key, all || names.iter().any(|n| n == key))
         }))
     }
