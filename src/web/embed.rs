@@ -83,22 +83,24 @@ fn show_placeholder(page: &Page, iframe: &Element) {
     let service = service_key
         .as_deref()
         .and_then(|key| Some((key, config.service(key)?.1)));
+    let providers;
     let (name, provider, purpose, privacy) = match service {
         Some((key, service)) => (
-            service.display_name(key, lang).to_owned(),
-            service.provider.text(lang).to_owned(),
-            service.purpose.text(lang).to_owned(),
-            service.privacy_url.clone(),
+            service.display_name(key, lang),
+            service.provider.text(lang),
+            service.purpose.text(lang),
+            service.privacy_url.as_deref(),
         ),
         None => {
-            let providers: Vec<&str> = config
+            let names: Vec<&str> = config
                 .category(&category)
                 .map(|c| crate::collect(c.services.iter().map(|(_, s)| s.provider.text(lang))))
                 .unwrap_or_default();
+            providers = join(&names, ", ");
             (
-                texts.category_title(&category).to_owned(),
-                join(&providers, ", "),
-                texts.category_description(&category).to_owned(),
+                texts.category_title(&category),
+                providers.as_str(),
+                texts.category_description(&category),
                 None,
             )
         }
@@ -120,18 +122,18 @@ fn show_placeholder(page: &Page, iframe: &Element) {
     let label = iframe
         .get_attribute("title")
         .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| name.clone());
+        .unwrap_or_else(|| name.to_owned());
     set(&placeholder, "aria-label", &label);
-    child(&placeholder, "p", "kd-embed-title", &name);
-    let notice = replace(texts.get(TextKey::EmbedNotice), "{provider}", &provider);
+    child(&placeholder, "p", "kd-embed-title", name);
+    let notice = replace(texts.get(TextKey::EmbedNotice), "{provider}", provider);
     child(&placeholder, "p", "kd-text", &notice);
     if !purpose.is_empty() {
-        child(&placeholder, "p", "kd-text", &purpose);
+        child(&placeholder, "p", "kd-text", purpose);
     }
     if let Some(url) = privacy {
         let line = child(&placeholder, "p", "kd-text", "");
         let link = child(&line, "a", "", texts.get(TextKey::ProviderPrivacy));
-        set(&link, "href", &url);
+        set(&link, "href", url);
         set(&link, "rel", "noopener");
     }
     banner::buttons(
