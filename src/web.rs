@@ -233,13 +233,14 @@ fn string_property(object: &JsValue, name: &str) -> String {
 }
 
 #[cfg(feature = "consent")]
-/// The object property `name` of `object` (`body`, `target`, `localStorage`, …); `None` when it
-/// is `null` or `undefined` or reading it throws. Like [`string_property`], one import for all
-/// (9 getters: 97 B gzip off the npm page load; `document` and `target` read this way cost more).
+/// The object property `name` of `object` (`body`, `activeElement`, `localStorage`, …); `None`
+/// when it is no object (`null`) or reading it throws. Like [`string_property`], one import for
+/// all (9 getters: 97 B gzip off the npm page load; `document` and `target` read this way cost
+/// more; `is_object` rather than `is_null_or_undefined`, an import of its own, 17 B more).
 fn object_property<T: wasm_bindgen::JsCast>(object: &JsValue, name: &str) -> Option<T> {
     use wasm_bindgen::JsCast;
     let value = js_sys::Reflect::get(object, &name.into()).ok()?;
-    (!value.is_null_or_undefined()).then(|| value.unchecked_into())
+    value.is_object().then(|| value.unchecked_into())
 }
 
 #[cfg(feature = "consent")]
