@@ -196,9 +196,9 @@ impl Page {
     /// Feeds a visitor action to the banner and applies what follows.
     pub fn act(self: &Rc<Self>, action: Action<'_>) {
         let decision = {
-            let mut state = self.state.borrow_mut();
-            let current = state.session.consent().map(|c| c.choice.clone());
-            state.ui.handle(&self.config, current.as_ref(), action)
+            let state = &mut *self.state.borrow_mut();
+            let current = state.session.consent().map(|c| &c.choice);
+            state.ui.handle(&self.config, current, action)
         };
         self.sync_view();
         if let Some(decision) = decision {
