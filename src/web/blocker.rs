@@ -193,11 +193,8 @@ fn replace(marked: &Element, script: &HtmlScriptElement) {
 /// `src`, `data-type` as `type`.
 fn executable_copy(marked: &Element) -> Option<HtmlScriptElement> {
     let script: HtmlScriptElement = element("script", "").unchecked_into();
-    for name in marked
-        .get_attribute_names()
-        .iter()
-        .filter_map(|n| n.as_string())
-    {
+    let names = marked.get_attribute_names();
+    for name in (0..names.length()).filter_map(|i| names.get(i).as_string()) {
         if !MARKUP_ATTRIBUTES.contains(&name.as_str()) {
             set(&script, &name, &marked.get_attribute(&name)?);
         }
@@ -275,8 +272,9 @@ pub fn observe() {
     }
     let on_added = callback(|records, _, _| {
         let page = Page::current();
-        for record in records.unchecked_into::<js_sys::Array>().iter() {
-            let record: MutationRecord = record.unchecked_into();
+        let records: js_sys::Array = records.unchecked_into();
+        for i in 0..records.length() {
+            let record: MutationRecord = records.get(i).unchecked_into();
             let added = record.added_nodes();
             for node in (0..added.length()).filter_map(|i| added.item(i)) {
                 if node.node_type() == Node::ELEMENT_NODE && node.is_connected() {

@@ -202,8 +202,8 @@ pub fn take_over_inline_start() -> Option<Array> {
 /// Carries out held writes, in order, through the guards: each is decided like a new one.
 /// A write is `[target, name, arguments, is a method call]`.
 pub fn replay(held: &Array) {
-    for write in held.iter() {
-        let write: Array = write.unchecked_into();
+    for i in 0..held.length() {
+        let write: Array = held.get(i).unchecked_into();
         let (target, name, args) = (write.get(0), write.get(1), write.get(2));
         // What the page's own call would have thrown is dropped: there is nobody to catch it.
         let _ = if write.get(3).is_truthy() {

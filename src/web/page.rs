@@ -378,8 +378,11 @@ pub fn language(config: Option<&Config>) -> String {
         object_property::<Element>(&document(), "documentElement")
             .and_then(|html| html.get_attribute("lang")),
     );
-    for lang in window().navigator().languages().iter() {
-        wanted.extend(lang.as_string());
+    // By index, like every JavaScript array the module reads: js-sys's `Array::iter` costs an
+    // import and its iterator (106 B gzip off the npm page load, measured with .ci/sizes.mjs).
+    let languages = window().navigator().languages();
+    for i in 0..languages.length() {
+        wanted.extend(languages.get(i).as_string());
     }
     match config {
         Some(config) => config.language_for(&wanted),

@@ -376,7 +376,7 @@ fn names(value: &JsValue) -> Result<Option<Vec<String>>, JsValue> {
     if let Some(array) = value.dyn_ref::<Array>() {
         // A plain loop: collecting into a `Result` costs the module an iterator adapter.
         let mut names = Vec::new();
-        for item in array.iter() {
+        for item in (0..array.length()).map(|i| array.get(i)) {
             let Some(name) = item.as_string() else {
                 return Err(consent_error("expected an array of strings"));
             };
