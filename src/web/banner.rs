@@ -203,10 +203,10 @@ fn first_layer(root: &Element, config: &Config, texts: &Texts<'_>) -> HtmlElemen
     set(&text, "id", "kd-banner-text");
     set(&banner, "aria-describedby", "kd-banner-text");
     let purposes = child(&banner, "ul", "kd-purposes", "");
+    let lang = texts.lang();
     for (name, category) in config.categories.iter().filter(|(_, c)| !c.read_only) {
         let item = child(&purposes, "li", "", "");
         child(&item, "strong", "", texts.category_title(name));
-        let lang = texts.lang();
         let providers = crate::collect(category.services.iter().map(|(key, s)| {
             concat(&[s.display_name(key, lang), " (", s.provider.text(lang), ")"])
         }));
