@@ -76,7 +76,7 @@ impl Keksdose {
     }
 
     /// The language the banner is shown in (`de`, `en`, …).
-    #[wasm_bindgen(getter, unchecked_return_type = "\"de\" | \"en\" | undefined")]
+    #[wasm_bindgen(getter)]
     pub fn language(&self) -> Option<String> {
         self.page.as_ref().map(|page| page.lang().to_owned())
     }
