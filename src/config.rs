@@ -14,7 +14,7 @@ pub(crate) mod validate;
 
 use std::fmt;
 
-use crate::strings::{concat, join};
+use crate::strings::{concat, hex, join};
 
 pub use texts::{TextKey, Texts};
 pub use validate::validate;
@@ -163,6 +163,12 @@ pub const DEFAULT_COLOURS: [[u32; 8]; 2] = [
 /// The colours of `banner.theme` (`0xRRGGBB`) by scheme ([`THEME_SCHEMES`]) and name
 /// ([`COLOURS`]); `None` keeps the stylesheet's.
 pub type Theme = [[Option<u32>; 8]; 2];
+
+/// A theme's colour `0xRRGGBB` as CSS writes it: `#rrggbb`.
+pub fn css_colour(colour: u32) -> String {
+    let [_, r, g, b] = colour.to_be_bytes();
+    concat(&["#", &hex(&[r, g, b])])
+}
 
 /// How the banner looks; each a name from [`LAYOUTS`], [`POSITIONS`] and [`COLOR_SCHEMES`], and
 /// the theme's colours. Not part of the revision: it changes nothing the visitor is told.

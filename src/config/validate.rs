@@ -2,7 +2,7 @@
 
 use super::{
     COLOURS, Category, Config, DEFAULT_COLOURS, KeyStatus, LanguageSetting, Localized, OrderedMap,
-    Problem, SHIPPED_LANGUAGES, SealSettings, Service, THEME_SCHEMES, TextKey, Theme,
+    Problem, SHIPPED_LANGUAGES, SealSettings, Service, THEME_SCHEMES, TextKey, Theme, css_colour,
     is_language_tag,
 };
 use crate::pattern::glob_matches;
@@ -132,7 +132,6 @@ impl Validator<'_> {
                 };
                 let with = palette[other].unwrap_or(defaults[other]);
                 let tenths = contrast_tenths(colour, with);
-                let [_, r, g, b] = with.to_be_bytes();
                 if tenths < least {
                     self.report(
                         concat(&["banner.theme.", scheme, ".", COLOURS[at]]),
@@ -143,8 +142,8 @@ impl Validator<'_> {
                             &decimal(tenths % 10),
                             ":1 with ",
                             COLOURS[other],
-                            " #",
-                            &hex(&[r, g, b]),
+                            " ",
+                            &css_colour(with),
                             if least == 45 {
                                 "; at least 4.5:1 is needed (WCAG 2.1 AA)"
                             } else {

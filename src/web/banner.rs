@@ -16,9 +16,11 @@ use super::{
     Callback, append, callback, child, document, element, events, nodes, object_property, records,
     set, set_hidden, set_lang, set_property, string_property,
 };
-use crate::config::{COLOURS, Config, Localized, Service, THEME_SCHEMES, TextKey, Texts, Theme};
+use crate::config::{
+    COLOURS, Config, Localized, Service, THEME_SCHEMES, TextKey, Texts, Theme, css_colour,
+};
 use crate::consent::{Choice, Toggle};
-use crate::strings::{concat, hex, join};
+use crate::strings::{concat, join};
 use crate::ui::{Action, View};
 
 /// What can take focus inside the preferences dialog.
@@ -150,12 +152,7 @@ pub fn apply_theme(theme: &Theme) {
     let style = root.style();
     for (s, scheme) in THEME_SCHEMES.iter().enumerate() {
         for (i, name) in COLOURS.iter().enumerate() {
-            let value = theme[s][i]
-                .map(|colour| {
-                    let [_, r, g, b] = colour.to_be_bytes();
-                    concat(&["#", &hex(&[r, g, b])])
-                })
-                .unwrap_or_default();
+            let value = theme[s][i].map(css_colour).unwrap_or_default();
             let name = concat(&["--kd-theme-", scheme, "-", name]);
             let _ = style.set_property(&name, &value);
         }
