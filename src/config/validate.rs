@@ -395,6 +395,8 @@ impl Validator<'_> {
                 continue;
             }
             let given = config.texts.get(lang);
+            // Joined as found, not collected and then `join`ed: that costs the consent build
+            // 73 B gzip (measured with .ci/sizes.mjs).
             let mut missing = String::new();
             for key in TextKey::ALL {
                 if given.and_then(|texts| texts.get(key.name())).is_none() {
