@@ -40,6 +40,16 @@ fn text(output: &Output) -> (String, String) {
     )
 }
 
+/// `keksdose check-config file`: its exit code and standard output.
+fn check_config(file: &Path) -> (Option<i32>, String) {
+    let output = keksdose()
+        .arg("check-config")
+        .arg(file)
+        .output()
+        .expect("runs");
+    (output.status.code(), text(&output).0)
+}
+
 /// Runs `keygen` and returns the public key it printed.
 fn keygen(dir: &Path) -> (PathBuf, PublicKey) {
     let key = dir.join("secret.key");
@@ -464,13 +474,8 @@ fn the_collector_stores_whole_valid_envelopes_only() {
 #[test]
 fn check_config_names_the_revision_and_config_hash_or_every_problem() {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/keksdose.json");
-    let output = keksdose()
-        .arg("check-config")
-        .arg(&demo)
-        .output()
-        .expect("runs");
-    let (stdout, _) = text(&output);
-    assert!(output.status.success(), "{stdout}");
+    let (code, stdout) = check_config(&demo);
+    assert_eq!(code, Some(0), "{stdout}");
     let file = std::fs::read(&demo).expect("demo config");
     let config = keksdose::config::Config::from_json(std::str::from_utf8(&file).expect("utf-8"))
         .expect("valid");
@@ -491,13 +496,8 @@ fn check_config_names_the_revision_and_config_hash_or_every_problem() {
              "categories": { "necessary": { "readOnly": true } } }"#,
     )
     .expect("write");
-    let output = keksdose()
-        .arg("check-config")
-        .arg(&broken)
-        .output()
-        .expect("runs");
-    let (stdout, _) = text(&output);
-    assert_eq!(output.status.code(), Some(1));
+    let (code, stdout) = check_config(&broken);
+    assert_eq!(code, Some(1));
     assert!(stdout.contains("broken.json: tenant: expected"), "{stdout}");
     assert!(
         stdout.contains("broken.json: policy.privacyUrl: must not be empty"),
@@ -1057,13 +1057,8 @@ fn check_config_refuses_low_order_keys_and_tenants_with_hyphens_at_an_end() {
         ),
     )
     .expect("write");
-    let output = keksdose()
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .expect("runs");
-    let (stdout, _) = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let (code, stdout) = check_config(&config);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("zero.json: seal.keys[0].publicKey: a low-order X25519 key"),
         "{stdout}"
@@ -1100,13 +1095,8 @@ fn check_config_reports_a_theme_whose_contrast_is_too_low() {
              "categories": { "necessary": { "readOnly": true } } }"##,
     )
     .expect("write");
-    let output = keksdose()
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .expect("runs");
-    let (stdout, _) = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let (code, stdout) = check_config(&config);
+    assert_eq!(code, Some(1), "{stdout}");
     for line in [
         "theme.json: banner.theme.light.text: contrast 4.4:1 with background #ffffff; at least \
          4.5:1 is needed (WCAG 2.1 AA)",
