@@ -48,9 +48,9 @@ struct State {
 impl Page {
     /// Starts keksdose with a validated config whose text has the SHA-256 `config_hash`;
     /// replaces an instance started before. With `yielding`, what follows the decision
-    /// (activation, the banner) runs in later tasks, so that the page stays responsive: for the
-    /// inline start, which runs after the page painted. `gtag` is the entry's function for
-    /// Consent Mode's commands.
+    /// (activation, the banner) runs in later tasks, so that the page stays responsive: for a
+    /// start after the page painted, which held the page's writes until then. `gtag` is the
+    /// entry's function for Consent Mode's commands.
     pub fn start(
         config: Config,
         config_hash: String,
@@ -103,13 +103,15 @@ impl Page {
         let parsing = string_property(&document(), "readyState") == "loading";
         let parsed = move || {
             let Some(page) = weak.upgrade() else { return };
-            // After the inline start the page has painted: the banner comes first. Started while
-            // the page is still parsing (the script tag), the banner waits for the page's first
-            // paint, so that it does not hold the content back.
+            // Started after the page painted, the banner comes first. Started while the page is
+            // still parsing (a page script needed a decision), the banner waits for the page's
+            // first paint, so that it does not hold the content back.
             if yielding {
                 page.sync_view();
             }
             let document = document();
+            // What was parsed before keksdose started, the observer did not see.
+            blocker::screen_unmarked(&document);
             page.activate(&document);
             forms::prepare(&page, &document);
             if parsing {
