@@ -4,7 +4,8 @@
 // index.js     = the ESM entry, over keksdose_web.js + keksdose_web_bg.wasm
 // keksdose_seal.js + keksdose_seal_bg.wasm = the seal module
 // fail-closed.js = the fallback when the module cannot start (inlined into keksdose.js too)
-// keksdose-start.js = the inline start (start.js with fail-closed.js's guards), and
+// keksdose-start.js = the inline start (start.js with fail-closed.js's guards and held.js, which
+//   keksdose.js carries too), and
 //   keksdose-start.csp = its CSP hash source
 // package.json = pkg-config/package.json with Cargo.toml's version; README.md, the declarations
 //   and LICENSE (the repository's) beside it
@@ -57,13 +58,16 @@ const latin1 = Array.from(script.wasm, (byte) =>
   byte === 0x5c ? "\\\\" : byte === 0x22 ? '\\"' : byte === 0x0a ? "\\n" : byte === 0x0d ? "\\r" : String.fromCharCode(byte),
 ).join("");
 const guards = readFileSync("pkg-config/fail-closed.js", "utf8").replace(/^export function/gm, "function");
+const held = readFileSync("pkg-config/held.js", "utf8");
 let bundle = fill(entry, "/* @glue */", glue, "pkg-config/keksdose.js");
 bundle = fill(bundle, "/* @failClosed */", guards, "pkg-config/keksdose.js");
-bundle = fill(minify(bundle), '"@wasm"', `"${latin1}"`, "pkg-config/keksdose.js");
+bundle = fill(bundle, "/* @held */", held, "pkg-config/keksdose.js");
+bundle = fill(minify(bundle, "js", ["--tree-shaking=true"]), '"@wasm"', `"${latin1}"`, "pkg-config/keksdose.js");
 writeFileSync(join(pkg, "keksdose.js"), "\ufeff" + bundle);
 
 // The inline start: its text is what pages put inline, byte for byte, so that its hash holds.
-const start = fill(readFileSync("pkg-config/start.js", "utf8"), "/* @stopWrites */", guards, "pkg-config/start.js");
+let start = fill(readFileSync("pkg-config/start.js", "utf8"), "/* @stopWrites */", guards, "pkg-config/start.js");
+start = fill(start, "/* @held */", held, "pkg-config/start.js");
 const inline = minify(start, "js", ["--tree-shaking=true"]).trimEnd();
 writeFileSync(join(pkg, "keksdose-start.js"), inline);
 writeFileSync(join(pkg, "keksdose-start.csp"), `'sha256-${createHash("sha256").update(inline).digest("base64")}'\n`);

@@ -89,7 +89,7 @@ if (existsSync(NAMED)) {
 function owner(name) {
   if (name.startsWith("data")) return "data (texts, messages, selectors, tables)";
   // wasm-bindgen's exports: the API methods' entry points.
-  if (/^(keksdose_|start|startFromScriptTag)/.test(name)) return "keksdose::web::api (exports)";
+  if (/^(keksdose_|start|startHeld)/.test(name)) return "keksdose::web::api (exports)";
   if (name.startsWith("import") || name.startsWith("export")) return "imports and exports (names shortened when packaged)";
   const path = name
     .replace(/^[<&*\s]+/, "")

@@ -1,10 +1,10 @@
-// Guards in JavaScript for the moments without the wasm module: while it loads (the inline start
-// holds every write until it decides) and when it cannot start (the fallback of every entry
-// refuses them). Without the module nothing can be decided, so everything that needs a decision
-// is stopped: cookie and storage writes, loads from other hosts, and sealed forms (which would
-// otherwise post plaintext). Each step may fail where the browser lacks what it guards or denies
-// a storage; the other steps still run. `keksdose.js` and the inline start carry this file
-// inlined, `index.js` imports it.
+// Guards in JavaScript for the moments without the wasm module: until it starts (the script tag
+// and the inline start hold every write until it decides; see held.js) and when it cannot start
+// (the fallback of every entry refuses them). Without the module nothing can be decided, so
+// everything that needs a decision is stopped: cookie and storage writes, loads from other
+// hosts, and sealed forms (which would otherwise post plaintext). Each step may fail where the
+// browser lacks what it guards or denies a storage; the other steps still run. `keksdose.js` and
+// the inline start carry this file inlined, `index.js` imports it.
 
 /**
  * Stops every write and load that needs a decision and hands each to `stop(target, name, args,
@@ -174,11 +174,16 @@ export function stopWrites(stop) {
 
 /** The fallback when the module cannot start: every write and load that needs a decision is refused. */
 export function failClosed() {
+  stopWrites(refusal());
+}
+
+/** A `stop` for `stopWrites` that refuses, with one warning on the console. */
+function refusal() {
   let warned = false;
-  stopWrites(() => {
+  return () => {
     if (!warned) console.warn("keksdose: blocked a write or load: keksdose did not start");
     warned = true;
-  });
+  };
 }
 
 /**

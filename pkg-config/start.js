@@ -9,6 +9,7 @@
 // `data-keksdose`: where the package lies (default /keksdose/).
 (() => {
   /* @stopWrites */
+  /* @held */
   const tag = document.currentScript;
   const base = new URL(tag.dataset.keksdose ?? "/keksdose/", document.baseURI);
   const source = tag.dataset.config ?? "#keksdose-config";
@@ -25,39 +26,21 @@
   link("modulepreload", url("keksdose_web.js"));
   link("preload", url("keksdose_web_bg.wasm"), "fetch");
   link("stylesheet", url("keksdose.css"));
-  const config = source.startsWith("#")
-    ? Promise.resolve().then(() => document.getElementById(source.slice(1))?.textContent ?? Promise.reject(new Error(`no element ${source}`)))
-    : fetch(new URL(source, document.baseURI)).then((response) =>
-        response.ok ? response.text() : Promise.reject(new Error(`HTTP status ${response.status} for ${source}`)),
-      );
-  const held = [];
-  let holding = true;
-  const restore = stopWrites((target, name, args, isMethod) => {
-    // Sealed forms are refused, not held: nothing may post them but keksdose.
-    if (holding && name !== "submit") held.push([target, name, args, isMethod]);
-  });
-  // keksdose takes the held writes and puts the browser's functions back when it starts.
-  window.__keksdoseStart = { held, restore };
-  // keksdose starts once the parsed page has been painted (or after a second, as in a
-  // background tab, where nothing paints): its start does not hold the first content back.
-  const painted = new Promise((resolve) => {
-    const afterFrame = () => requestAnimationFrame(() => setTimeout(resolve));
-    if (document.readyState === "loading") addEventListener("DOMContentLoaded", afterFrame);
-    else afterFrame();
-    setTimeout(resolve, 1000);
-  });
+  const config = readConfig(source);
+  const giveUp = hold();
   // The seal module, fetched only when a sealed form is submitted.
   const loadSeal = () =>
     import(url("keksdose_seal.js")).then((seal) => seal.default({ module_or_path: url("keksdose_seal_bg.wasm") }).then(() => seal));
   // The module's glue directly, not the npm entry: its fallback guards would repeat the ones
   // above, which stay in place (and hold nothing more) if keksdose cannot start.
-  Promise.all([import(url("keksdose_web.js")), config, painted])
-    .then(([glue, text]) => glue.default({ module_or_path: url("keksdose_web_bg.wasm") }).then(() => glue.start(text, loadSeal, gtag)))
+  Promise.all([import(url("keksdose_web.js")), config, painted()])
+    .then(([glue, [text, problem]]) =>
+      glue.default({ module_or_path: url("keksdose_web_bg.wasm") }).then(() => glue.startHeld(text, problem, loadSeal, gtag)),
+    )
     .then(
       (instance) => (window.keksdose = instance),
       (error) => {
-        holding = false;
-        held.length = 0;
+        giveUp();
         console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
       },
     );

@@ -8,7 +8,7 @@ mod consent;
 mod seal;
 
 #[cfg(feature = "consent")]
-pub use consent::{Keksdose, start, start_from_script_tag};
+pub use consent::{Keksdose, start, start_held};
 #[cfg(feature = "seal")]
 pub use seal::seal_and_send;
 

@@ -1,6 +1,7 @@
 //! Guards: writes and loads by code keksdose was not told about, decided by the current policy.
 //!
-//! Installed once per page, synchronously, before the next script in the document runs:
+//! Installed once per page when keksdose starts (until then the script tag and the inline start
+//! hold every write in JavaScript, and [`replay`] decides what they held):
 //! - `document.cookie` and `cookieStore.set`: cookies that are neither necessary nor consented
 //!   are dropped (deletions always pass; reads are untouched); one console warning per name;
 //! - `localStorage` / `sessionStorage`: `setItem` and property assignment, likewise;
@@ -185,10 +186,11 @@ pub fn install() -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Takes over from the inline start (`keksdose-start.js`), if it ran: its JavaScript guards are
-/// removed, so that [`install`] wraps the browser's own functions, and the writes it held while
-/// the module loaded are returned, for [`replay`] once the config runs.
-pub fn take_over_inline_start() -> Option<Array> {
+/// Takes over from the entry that held the page's writes until keksdose started (the script tag
+/// and the inline start; `window.__keksdoseStart`): its JavaScript guards are removed, so that
+/// [`install`] wraps the browser's own functions, and the writes it held are returned, for
+/// [`replay`] once the config runs.
+pub fn take_over_held() -> Option<Array> {
     let window = window();
     let start = Reflect::get(&window, &"__keksdoseStart".into())
         .ok()

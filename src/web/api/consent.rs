@@ -1,23 +1,23 @@
-//! The consent build's exports: `startFromScriptTag`, `start` and the `Keksdose` instance.
+//! The consent build's exports: `startHeld`, `start` and the `Keksdose` instance.
 
 use std::rc::Rc;
 
 use js_sys::{Array, Function};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, XmlHttpRequest};
+use web_sys::Element;
 
 use super::install_panic_hook;
 use crate::config::{Config, TextKey};
 use crate::consent::policy::{unknown_category, unknown_service};
 use crate::consent::session::Session;
 use crate::consent::{Method, config_hash};
-use crate::strings::{concat, decimal};
+use crate::strings::concat;
 use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
 use crate::web::{
     append, child, console_error, document, element, events, js_error, listen, object_property,
-    once, set, string_property, when_parsed, window,
+    once, set, string_property, when_parsed,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -189,13 +189,12 @@ impl Keksdose {
     }
 }
 
-/// What both entries do first, in this order: blocking from here on, before anything else can
+/// What every start does first, in this order: blocking from here on, before anything else can
 /// run; without a valid config it blocks every non-necessary write and every load from another
-/// host. Returns what the inline start held while the module loaded, to be replayed once the
-/// config runs.
+/// host. Returns what the entry held until now, to be replayed once the config runs.
 fn install(load_seal: Option<Function>) -> Result<Option<Array>, JsValue> {
     install_panic_hook();
-    let held = guard::take_over_inline_start();
+    let held = guard::take_over_held();
     guard::install()?;
     blocker::observe();
     forms::set_loader(load_seal);
@@ -215,122 +214,56 @@ pub fn start(
     gtag: Option<Function>,
 ) -> Result<Keksdose, JsValue> {
     let held = install(load_seal)?;
-    let config = match Config::from_json(text) {
-        Ok(config) => config,
-        Err(error) => {
-            // The inline start has no caller to show it: the visitor gets the notice, as with
-            // the script tag. What it held is never written.
-            if held.is_some() {
-                show_failure_notice();
-            }
-            return Err(js_error("ConfigError", &error.lines()));
-        }
-    };
-    // After the inline start, the page has painted and its writes wait: decide them now, render
-    // in later tasks.
-    let page = Page::start(config, config_hash(text), gtag, held.is_some());
-    if let Some(held) = held {
-        guard::replay(&held);
-    }
-    Ok(Keksdose { page: Some(page) })
+    let config = Config::from_json(text).map_err(|e| js_error("ConfigError", &e.lines()))?;
+    Ok(run(config, text, gtag, held))
 }
 
-/// Starts keksdose from the `<script src=".../keksdose.js" data-config="...">` tag that is
-/// running now and sets `window.keksdose`. Called synchronously by `keksdose.js`, so that the
-/// next script in the document already sees the decision.
+/// Starts keksdose for the two entries that hold the page's writes until it starts: the script
+/// tag (`keksdose.js`: at the page's first paint, or as soon as a page script needs a decision)
+/// and the inline start (once the page painted). `text` is the config, or `None` with the
+/// `problem` that kept the entry from reading it; the entry sets the instance as
+/// `window.keksdose`.
 ///
-/// `data-config` is the URL of a JSON file (fetched synchronously, as the script itself is) or
-/// `#id` of a `<script type="application/json">` element placed before the tag; without the
-/// attribute, `#keksdose-config` is used. `data-css` overrides the stylesheet URL (default:
-/// `keksdose.css` next to the script), `data-css="none"` loads none.
-///
-/// A broken config never throws: it is reported on the console with every dotted path, the
-/// visitor sees a short notice, and `window.keksdose` answers "not allowed" to everything.
-#[wasm_bindgen(js_name = startFromScriptTag)]
-pub fn start_from_script_tag(
+/// A broken or missing config never throws: it is reported on the console with every dotted
+/// path, the visitor sees a short notice, nothing held is written, and the instance answers
+/// "not allowed" to everything.
+#[wasm_bindgen(js_name = startHeld)]
+pub fn start_held(
+    text: Option<String>,
+    problem: Option<String>,
     load_seal: Option<Function>,
     gtag: Option<Function>,
-) -> Result<(), JsValue> {
-    install(load_seal)?;
-    let script: Option<Element> = object_property(&document(), "currentScript");
-    if let Some(script) = &script {
-        add_stylesheet(script);
-    }
-    let page = read_config(script.as_ref()).and_then(|text| {
-        let config =
-            Config::from_json(&text).map_err(|e| concat(&["invalid config:\n", &e.lines()]))?;
-        Ok((config, config_hash(&text)))
-    });
-    let keksdose = match page {
-        Ok((config, hash)) => Keksdose {
-            page: Some(Page::start(config, hash, gtag, false)),
-        },
+) -> Result<Keksdose, JsValue> {
+    let held = install(load_seal)?;
+    let config = match &text {
+        Some(text) => {
+            Config::from_json(text).map_err(|e| concat(&["invalid config:\n", &e.lines()]))
+        }
+        None => Err(problem.unwrap_or_default()),
+    };
+    match config {
+        Ok(config) => Ok(run(config, text.as_deref().unwrap_or_default(), gtag, held)),
         Err(message) => {
             console_error(&concat(&[
                 &message,
                 "\nOnly technically necessary cookies and scripts run.",
             ]));
             show_failure_notice();
-            Keksdose { page: None }
+            Ok(Keksdose { page: None })
         }
-    };
-    js_sys::Reflect::set(&window(), &"keksdose".into(), &keksdose.into())?;
-    Ok(())
-}
-
-/// The config text named by the script tag.
-fn read_config(script: Option<&Element>) -> Result<String, String> {
-    let source = script
-        .and_then(|s| s.get_attribute("data-config"))
-        .unwrap_or_else(|| "#keksdose-config".to_owned());
-    if let Some(id) = source.strip_prefix('#') {
-        return document()
-            .get_element_by_id(id)
-            .map(|element| string_property(&element, "textContent"))
-            .ok_or_else(|| {
-                concat(&[
-                    "no config: no element with id `",
-                    id,
-                    "` before the script tag",
-                ])
-            });
-    }
-    let failed = |detail: &str| concat(&["could not load the config from ", &source, ": ", detail]);
-    let request = XmlHttpRequest::new().map_err(|_| failed("no XMLHttpRequest"))?;
-    let sent = request
-        .open_with_async("GET", &source, false)
-        .and_then(|()| request.send());
-    if sent.is_err() {
-        return Err(failed("the request failed"));
-    }
-    match request.status() {
-        Ok(200) => Ok(string_property(&request, "responseText")),
-        Ok(status) => Err(failed(&concat(&["HTTP status ", &decimal(status.into())]))),
-        Err(_) => Err(failed("the request failed")),
     }
 }
 
-/// Links the stylesheet next to the script (or `data-css`), right after the script tag.
-fn add_stylesheet(script: &Element) {
-    let href = match script.get_attribute("data-css") {
-        Some(css) if css == "none" => return,
-        Some(css) => css,
-        None => {
-            let src = script.get_attribute("src").unwrap_or_default();
-            let Some(base) = src
-                .split(['?', '#'])
-                .next()
-                .and_then(|s| s.strip_suffix(".js"))
-            else {
-                return;
-            };
-            concat(&[base, ".css"])
-        }
-    };
-    let link = element("link", "");
-    set(&link, "rel", "stylesheet");
-    set(&link, "href", &href);
-    let _ = script.after_with_node_1(&link);
+/// Runs a valid config whose text is `text`, and decides what an entry held, in order.
+fn run(config: Config, text: &str, gtag: Option<Function>, held: Option<Array>) -> Keksdose {
+    // Started after the page was parsed, the decision comes first and everything else in later
+    // tasks.
+    let parsed = string_property(&document(), "readyState") != "loading";
+    let page = Page::start(config, config_hash(text), gtag, held.is_some() && parsed);
+    if let Some(held) = held {
+        guard::replay(&held);
+    }
+    Keksdose { page: Some(page) }
 }
 
 /// A short notice for the visitor that the banner could not start (with a close button).
