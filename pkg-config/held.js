@@ -37,7 +37,11 @@ function readConfig(source, now) {
   const url = new URL(source, document.baseURI);
   const read = (status, text) =>
     status === 200 ? [text] : [, `could not load the config from ${source}: ${status ? `HTTP status ${status}` : "the request failed"}`];
-  if (!now) return fetch(url).then((response) => response.text().then((text) => read(response.status, text)), () => read(0));
+  // Not through the HTTP cache: a synchronous read of the same URL while this one is under way
+  // would wait for it to finish (one request per URL writes the cache), a round trip more.
+  if (!now) {
+    return fetch(url, { cache: "no-store" }).then((response) => response.text().then((text) => read(response.status, text)), () => read(0));
+  }
   try {
     const request = new XMLHttpRequest();
     request.open("GET", url, false);
