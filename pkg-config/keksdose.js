@@ -16,7 +16,7 @@
   const base = tag?.src;
   const source = tag?.dataset.config ?? "#keksdose-config";
   // The stylesheet (`data-css`, or keksdose.css beside this script), requested now.
-  const src = tag?.getAttribute("src").split(/[?#]/)[0] ?? "";
+  const src = tag?.getAttribute("src")?.split(/[?#]/)[0] ?? "";
   const css = tag?.dataset.css ?? (src.endsWith(".js") ? `${src.slice(0, -3)}.css` : "none");
   if (css !== "none") {
     const link = document.createElement("link");
