@@ -47,15 +47,15 @@ struct State {
 
 impl Page {
     /// Starts keksdose with a validated config whose text has the SHA-256 `config_hash`;
-    /// replaces an instance started before. With `yielding`, what follows the decision
-    /// (activation, the banner) runs in later tasks, so that the page stays responsive: for a
-    /// start after the page painted, which held the page's writes until then. `gtag` is the
-    /// entry's function for Consent Mode's commands.
+    /// replaces an instance started before. `held`: the entry held the page's writes until now;
+    /// started so once the page is parsed, what follows the decision (activation, the banner)
+    /// runs in later tasks, so that the page stays responsive. `gtag` is the entry's function
+    /// for Consent Mode's commands.
     pub fn start(
         config: Config,
         config_hash: String,
         gtag: Option<Function>,
-        yielding: bool,
+        held: bool,
     ) -> Rc<Page> {
         if let Some(previous) = CURRENT.with(|current| current.borrow_mut().take()) {
             console_warn("started again; the previous instance was removed");
@@ -101,6 +101,7 @@ impl Page {
         page.clear_refused();
         let weak = Rc::downgrade(&page);
         let parsing = string_property(&document(), "readyState") == "loading";
+        let yielding = held && !parsing;
         let parsed = move || {
             let Some(page) = weak.upgrade() else { return };
             // Started after the page painted, the banner comes first. Started while the page is
@@ -116,7 +117,7 @@ impl Page {
             forms::prepare(&page, &document);
             if parsing {
                 after_paint(move || page.sync_view());
-            } else {
+            } else if !yielding {
                 page.sync_view();
             }
             // Announced once the page's own scripts had a chance to listen.

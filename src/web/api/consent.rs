@@ -17,7 +17,7 @@ use crate::ui::{Action, Decision};
 use crate::web::page::{self, Page};
 use crate::web::{
     append, child, console_error, document, element, events, js_error, listen, object_property,
-    once, set, string_property, when_parsed,
+    once, set, when_parsed,
 };
 use crate::web::{blocker, forms, guard};
 
@@ -256,10 +256,7 @@ pub fn start_held(
 
 /// Runs a valid config whose text is `text`, and decides what an entry held, in order.
 fn run(config: Config, text: &str, gtag: Option<Function>, held: Option<Array>) -> Keksdose {
-    // Started after the page was parsed, the decision comes first and everything else in later
-    // tasks.
-    let parsed = string_property(&document(), "readyState") != "loading";
-    let page = Page::start(config, config_hash(text), gtag, held.is_some() && parsed);
+    let page = Page::start(config, config_hash(text), gtag, held.is_some());
     if let Some(held) = held {
         guard::replay(&held);
     }
