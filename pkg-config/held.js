@@ -6,8 +6,9 @@
  * Holds every write and load that needs a decision (see `stopWrites`) for keksdose, which takes
  * them over when it starts (`window.__keksdoseStart`): it removes these guards and decides what
  * was held, in order. Sealed forms are refused, not held: nothing may post them but keksdose.
- * `onHeld()` runs after each stopped write. Returns a function that gives up: nothing held is
- * ever written, and later writes are refused as by the fallback.
+ * `onHeld()` runs after each stopped write. Returns `giveUp(error)` for when keksdose cannot
+ * start: it says why on the console; nothing held is ever written, and later writes are refused
+ * as by the fallback.
  */
 function hold(onHeld) {
   const held = [];
@@ -18,10 +19,19 @@ function hold(onHeld) {
     onHeld?.();
   });
   window.__keksdoseStart = { held, restore };
-  return () => {
+  return (error) => {
     held.length = 0;
     refuse = refusal();
+    console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
   };
+}
+
+/**
+ * Loads the seal module, which lies beside the entry (`url(file)`): called only when a sealed form
+ * is submitted.
+ */
+function sealLoader(url) {
+  return () => import(url("keksdose_seal.js")).then((seal) => seal.default({ module_or_path: url("keksdose_seal_bg.wasm") }).then(() => seal));
 }
 
 /**

@@ -24,11 +24,7 @@
     link.href = css;
     tag.after(link);
   }
-  // The seal module, fetched only when a sealed form is submitted.
-  const loadSeal = () =>
-    import(new URL("keksdose_seal.js", base)).then((seal) =>
-      seal.default({ module_or_path: new URL("keksdose_seal_bg.wasm", base) }).then(() => seal),
-    );
+  const loadSeal = sealLoader((file) => new URL(file, base));
   let config;
   let started = false;
   let instance;
@@ -55,8 +51,7 @@
       wasm_bindgen.initSync({ module: new WebAssembly.Module(bytes) });
       instance = wasm_bindgen.startHeld(config[0], config[1], loadSeal, gtag);
     } catch (error) {
-      giveUp();
-      console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
+      giveUp(error);
     }
     delete window.keksdose;
     if (instance) window.keksdose = instance;

@@ -28,20 +28,12 @@
   link("stylesheet", url("keksdose.css"));
   const config = readConfig(source);
   const giveUp = hold();
-  // The seal module, fetched only when a sealed form is submitted.
-  const loadSeal = () =>
-    import(url("keksdose_seal.js")).then((seal) => seal.default({ module_or_path: url("keksdose_seal_bg.wasm") }).then(() => seal));
+  const loadSeal = sealLoader(url);
   // The module's glue directly, not the npm entry: its fallback guards would repeat the ones
   // above, which stay in place (and hold nothing more) if keksdose cannot start.
   Promise.all([import(url("keksdose_web.js")), config, painted()])
     .then(([glue, [text, problem]]) =>
       glue.default({ module_or_path: url("keksdose_web_bg.wasm") }).then(() => glue.startHeld(text, problem, loadSeal, gtag)),
     )
-    .then(
-      (instance) => (window.keksdose = instance),
-      (error) => {
-        giveUp();
-        console.error("keksdose: could not start; only technically necessary cookies and scripts run.", error);
-      },
-    );
+    .then((instance) => (window.keksdose = instance), giveUp);
 })();
