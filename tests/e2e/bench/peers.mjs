@@ -130,6 +130,8 @@ const KEKSDOSE_ANALYTICS = `<script type="text/plain" data-category="analytics" 
 /** keksdose's config inline: the same as pages/keksdose-bench.json. */
 const keksdoseConfig = () =>
   `<script type="application/json" id="keksdose-config">${readFileSync(join(PAGES, "keksdose-bench.json"), "utf8")}</script>`;
+/** What the script tag loads: the entry, the module beside it, the stylesheet. */
+const SCRIPT_TAG_FILES = ["/keksdose/keksdose.js", "/keksdose/keksdose_web_bg.wasm", "/keksdose/keksdose.css"];
 const KEKSDOSE = {
   banner: ".kd-banner",
   accept: '.kd-banner [data-keksdose-action="accept-all"]',
@@ -156,7 +158,7 @@ function tools() {
       ...KEKSDOSE,
       id: "keksdose",
       label: "keksdose",
-      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
+      files: SCRIPT_TAG_FILES,
       config: [],
       head: () =>
         `${keksdoseConfig()}\n<script src="/keksdose/keksdose.js" data-config="#keksdose-config"></script>\n${GA}\n${KEKSDOSE_ANALYTICS}`,
@@ -165,7 +167,7 @@ function tools() {
       ...KEKSDOSE,
       id: "keksdose-quiet",
       label: "keksdose (no early write)",
-      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
+      files: SCRIPT_TAG_FILES,
       config: [],
       head: () => `${keksdoseConfig()}\n<script src="/keksdose/keksdose.js" data-config="#keksdose-config"></script>\n${KEKSDOSE_ANALYTICS}`,
     },
@@ -190,7 +192,7 @@ function tools() {
       ...KEKSDOSE,
       id: "keksdose-url",
       label: "keksdose (config URL)",
-      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
+      files: SCRIPT_TAG_FILES,
       config: ["/keksdose-bench.json"],
       head: `<script src="/keksdose/keksdose.js" data-config="/keksdose-bench.json"></script>\n${GA}\n${KEKSDOSE_ANALYTICS}`,
     },
@@ -790,8 +792,7 @@ const allPaths = [
   ...readdirSync(PAGES).map((name) => `/${name}`),
   ...toolList.map((t) => t.page),
   ...toolList.flatMap((t) => [...t.files, ...t.config]),
-  "/keksdose/keksdose.js",
-  "/keksdose/keksdose.css",
+  ...SCRIPT_TAG_FILES,
 ];
 server.warm(allPaths);
 const staticSizes = {};
