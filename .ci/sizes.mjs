@@ -15,12 +15,11 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
  * (proof of consent and Consent Mode did; so did any language and the theme with its contrast
  * guard). Lower them when a change makes the build smaller: the inline start, once it stopped
  * loading the npm entry, was lowered to the npm budget with its own script in place of the entry;
- * both again when reading the script tag's config moved from the module to its entry; the
- * script tag by what it saved (3.2 KB) when its module stopped being inlined. All three load the
- * same module, keksdose_web_bg.wasm.
+ * both again when reading the script tag's config moved from the module to its entry.
+ * The script tag carries its wasm module inline; the other two load it as a file.
  */
 const BUDGET = {
-  "= script-tag page load (js + wasm + css)": 78_150,
+  "= script-tag page load (js + css)": 81_400,
   "= inline-start page load": 75_300,
   "= npm page load (entry + glue + wasm + css)": 74_850,
 };
@@ -39,7 +38,7 @@ const measure = (bytes) => ({
   }).length,
 });
 const rows = [
-  ["keksdose.js (script tag)", "keksdose.js"],
+  ["keksdose.js (script tag, wasm inlined)", "keksdose.js"],
   ["keksdose-start.js (inline start)", "keksdose-start.js"],
   ["keksdose.css", "keksdose.css"],
   ["index.js + fail-closed.js (npm entry)", "index.js", "fail-closed.js"],
@@ -52,7 +51,7 @@ const rows = [
   return [label, sum(sizes)];
 });
 const total = (labels) => sum(rows.filter(([label]) => labels.some((l) => label.startsWith(l))).map(([, m]) => m));
-rows.push(["= script-tag page load (js + wasm + css)", total(["keksdose.js", "keksdose_web_bg", "keksdose.css"])]);
+rows.push(["= script-tag page load (js + css)", total(["keksdose.js", "keksdose.css"])]);
 rows.push(["= inline-start page load", total(["keksdose-start", "keksdose_web", "keksdose.css"])]);
 rows.push(["= npm page load (entry + glue + wasm + css)", total(["index.js", "keksdose_web", "keksdose.css"])]);
 rows.push(["+ on sealed-form submit (seal module)", total(["keksdose_seal"])]);

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { ROOT, damagedModule } from "./harness.mjs";
+import { ROOT } from "./harness.mjs";
 
 /**
  * Routes that load from another host: `probe(url)` runs in the page. `parks`: the element stays
@@ -389,7 +389,9 @@ function probeScript(urlOf) {
 export async function startRouteSite() {
   const config = JSON.parse(readFileSync(join(ROOT, "www", "keksdose.json"), "utf8"));
   config.categories.analytics.services.matomo.hosts = ["127.0.0.1"];
-  const damaged = damagedModule(readFileSync(join(ROOT, "pkg", "keksdose_web_bg.wasm")));
+  const script = readFileSync(join(ROOT, "pkg", "keksdose.js"), "latin1");
+  // The module is a string of one character per byte; its magic number is "\0asm".
+  const damaged = script.replace('"\0asm', '"\0xsm');
   const reached = new Set();
   let port;
   const server = createServer((request, response) => {
@@ -414,8 +416,7 @@ export async function startRouteSite() {
       return send("text/javascript", probeScript(urlOf));
     }
     if (url.pathname === "/keksdose.json") return send("application/json", JSON.stringify(config));
-    if (url.pathname === "/damaged/keksdose.js") return send("text/javascript", readFileSync(join(ROOT, "pkg", "keksdose.js")));
-    if (url.pathname === "/damaged/keksdose_web_bg.wasm") return send("application/wasm", damaged);
+    if (url.pathname === "/damaged/keksdose.js") return send("text/javascript", Buffer.from(damaged, "latin1"));
     if (url.pathname === "/favicon.svg") return send("image/svg+xml", readFileSync(join(ROOT, "www", "favicon.svg")));
     const file = url.pathname.match(/^\/keksdose\/([\w.-]+)$/)?.[1];
     const types = { js: "text/javascript", wasm: "application/wasm", css: "text/css" };

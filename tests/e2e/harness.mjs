@@ -173,19 +173,15 @@ export function errorText(page) {
     .join("\n");
 }
 
-/** Serves the wasm module to `page` corrupted, the way a truncated or mangled download would be. */
+/** Serves `keksdose.js` to `page` with its inlined module corrupted, the way a truncated or
+ * mangled download would be. */
 export function corruptWasm(page) {
-  return page.route("**/keksdose/keksdose_web_bg.wasm", async (route) => {
+  return page.route("**/keksdose/keksdose.js", async (route) => {
     const response = await route.fetch();
-    await route.fulfill({ response, body: damagedModule(await response.body()) });
+    // The module is a string of one character per byte; its magic number is "\0asm".
+    const body = (await response.text()).replace('"\0asm', '"\0xsm');
+    await route.fulfill({ response, body });
   });
-}
-
-/** `module` (wasm bytes) with its magic number "\0asm" broken. */
-export function damagedModule(module) {
-  const damaged = Buffer.from(module);
-  damaged[1] = "x".charCodeAt(0);
-  return damaged;
 }
 
 /** The browser's cookie jar as `{ name: value }` (not `document.cookie`). */

@@ -28,22 +28,10 @@ const pageErrors = (page) => errors(page).filter((entry) => !/pixel\.gif\?parsed
 
 /**
  * Opens the page with `script` as the page's own script; the config (`/keksdose.json`, the demo's)
- * is answered after `configDelay` ms, the module (`keksdose_web_bg.wasm`) after `moduleDelay` ms
- * or, with `module: null`, not at all (404). Each request for the module is noted in
- * `page.modules` as `"finished"` or `"failed: reason"`.
+ * is answered after `configDelay` ms.
  */
-async function open(context, script, { configDelay = 0, moduleDelay = 0, module, banner = true } = {}) {
+async function open(context, script, { configDelay = 0 } = {}) {
   const page = await newPage(context);
-  page.modules = [];
-  const isModule = (request) => request.url().endsWith("/keksdose_web_bg.wasm");
-  page.on("requestfinished", (request) => isModule(request) && page.modules.push("finished"));
-  page.on("requestfailed", (request) => isModule(request) && page.modules.push(`failed: ${request.failure().errorText}`));
-  await page.route("**/keksdose/keksdose_web_bg.wasm", async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, moduleDelay));
-    if (module === null) return route.fulfill({ status: 404, body: "gone" });
-    // The page may have stopped this request meanwhile.
-    await route.continue().catch(() => {});
-  });
   const port = new URL(suite.server.url).port;
   await page.route("**/script-tag.html", (route) =>
     route.fulfill({
@@ -58,7 +46,7 @@ async function open(context, script, { configDelay = 0, moduleDelay = 0, module,
     route.fulfill({ contentType: "application/json", body: readFileSync(join(ROOT, "www", "keksdose.json"), "utf8") });
   });
   await page.goto(`${suite.server.url}/script-tag.html`);
-  if (banner) await page.waitForSelector(".kd-banner", { state: "visible" });
+  await page.waitForSelector(".kd-banner", { state: "visible" });
   return page;
 }
 
@@ -84,14 +72,12 @@ test("no page script needs keksdose: it starts after the first paint, the config
   assert.match(image.kept, /pixel\.gif\?parsed$/);
   assert.equal(image.category, "analytics");
   assert.equal(await page.evaluate(() => typeof window.keksdose.acceptedCategory), "function");
-  // The module was loaded once, beside the script, while the page loaded.
-  assert.deepEqual(page.modules, ["finished"]);
   assert.deepEqual(await jar(context), {});
   assert.deepEqual(pageErrors(page), []);
   await context.close();
 });
 
-test("a page script's writes before the first paint start keksdose at once: each is decided before it returns, the module read once", async () => {
+test("a page script's writes before the first paint start keksdose at once: each is decided before it returns", async () => {
   const context = await suite.browser.newContext();
   const page = await open(
     context,
@@ -105,13 +91,10 @@ window.early = {
   cart: localStorage.getItem("cart"),
   matomo: localStorage.getItem("matomo_visitor"),
 };`,
-    // The config by URL and the module are still on their way: keksdose stops the module's
-    // download and reads both at once, synchronously.
-    { configDelay: 300, moduleDelay: 300 },
+    // The config by URL is still on its way: keksdose reads it at once, synchronously.
+    { configDelay: 300 },
   );
   assert.deepEqual(await page.evaluate(() => window.early), { session: true, ga: false, cart: "necessary", matomo: null });
-  // The stopped download and the synchronous read, in whichever order the browser reports them.
-  assert.deepEqual(page.modules.toSorted(), ["failed: net::ERR_ABORTED", "finished"]);
   assert.deepEqual(await jar(context), { PHPSESSID: "at-once" });
   assert.deepEqual(pageErrors(page), []);
   await context.close();
@@ -128,22 +111,5 @@ test("a page script that asks window.keksdose before the first paint gets the ru
   await page.click('[data-keksdose-action="accept-all"]');
   assert.equal(await page.evaluate(() => window.keksdose.acceptedCategory("analytics")), true);
   assert.deepEqual(pageErrors(page), []);
-  await context.close();
-});
-
-test("a module that cannot be loaded: the console names it, nothing held is written", async () => {
-  const context = await suite.browser.newContext();
-  const page = await open(context, `document.cookie = "PHPSESSID=held; path=/"; document.cookie = "_ga=never; path=/";`, {
-    module: null,
-    banner: false,
-  });
-  await page.waitForFunction(() => document.readyState === "complete");
-  await page.waitForTimeout(200);
-  assert.match(
-    errors(page).map((entry) => entry.text).join("\n"),
-    /keksdose: could not start; .*could not load http:\/\/[^ ]+\/keksdose\/keksdose_web_bg\.wasm: HTTP status 404/s,
-  );
-  assert.equal(await page.evaluate(() => "keksdose" in window), false);
-  assert.deepEqual(await jar(context), {});
   await context.close();
 });

@@ -130,8 +130,6 @@ const KEKSDOSE_ANALYTICS = `<script type="text/plain" data-category="analytics" 
 /** keksdose's config inline: the same as pages/keksdose-bench.json. */
 const keksdoseConfig = () =>
   `<script type="application/json" id="keksdose-config">${readFileSync(join(PAGES, "keksdose-bench.json"), "utf8")}</script>`;
-/** What the script tag loads: the entry, the module beside it, the stylesheet. */
-const SCRIPT_TAG_FILES = ["/keksdose/keksdose.js", "/keksdose/keksdose_web_bg.wasm", "/keksdose/keksdose.css"];
 const KEKSDOSE = {
   banner: ".kd-banner",
   accept: '.kd-banner [data-keksdose-action="accept-all"]',
@@ -158,7 +156,7 @@ function tools() {
       ...KEKSDOSE,
       id: "keksdose",
       label: "keksdose",
-      files: SCRIPT_TAG_FILES,
+      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
       config: [],
       head: () =>
         `${keksdoseConfig()}\n<script src="/keksdose/keksdose.js" data-config="#keksdose-config"></script>\n${GA}\n${KEKSDOSE_ANALYTICS}`,
@@ -167,7 +165,7 @@ function tools() {
       ...KEKSDOSE,
       id: "keksdose-quiet",
       label: "keksdose (no early write)",
-      files: SCRIPT_TAG_FILES,
+      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
       config: [],
       head: () => `${keksdoseConfig()}\n<script src="/keksdose/keksdose.js" data-config="#keksdose-config"></script>\n${KEKSDOSE_ANALYTICS}`,
     },
@@ -192,7 +190,7 @@ function tools() {
       ...KEKSDOSE,
       id: "keksdose-url",
       label: "keksdose (config URL)",
-      files: SCRIPT_TAG_FILES,
+      files: ["/keksdose/keksdose.js", "/keksdose/keksdose.css"],
       config: ["/keksdose-bench.json"],
       head: `<script src="/keksdose/keksdose.js" data-config="/keksdose-bench.json"></script>\n${GA}\n${KEKSDOSE_ANALYTICS}`,
     },
@@ -792,7 +790,8 @@ const allPaths = [
   ...readdirSync(PAGES).map((name) => `/${name}`),
   ...toolList.map((t) => t.page),
   ...toolList.flatMap((t) => [...t.files, ...t.config]),
-  ...SCRIPT_TAG_FILES,
+  "/keksdose/keksdose.js",
+  "/keksdose/keksdose.css",
 ];
 server.warm(allPaths);
 const staticSizes = {};
