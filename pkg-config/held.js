@@ -35,11 +35,12 @@ function sealLoader(url) {
 }
 
 /**
- * The config named by `source` (an entry's `data-config`): `#id` of a JSON script element placed
- * before the entry, read at once, or a URL, fetched (with `now`, synchronously). Gives `[text]`,
- * or `[undefined, problem]` when it cannot be read: an array, or for a fetch a promise of one.
+ * The config named by `source` (an entry's `data-config`; without one, `#keksdose-config`): `#id`
+ * of a JSON script element placed before the entry, read at once, or a URL, fetched (with `now`,
+ * synchronously). Gives `[text]`, or `[undefined, problem]` when it cannot be read: an array, or
+ * for a fetch a promise of one.
  */
-function readConfig(source, now) {
+function readConfig(source = "#keksdose-config", now) {
   if (source[0] === "#") {
     const text = document.getElementById(source.slice(1))?.textContent;
     return text == null ? [, `no config: no element with id \`${source.slice(1)}\` before the script tag`] : [text];

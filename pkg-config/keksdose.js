@@ -14,7 +14,7 @@
   /* @held */
   const tag = document.currentScript;
   const base = tag?.src;
-  const source = tag?.dataset.config ?? "#keksdose-config";
+  const source = tag?.dataset.config;
   // The stylesheet (`data-css`, or keksdose.css beside this script), requested now.
   const src = tag?.getAttribute("src")?.split(/[?#]/)[0] ?? "";
   const css = tag?.dataset.css ?? (src.endsWith(".js") ? `${src.slice(0, -3)}.css` : "none");

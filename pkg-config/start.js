@@ -12,7 +12,7 @@
   /* @held */
   const tag = document.currentScript;
   const base = new URL(tag.dataset.keksdose ?? "/keksdose/", document.baseURI);
-  const source = tag.dataset.config ?? "#keksdose-config";
+  const source = tag.dataset.config;
   const url = (file) => new URL(file, base).href;
   // Everything keksdose needs is requested now, side by side, before any write is held.
   const link = (rel, href, as) => {
