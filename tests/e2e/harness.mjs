@@ -184,6 +184,13 @@ export function corruptWasm(page) {
   });
 }
 
+/** Answers `page`'s requests for `pattern` with the HTML page `body`, under the policy `csp`. */
+export function servePage(page, pattern, body, csp) {
+  return page.route(pattern, (route) =>
+    route.fulfill({ contentType: "text/html; charset=utf-8", headers: { "content-security-policy": csp }, body }),
+  );
+}
+
 /** The browser's cookie jar as `{ name: value }` (not `document.cookie`). */
 export async function jar(context) {
   return Object.fromEntries((await context.cookies()).map((cookie) => [cookie.name, cookie.value]));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, demoSuite, errorText, jar, newPage, recordRequests, requestsTo } from "./harness.mjs";
+import { ROOT, demoSuite, errorText, jar, newPage, recordRequests, requestsTo, servePage } from "./harness.mjs";
 
 const suite = demoSuite();
 
@@ -42,13 +42,7 @@ window.early.cookieSeen = document.cookie.includes("PHPSESSID");
 async function open(context, { failModule = false, brokenConfig = false } = {}) {
   const page = recordRequests(await newPage(context));
   const port = new URL(suite.server.url).port;
-  await page.route("**/inline-start.html", (route) =>
-    route.fulfill({
-      contentType: "text/html; charset=utf-8",
-      headers: { "content-security-policy": CSP },
-      body: PAGE.replaceAll("PORT", port),
-    }),
-  );
+  await servePage(page, "**/inline-start.html", PAGE.replaceAll("PORT", port), CSP);
   await page.route("**/test/early-writes.js", (route) =>
     route.fulfill({ contentType: "text/javascript", body: EARLY_WRITES.replaceAll("PORT", port) }),
   );

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, demoSuite, errors, jar, newPage } from "./harness.mjs";
+import { ROOT, demoSuite, errors, jar, newPage, servePage } from "./harness.mjs";
 
 const suite = demoSuite();
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: http://*.localhost:*";
@@ -33,13 +33,7 @@ const pageErrors = (page) => errors(page).filter((entry) => !/pixel\.gif\?parsed
 async function open(context, script, { configDelay = 0 } = {}) {
   const page = await newPage(context);
   const port = new URL(suite.server.url).port;
-  await page.route("**/script-tag.html", (route) =>
-    route.fulfill({
-      contentType: "text/html; charset=utf-8",
-      headers: { "content-security-policy": CSP },
-      body: PAGE.replaceAll("PORT", port),
-    }),
-  );
+  await servePage(page, "**/script-tag.html", PAGE.replaceAll("PORT", port), CSP);
   await page.route("**/test/page.js", (route) => route.fulfill({ contentType: "text/javascript", body: script }));
   await page.route("**/keksdose.json", async (route) => {
     await new Promise((resolve) => setTimeout(resolve, configDelay));
