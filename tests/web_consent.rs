@@ -5,13 +5,15 @@
 #![allow(clippy::unwrap_used)]
 
 use js_sys::{Array, Reflect};
-use keksdose::web::api::{Keksdose, start};
+use keksdose::web::api::Keksdose;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 mod browser;
-use browser::{cookie, document, fixture, order, query_all, reset_page, set_cookie, until, window};
+use browser::{
+    cookie, document, fixture, order, query_all, reset_page, set_cookie, start, until, window,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 

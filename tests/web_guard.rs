@@ -8,14 +8,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Reflect};
-use keksdose::web::api::{Keksdose, start};
+use keksdose::web::api::Keksdose;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
 mod browser;
 use browser::{
-    cookie, document, fixture, local, order, query_all, reset_page, set_cookie, until, window,
+    cookie, document, fixture, local, order, query_all, reset_page, set_cookie, start, until,
+    window,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -18,6 +18,10 @@ use super::console_error;
 /// The panic's own message and place are left out: formatting them would link `core::fmt` into
 /// every page's wasm, and they would tell the visitor nothing.
 fn install_panic_hook() {
+    // After a panic the hook is in place, and Rust refuses to change it (a second panic).
+    if std::thread::panicking() {
+        return;
+    }
     std::panic::set_hook(Box::new(|_| {
         #[cfg(feature = "consent")]
         crate::web::guard::poison();

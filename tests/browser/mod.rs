@@ -1,6 +1,10 @@
 //! Page helpers shared by the browser tests (`web_*.rs`).
 
-use js_sys::{Array, Reflect};
+use std::panic::PanicHookInfo;
+use std::sync::OnceLock;
+
+use js_sys::{Array, Function, Reflect};
+use keksdose::web::api::Keksdose;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlDocument, Storage, Window};
 
@@ -10,6 +14,30 @@ pub fn window() -> Window {
 
 pub fn document() -> Document {
     window().document().unwrap()
+}
+
+/// The test harness's panic hook, taken before keksdose first replaced it.
+type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send>;
+static HARNESS_HOOK: OnceLock<Hook> = OnceLock::new();
+
+/// `keksdose.start`, after which the test harness gets its panic hook back: keksdose's own leaves
+/// the message out, so a failing assertion would show only "unreachable executed".
+pub fn start(
+    text: &str,
+    load_seal: Option<Function>,
+    gtag: Option<Function>,
+) -> Result<Keksdose, JsValue> {
+    HARNESS_HOOK.get_or_init(std::panic::take_hook);
+    let started = keksdose::web::api::start(text, load_seal, gtag);
+    // After a failed test the harness's hook is in place, and Rust refuses to change it.
+    if !std::thread::panicking() {
+        std::panic::set_hook(Box::new(|info| {
+            if let Some(hook) = HARNESS_HOOK.get() {
+                hook(info);
+            }
+        }));
+    }
+    started
 }
 
 pub fn cookie() -> String {
