@@ -62,19 +62,25 @@ export function stopWrites(stop) {
     }));
   method(Storage.prototype, "setItem");
   attempt(() => method(CookieStore.prototype, "set", undefined, () => Promise.resolve()));
+  // The guarded storage is made on first use: opening a storage is a synchronous request to the
+  // browser, which the page's first paint would otherwise wait for. Where the browser denies
+  // storage, that use throws as it would without keksdose.
   for (const name of ["localStorage", "sessionStorage"]) {
-    attempt(() => {
-      const storage = window[name];
-      const guarded = new Proxy(storage, {
-        get: (target, key) => (typeof target[key] === "function" ? target[key].bind(target) : target[key]),
-        set: (target, key, value) =>
-          (typeof key === "string" ? stop(target, "setItem", [key, String(value)], true) : (target[key] = value), true),
-        defineProperty: (target, key, descriptor) =>
-          typeof key === "string"
-            ? (stop(target, "setItem", [key, String(descriptor.value)], true), true)
-            : Reflect.defineProperty(target, key, descriptor),
-      });
-      redefine(window, name, () => ({ get: () => guarded, enumerable: true }));
+    redefine(window, name, ({ get }) => {
+      let guarded;
+      return {
+        get: () =>
+          (guarded ??= new Proxy(get.call(window), {
+            get: (target, key) => (typeof target[key] === "function" ? target[key].bind(target) : target[key]),
+            set: (target, key, value) =>
+              (typeof key === "string" ? stop(target, "setItem", [key, String(value)], true) : (target[key] = value), true),
+            defineProperty: (target, key, descriptor) =>
+              typeof key === "string"
+                ? (stop(target, "setItem", [key, String(descriptor.value)], true), true)
+                : Reflect.defineProperty(target, key, descriptor),
+          })),
+        enumerable: true,
+      };
     });
   }
   /**
