@@ -15,13 +15,15 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
  * (proof of consent and Consent Mode did; so did any language and the theme with its contrast
  * guard). Lower them when a change makes the build smaller: the inline start, once it stopped
  * loading the npm entry, was lowered to the npm budget with its own script in place of the entry;
- * both again when reading the script tag's config moved from the module to its entry.
+ * both again when reading the script tag's config moved from the module to its entry; both
+ * raised by 100 bytes when the banner's first focus move got a task of its own (79 bytes; it
+ * takes the start's longest task below 50 ms at 4× CPU).
  * The script tag carries its wasm module inline; the other two load it as a file.
  */
 const BUDGET = {
   "= script-tag page load (js + css)": 81_400,
-  "= inline-start page load": 75_300,
-  "= npm page load (entry + glue + wasm + css)": 74_850,
+  "= inline-start page load": 75_400,
+  "= npm page load (entry + glue + wasm + css)": 74_950,
 };
 
 /** The module with function names that .ci/build keeps for this report. */

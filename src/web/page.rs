@@ -108,7 +108,7 @@ impl Page {
             // still parsing (a page script needed a decision), the banner waits for the page's
             // first paint, so that it does not hold the content back.
             if yielding {
-                page.sync_view();
+                page.sync_view(true);
             }
             let document = document();
             // What was parsed before keksdose started, the observer did not see.
@@ -116,9 +116,9 @@ impl Page {
             page.activate(&document);
             forms::prepare(&page, &document);
             if parsing {
-                after_paint(move || page.sync_view());
+                after_paint(move || page.sync_view(true));
             } else if !yielding {
-                page.sync_view();
+                page.sync_view(true);
             }
             // Announced once the page's own scripts had a chance to listen.
             if let Some(page) = weak.upgrade() {
@@ -203,7 +203,7 @@ impl Page {
             let current = state.session.consent().map(|c| &c.choice);
             state.ui.handle(&self.config, current, action)
         };
-        self.sync_view();
+        self.sync_view(false);
         if let Some(decision) = decision {
             self.decide(decision);
         }
@@ -212,7 +212,7 @@ impl Page {
     /// Shows the first layer again.
     pub fn show_banner(self: &Rc<Self>) {
         self.state.borrow_mut().ui.show_banner();
-        self.sync_view();
+        self.sync_view(false);
     }
 
     /// Stores a decision and applies it: cookie, record, Consent Mode, clean-up, events,
@@ -305,8 +305,10 @@ impl Page {
         });
     }
 
-    /// Makes the DOM match the banner state (builds the banner on first need).
-    fn sync_view(self: &Rc<Self>) {
+    /// Makes the DOM match the banner state (builds the banner on first need) and moves focus:
+    /// at once, or with `at_start` in a task of its own. Focus needs the page laid out, which the
+    /// browser would otherwise do in the task that starts keksdose, its longest.
+    fn sync_view(self: &Rc<Self>, at_start: bool) {
         let (view, draft) = {
             let state = self.state.borrow();
             (state.ui.view(), state.ui.draft().clone())
@@ -324,7 +326,11 @@ impl Page {
             .as_mut()
             .and_then(|banner| banner.show(view, self, &draft));
         if let Some(Transition { event, focus }) = transition {
-            focus.apply();
+            if at_start {
+                next_task(move || focus.apply());
+            } else {
+                focus.apply();
+            }
             events::fire(event.0, &events::view_detail(event.1));
         }
     }

@@ -1,7 +1,7 @@
 // Accessibility (BITV 2.0 / WCAG 2.1 AA) and equal prominence of the first-layer choices.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { axeViolations as violations, demoSuite, newPage, ready } from "./harness.mjs";
+import { axeViolations as violations, bannerFocused, demoSuite, newPage, ready } from "./harness.mjs";
 
 const suite = demoSuite();
 
@@ -46,6 +46,7 @@ test("R14: opening the banner and the preferences is announced: a named dialog r
       focused: document.activeElement === dialog,
       lang: dialog.closest("[lang]")?.getAttribute("lang"),
     }));
+  await bannerFocused(page);
   assert.deepEqual(await announced(".kd-banner"), {
     role: "dialog",
     name: "Datenschutz auf dieser Website",

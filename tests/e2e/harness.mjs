@@ -226,3 +226,11 @@ export function warnings(page) {
 export async function ready(page) {
   await page.waitForFunction(() => document.readyState !== "loading" && "keksdose" in window);
 }
+
+/**
+ * Waits until the banner has taken focus: on its first appearance it does so in a task of its
+ * own, once it is laid out.
+ */
+export async function bannerFocused(page) {
+  await page.waitForFunction(() => document.activeElement?.matches(".kd-banner"), null, { timeout: 2000 });
+}
