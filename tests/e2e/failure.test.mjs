@@ -1,5 +1,5 @@
-// Fail closed: a broken config or a module that does not load leaves the page "necessary only"
-// and says why.
+// Fail closed: a broken config, a module that does not load or an internal error in it leaves
+// the page "necessary only" and says why.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { axeViolations, corruptWasm, demoSuite, errorText, errors, jar, newPage, ready } from "./harness.mjs";
@@ -94,5 +94,63 @@ test("a wasm module that does not load, and a storage the browser denies: the ot
     return Object.keys(sessionStorage);
   });
   assert.deepEqual(stored, []);
+  await context.close();
+});
+
+test("an internal error in the module (a panic): the console says so, nothing non-necessary is written or runs", async () => {
+  const context = await suite.browser.newContext();
+  const page = await newPage(context);
+  // Without MutationObserver the module cannot watch the page: it stops with a panic as it starts.
+  await page.addInitScript(() => delete window.MutationObserver);
+  await page.goto(`${suite.server.url}/`);
+  await page.waitForLoadState("load");
+  await page.waitForTimeout(300);
+  const logged = errorText(page);
+  assert.match(logged, /keksdose: internal error, stopped; only technically necessary cookies and scripts run/);
+  assert.match(logged, /keksdose: could not start; only technically necessary cookies and scripts run/);
+  // The module's guards were in place when it stopped: they now refuse what needs a decision.
+  await page.evaluate(() => {
+    document.cookie = "_ga=GA1.1.1; path=/";
+    localStorage.setItem("_pk_id", "1");
+    const image = document.createElement("img");
+    image.src = "http://stats.localhost:9/matomo.php";
+    document.body.append(image);
+  });
+  assert.deepEqual(await jar(context), {});
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
+  assert.equal(await page.evaluate(() => document.querySelector('img[src^="http://stats"]')), null);
+  assert.equal(await page.evaluate(() => window.kdDemo.analyticsRuns), undefined);
+  assert.equal(await page.evaluate(() => "keksdose" in window), false);
+  await context.close();
+});
+
+test("an internal error after consent (a panic): no decision counts any more, the consent's cookies are refused", async () => {
+  const { context, page } = await suite.visit();
+  await page.click('.kd-banner [data-keksdose-action="accept-all"]');
+  await page.waitForFunction(() => window.kdDemo.analyticsRuns === 1);
+  assert.equal(await page.evaluate(() => window.keksdose.acceptedCategory("analytics")), true);
+  // A decision needs random bytes for its record: without them the module stops with a panic.
+  const thrown = await page.evaluate(() => {
+    crypto.getRandomValues = () => {
+      throw new Error("no randomness");
+    };
+    try {
+      window.keksdose.acceptCategory([]);
+      return null;
+    } catch (error) {
+      return error.name;
+    }
+  });
+  assert.equal(thrown, "RuntimeError");
+  assert.match(errorText(page), /keksdose: internal error, stopped; only technically necessary cookies and scripts run/);
+  const after = await page.evaluate(() => {
+    document.cookie = "_pk_id.1=after; path=/";
+    document.cookie = "_pk_ses.1=after; path=/";
+    return window.keksdose.acceptedCategory("analytics");
+  });
+  assert.equal(after, false, "the instance answers as a stopped one");
+  const cookies = await jar(context);
+  assert.notEqual(cookies["_pk_id.1"], "after", "the consented service's cookie is refused now");
+  assert.equal(cookies["_pk_ses.1"], undefined);
   await context.close();
 });
