@@ -27,15 +27,11 @@ pub fn start(
     load_seal: Option<Function>,
     gtag: Option<Function>,
 ) -> Result<Keksdose, JsValue> {
-    HARNESS_HOOK.get_or_init(std::panic::take_hook);
+    let harness: &'static Hook = HARNESS_HOOK.get_or_init(std::panic::take_hook);
     let started = keksdose::web::api::start(text, load_seal, gtag);
     // After a failed test the harness's hook is in place, and Rust refuses to change it.
     if !std::thread::panicking() {
-        std::panic::set_hook(Box::new(|info| {
-            if let Some(hook) = HARNESS_HOOK.get() {
-                hook(info);
-            }
-        }));
+        std::panic::set_hook(Box::new(move |info| harness(info)));
     }
     started
 }
